@@ -1,0 +1,322 @@
+package homework
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Task names.
+const (
+	TaskRegression     = "regression"
+	TaskClassification = "classification"
+)
+
+// IntRange is a closed integer range searched by the study. Log samples it
+// in log space. When Low == High the value is fixed.
+type IntRange struct {
+	Low  int  `json:"low"`
+	High int  `json:"high"`
+	Log  bool `json:"log,omitempty"`
+}
+
+// FloatRange is a closed float range searched by the study.
+type FloatRange struct {
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+	Log  bool    `json:"log,omitempty"`
+}
+
+// Space is the search space of a study: the seed's Listing 1 (regression) and
+// Listing 2 (classification). Ranges are searched; Activation and Loss are
+// fixed for a study, as in the seed.
+type Space struct {
+	// NLayers and NUnits shape the MLP (regression only): n_layers hidden
+	// layers, each with its own number of units.
+	NLayers IntRange `json:"n_layers,omitempty"`
+	NUnits  IntRange `json:"n_units,omitempty"`
+	// Dropout is searched per hidden layer for the MLP and per dropout layer
+	// (two) for LeNet5. A zero range means no dropout.
+	Dropout      FloatRange `json:"dropout"`
+	BatchSize    IntRange   `json:"batch_size"`
+	Epochs       IntRange   `json:"epochs"`
+	LearningRate FloatRange `json:"learning_rate"`
+	WeightDecay  FloatRange `json:"weight_decay"`
+	// Momentum is searched only for the optimizers that use it (SGD).
+	Momentum   FloatRange `json:"momentum"`
+	Optimizers []string   `json:"optimizers"`
+	Activation string     `json:"activation"`
+	Loss       string     `json:"loss"`
+}
+
+// Config is everything one run of a task needs. Every field can be set from a
+// preset, a JSON file and flags, in that order.
+type Config struct {
+	Task   string `json:"task"`
+	Preset string `json:"preset"`
+	// Study names the study; results go to <Out>/<Study>_results/ and a rerun
+	// with the same name resumes it.
+	Study string `json:"study"`
+	Out   string `json:"out"`
+	Seed  int64  `json:"seed"`
+	// Trials is the number of study trials to reach (resumed trials count);
+	// TimeoutSeconds, when > 0, stops the study earlier.
+	Trials         int     `json:"trials"`
+	TimeoutSeconds float64 `json:"timeout_seconds,omitempty"`
+	Space          Space   `json:"space"`
+	// Pruner is Optuna's MedianPruner configuration.
+	PrunerStartupTrials int `json:"pruner_startup_trials"`
+	PrunerWarmupSteps   int `json:"pruner_warmup_steps"`
+	// StudyTrain and StudyVal are the sizes of the study's training and
+	// validation subsets (classification: 10k and 5k stratified). For the
+	// regression they are unused: the study uses an 80/20 split.
+	StudyTrain int `json:"study_train,omitempty"`
+	StudyVal   int `json:"study_val,omitempty"`
+	// Folds is k of the k-fold cross-validation after the study.
+	Folds int `json:"folds"`
+	// CVEpochs, when > 0, replaces the best trial's number of epochs in the
+	// cross-validation (a budget cap for the quick and smoke presets).
+	CVEpochs int `json:"cv_epochs,omitempty"`
+	// CVTrain, when > 0, limits the images used by the classification
+	// cross-validation (a budget cap; 0 means all 60k).
+	CVTrain int    `json:"cv_train,omitempty"`
+	Backend string `json:"backend,omitempty"`
+	DataDir string `json:"data_dir,omitempty"`
+}
+
+// Known names, in one place.
+var (
+	Optimizers  = []string{"Adam", "SGD", "RMSprop"}
+	Activations = []string{"relu", "tanh", "sigmoid", "leaky_relu", "elu"}
+	Losses      = map[string]string{TaskRegression: "mse", TaskClassification: "cross_entropy"}
+)
+
+// Presets returns the names of the presets.
+func Presets() []string {
+	names := make([]string, 0, len(presets))
+	for n := range presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Preset returns the configuration of a task under a preset: "smoke" (seconds
+// to a couple of minutes, for tests), "quick" (the default: both tasks in
+// about 20 minutes on 2 cores) or "seed" (the seed's exact budgets).
+func Preset(task, name string) (Config, error) {
+	if name == "" {
+		name = "quick"
+	}
+	byTask, ok := presets[name]
+	if !ok {
+		return Config{}, fmt.Errorf("preset: unknown preset %q (want one of %s)", name, strings.Join(Presets(), ", "))
+	}
+	cfg, ok := byTask[task]
+	if !ok {
+		return Config{}, fmt.Errorf("task: unknown task %q (want %s or %s)", task, TaskRegression, TaskClassification)
+	}
+	cfg.Task, cfg.Preset = task, name
+	cfg.Space.Optimizers = append([]string(nil), cfg.Space.Optimizers...)
+	return cfg, nil
+}
+
+// seedRegressionSpace is the seed's Listing 1.
+var seedRegressionSpace = Space{
+	NLayers:      IntRange{Low: 1, High: 3},
+	NUnits:       IntRange{Low: 128, High: 256},
+	BatchSize:    IntRange{Low: 4, High: 50},
+	Epochs:       IntRange{Low: 100, High: 1000},
+	LearningRate: FloatRange{Low: 1e-4, High: 1e-2, Log: true},
+	WeightDecay:  FloatRange{Low: 1e-7, High: 0.1, Log: true},
+	Momentum:     FloatRange{Low: 0, High: 0.9},
+	Optimizers:   []string{"Adam", "SGD", "RMSprop"},
+	Activation:   "relu",
+	Loss:         "mse",
+}
+
+// seedClassificationSpace is the seed's Listing 2.
+var seedClassificationSpace = Space{
+	Dropout:      FloatRange{Low: 0.1, High: 0.5},
+	BatchSize:    IntRange{Low: 64, High: 256},
+	Epochs:       IntRange{Low: 10, High: 100},
+	LearningRate: FloatRange{Low: 1e-4, High: 1e-2, Log: true},
+	WeightDecay:  FloatRange{Low: 1e-4, High: 1e-2, Log: true},
+	Momentum:     FloatRange{Low: 0, High: 0.9},
+	Optimizers:   []string{"Adam", "SGD", "RMSprop"},
+	Activation:   "relu",
+	Loss:         "cross_entropy",
+}
+
+func with(s Space, edit func(*Space)) Space {
+	s.Optimizers = append([]string(nil), s.Optimizers...)
+	edit(&s)
+	return s
+}
+
+var presets = map[string]map[string]Config{
+	"seed": {
+		TaskRegression: {Study: "regression", Out: "out", Seed: 42, Trials: 500, Space: seedRegressionSpace,
+			PrunerStartupTrials: 5, Folds: 5},
+		TaskClassification: {Study: "classification", Out: "out", Seed: 42, Trials: 300, Space: seedClassificationSpace,
+			PrunerStartupTrials: 5, StudyTrain: 10000, StudyVal: 5000, Folds: 10},
+	},
+	"quick": {
+		TaskRegression: {Study: "regression", Out: "out", Seed: 42, Trials: 40,
+			Space:               with(seedRegressionSpace, func(s *Space) { s.Epochs = IntRange{Low: 100, High: 300} }),
+			PrunerStartupTrials: 5, PrunerWarmupSteps: 20, Folds: 5},
+		TaskClassification: {Study: "classification", Out: "out", Seed: 42, Trials: 12,
+			Space:               with(seedClassificationSpace, func(s *Space) { s.Epochs = IntRange{Low: 2, High: 6} }),
+			PrunerStartupTrials: 3, StudyTrain: 10000, StudyVal: 5000, Folds: 10, CVEpochs: 4},
+	},
+	"smoke": {
+		TaskRegression: {Study: "regression_smoke", Out: "out", Seed: 42, Trials: 4,
+			Space: with(seedRegressionSpace, func(s *Space) {
+				s.Epochs = IntRange{Low: 5, High: 10}
+				s.NUnits = IntRange{Low: 8, High: 32}
+			}),
+			PrunerStartupTrials: 2, Folds: 2},
+		TaskClassification: {Study: "classification_smoke", Out: "out", Seed: 42, Trials: 2,
+			Space:               with(seedClassificationSpace, func(s *Space) { s.Epochs = IntRange{Low: 1, High: 1} }),
+			PrunerStartupTrials: 1, StudyTrain: 1000, StudyVal: 500, Folds: 2, CVEpochs: 1, CVTrain: 2000},
+	},
+}
+
+// LoadOverrides applies a JSON file of fields over cfg: only the fields present
+// in the file change.
+func LoadOverrides(cfg *Config, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate refuses a configuration that cannot run, before any work starts,
+// with one message naming the field.
+func (c *Config) Validate() error {
+	if c.Task != TaskRegression && c.Task != TaskClassification {
+		return fmt.Errorf("task: unknown task %q (want %s or %s)", c.Task, TaskRegression, TaskClassification)
+	}
+	if _, ok := presets[c.Preset]; !ok {
+		return fmt.Errorf("preset: unknown preset %q (want one of %s)", c.Preset, strings.Join(Presets(), ", "))
+	}
+	if c.Study == "" || strings.ContainsAny(c.Study, `/\`) || c.Study == "." || c.Study == ".." {
+		return fmt.Errorf("study: %q is not a usable study name (no slashes, not empty)", c.Study)
+	}
+	if c.Out == "" {
+		return fmt.Errorf("out: empty output directory")
+	}
+	if c.Trials < 1 {
+		return fmt.Errorf("trials: %d, want at least 1", c.Trials)
+	}
+	if c.TimeoutSeconds < 0 {
+		return fmt.Errorf("timeout_seconds: %g is negative", c.TimeoutSeconds)
+	}
+	if c.Folds < 2 {
+		return fmt.Errorf("folds: k=%d, want k >= 2", c.Folds)
+	}
+	if c.CVEpochs < 0 {
+		return fmt.Errorf("cv_epochs: %d is negative", c.CVEpochs)
+	}
+	if c.PrunerStartupTrials < 0 || c.PrunerWarmupSteps < 0 {
+		return fmt.Errorf("pruner_startup_trials/pruner_warmup_steps: negative")
+	}
+	s := &c.Space
+	if c.Task == TaskRegression {
+		if err := checkInt("space.n_layers", s.NLayers, 1); err != nil {
+			return err
+		}
+		if err := checkInt("space.n_units", s.NUnits, 1); err != nil {
+			return err
+		}
+	} else {
+		if c.StudyTrain < 1 || c.StudyVal < 1 {
+			return fmt.Errorf("study_train/study_val: %d/%d, want both >= 1", c.StudyTrain, c.StudyVal)
+		}
+		if c.CVTrain < 0 {
+			return fmt.Errorf("cv_train: %d is negative", c.CVTrain)
+		}
+	}
+	if err := checkInt("space.batch_size", s.BatchSize, 1); err != nil {
+		return err
+	}
+	if err := checkInt("space.epochs", s.Epochs, 1); err != nil {
+		return err
+	}
+	if err := checkFloat("space.learning_rate", s.LearningRate, false); err != nil {
+		return err
+	}
+	if s.LearningRate.Low <= 0 {
+		return fmt.Errorf("space.learning_rate: low %g, want > 0", s.LearningRate.Low)
+	}
+	if err := checkFloat("space.weight_decay", s.WeightDecay, true); err != nil {
+		return err
+	}
+	if err := checkFloat("space.momentum", s.Momentum, true); err != nil {
+		return err
+	}
+	if s.Momentum.High >= 1 {
+		return fmt.Errorf("space.momentum: high %g, want < 1", s.Momentum.High)
+	}
+	if err := checkFloat("space.dropout", s.Dropout, true); err != nil {
+		return err
+	}
+	if s.Dropout.High >= 1 {
+		return fmt.Errorf("space.dropout: high %g, want < 1", s.Dropout.High)
+	}
+	if len(s.Optimizers) == 0 {
+		return fmt.Errorf("space.optimizers: empty choice list")
+	}
+	for i, o := range s.Optimizers {
+		if !contains(Optimizers, o) {
+			return fmt.Errorf("space.optimizers[%d]: unknown optimizer %q (want %s)", i, o, strings.Join(Optimizers, ", "))
+		}
+	}
+	if !contains(Activations, s.Activation) {
+		return fmt.Errorf("space.activation: unknown activation %q (want %s)", s.Activation, strings.Join(Activations, ", "))
+	}
+	if s.Loss != Losses[c.Task] {
+		return fmt.Errorf("space.loss: %q is not the loss of the %s task (%s)", s.Loss, c.Task, Losses[c.Task])
+	}
+	return nil
+}
+
+func checkInt(field string, r IntRange, min int) error {
+	if r.Low > r.High {
+		return fmt.Errorf("%s: low %d > high %d", field, r.Low, r.High)
+	}
+	if r.Low < min {
+		return fmt.Errorf("%s: low %d, want >= %d", field, r.Low, min)
+	}
+	return nil
+}
+
+func checkFloat(field string, r FloatRange, zeroOK bool) error {
+	if r.Low > r.High {
+		return fmt.Errorf("%s: low %g > high %g", field, r.Low, r.High)
+	}
+	if r.Low < 0 || (!zeroOK && r.Low == 0) {
+		return fmt.Errorf("%s: low %g, want > 0", field, r.Low)
+	}
+	if r.Log && r.Low <= 0 {
+		return fmt.Errorf("%s: log range needs low > 0, got %g", field, r.Low)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Sets up everything the project needs on a Debian 12 machine, installing only
+# what is missing: it is what `make run` and `make test` call first, and it is
+# quick when everything is already there.
+#
+#   - Debian's dataset-fashion-mnist (the images, read from /usr/share/datasets)
+#   - the Python venv .venv with the pinned XLA CPU PJRT plugin (and, through
+#     scripts/setup-notebooks.sh, JupyterLab, nbconvert, goimports, the GoNB
+#     kernel, Chromium and playwright-core for the notebook checks)
+#   - bin/hw1, the command line
+#
+# Usage: scripts/setup.sh [--no-notebooks]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+apt_updated=""
+apt_install() {
+  # apt_install PACKAGE...: installs the Debian packages given, once.
+  if [ -z "$apt_updated" ]; then
+    say "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# 1. Fashion-MNIST from Debian (lib/data verifies the decompressed payload).
+if [ ! -s /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then
+  apt_install dataset-fashion-mnist
+fi
+
+# 2. The project venv with the XLA CPU plugin. A stamp holding the hash of the
+#    requirement files makes a second run a no-op.
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  if ! "$python" -m venv .venv 2>/dev/null; then
+    apt_install python3-venv
+    rm -rf .venv
+    "$python" -m venv .venv
+  fi
+fi
+reqs=(scripts/requirements-xla.txt)
+want=$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)
+if [ "$(cat .venv/.hw1-xla-stamp 2>/dev/null)" != "$want" ]; then
+  say "pip install -r ${reqs[*]}"
+  .venv/bin/pip install --disable-pip-version-check -q $(printf -- '-r %s ' "${reqs[@]}")
+  echo "$want" > .venv/.hw1-xla-stamp
+fi
+
+# 3. The notebook tools (JupyterLab, nbconvert, goimports, GoNB, Chromium, Playwright).
+if [ "${1:-}" != "--no-notebooks" ] && [ -x scripts/setup-notebooks.sh ]; then
+  scripts/setup-notebooks.sh
+fi
+
+# 4. The command line.
+go build -o bin/hw1 ./cmd/hw1
+say "ready (bin/hw1; venv $root/.venv)"
