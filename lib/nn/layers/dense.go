@@ -1,0 +1,60 @@
+package layers
+
+import (
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// Conv is Conv2D with a kernel [k, k, Cin, cout] and a bias [cout] created in
+// ctx (the caller picks the scope with ctx.In(name)); the variables are named
+// "weights" and "biases". Both are initialised as PyTorch's nn.Conv2d does:
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = Cin*k*k.
+func Conv(ctx *context.Context, x *graph.Node, cout, kernelSize, pad int) *graph.Node {
+	if x.Rank() != 4 {
+		panicf("layers.Conv: x %s must be [batch, H, W, Cin]", x.Shape())
+	}
+	cin := x.Shape().Dimensions[3]
+	fanIn := cin * kernelSize * kernelSize
+	kernel := torchUniformVar(ctx, "weights", fanIn, shapes.Make(x.DType(), kernelSize, kernelSize, cin, cout))
+	bias := torchUniformVar(ctx, "biases", fanIn, shapes.Make(x.DType(), cout))
+	y := Conv2D(x, kernel.ValueGraph(x.Graph()), pad)
+	return graph.Add(y, bias.ValueGraph(x.Graph())) // bias broadcasts over the last axis
+}
+
+// Dense is x·W+b with W [in, out] and b [out] created in ctx (variables
+// "weights" and "biases"), initialised as torch.nn.Linear:
+// U(-1/sqrt(in), 1/sqrt(in)). x is [..., in]; leading axes are kept.
+func Dense(ctx *context.Context, x *graph.Node, out int) *graph.Node {
+	if x.Rank() < 1 {
+		panicf("layers.Dense: x must have at least one axis, got a scalar")
+	}
+	in := x.Shape().Dimensions[x.Rank()-1]
+	w := torchUniformVar(ctx, "weights", in, shapes.Make(x.DType(), in, out))
+	b := torchUniformVar(ctx, "biases", in, shapes.Make(x.DType(), out))
+	g := x.Graph()
+	x2 := x
+	if x.Rank() != 2 {
+		x2 = graph.Reshape(x, -1, in)
+	}
+	y := graph.Add(graph.Dot(x2, w.ValueGraph(g)), b.ValueGraph(g))
+	if x.Rank() != 2 {
+		outDims := append(x.Shape().Clone().Dimensions[:x.Rank()-1], out)
+		y = graph.Reshape(y, outDims...)
+	}
+	return y
+}
+
+// torchUniformVar creates (or reuses) a variable initialised uniformly in
+// [-1/sqrt(fanIn), 1/sqrt(fanIn)), PyTorch's default for Linear and Conv2d
+// weights (kaiming-uniform with a=sqrt(5)) and biases.
+func torchUniformVar(ctx *context.Context, name string, fanIn int, shape shapes.Shape) *context.Variable {
+	bound := 1 / math.Sqrt(float64(fanIn))
+	init := func(g *graph.Graph, s shapes.Shape) *graph.Node {
+		u := ctx.RandomUniform(g, s) // [0, 1)
+		return graph.AddScalar(graph.MulScalar(u, 2*bound), -bound)
+	}
+	return ctx.WithInitializer(init).VariableWithShape(name, shape)
+}
