@@ -21,7 +21,7 @@ func Conv(ctx *context.Context, x *graph.Node, cout, kernelSize, pad int) *graph
 	kernel := torchUniformVar(ctx, "weights", fanIn, shapes.Make(x.DType(), kernelSize, kernelSize, cin, cout))
 	bias := torchUniformVar(ctx, "biases", fanIn, shapes.Make(x.DType(), cout))
 	y := Conv2D(x, kernel.ValueGraph(x.Graph()), pad)
-	return graph.Add(y, bias.ValueGraph(x.Graph())) // bias broadcasts over the last axis
+	return addBias(y, bias.ValueGraph(x.Graph()))
 }
 
 // Dense is x·W+b with W [in, out] and b [out] created in ctx (variables
@@ -39,7 +39,7 @@ func Dense(ctx *context.Context, x *graph.Node, out int) *graph.Node {
 	if x.Rank() != 2 {
 		x2 = graph.Reshape(x, -1, in)
 	}
-	y := graph.Add(graph.Dot(x2, w.ValueGraph(g)), b.ValueGraph(g))
+	y := addBias(graph.Dot(x2, w.ValueGraph(g)), b.ValueGraph(g))
 	if x.Rank() != 2 {
 		outDims := append(x.Shape().Clone().Dimensions[:x.Rank()-1], out)
 		y = graph.Reshape(y, outDims...)
@@ -57,4 +57,15 @@ func torchUniformVar(ctx *context.Context, name string, fanIn int, shape shapes.
 		return graph.AddScalar(graph.MulScalar(u, 2*bound), -bound)
 	}
 	return ctx.WithInitializer(init).VariableWithShape(name, shape)
+}
+
+// addBias adds b [n] along the last axis of y [..., n]: GoMLX broadcasts only
+// between equal ranks, so b is first reshaped to [1, ..., 1, n].
+func addBias(y, b *graph.Node) *graph.Node {
+	dims := make([]int, y.Rank())
+	for i := range dims {
+		dims[i] = 1
+	}
+	dims[len(dims)-1] = b.Shape().Dimensions[0]
+	return graph.Add(y, graph.Reshape(b, dims...))
 }

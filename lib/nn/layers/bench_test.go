@@ -1,0 +1,168 @@
+package layers
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/dlworkbench/hw1/lib/backend"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// lenet5 is the homework's LeNet5 without dropout: the shapes these layers
+// must be fast for. x is [batch, 28, 28, 1]; it returns logits [batch, 10].
+func lenet5(ctx *context.Context, x *graph.Node) *graph.Node {
+	relu := func(x *graph.Node) *graph.Node { return graph.MaxScalar(x, 0.0) }
+	x = MaxPool2D(relu(Conv(ctx.In("conv1"), x, 6, 5, 2)), 2)  // [b, 14, 14, 6]
+	x = MaxPool2D(relu(Conv(ctx.In("conv2"), x, 16, 5, 0)), 2) // [b, 5, 5, 16]
+	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)          // [b, 400]
+	x = relu(Dense(ctx.In("fc1"), x, 120))
+	x = relu(Dense(ctx.In("fc2"), x, 84))
+	return Dense(ctx.In("fc3"), x, 10)
+}
+
+// sgdStep builds one LeNet5 training step: mean softmax cross-entropy on
+// one-hot labels, then a plain SGD update of every variable.
+func sgdStep(ctx *context.Context, x, onehot *graph.Node) *graph.Node {
+	logits := lenet5(ctx, x)
+	loss := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, graph.LogSoftmax(logits)), -1)))
+	var vars []*context.Variable
+	var values []*graph.Node
+	for v := range ctx.IterVariables() {
+		if v.Trainable && v.Shape().DType.IsFloat() {
+			vars = append(vars, v)
+			values = append(values, v.ValueGraph(x.Graph()))
+		}
+	}
+	grads := graph.Gradient(loss, values...)
+	for i, v := range vars {
+		v.SetValueGraph(graph.Sub(values[i], graph.MulScalar(grads[i], 0.01)))
+	}
+	return loss
+}
+
+// fakeBatch is a random batch of images and one-hot labels; timing does not
+// depend on the values.
+func fakeBatch(n int) (*tensors.Tensor, *tensors.Tensor) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := make([]float32, n*28*28)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	y := make([]float32, n*10)
+	for i := range n {
+		y[i*10+rng.IntN(10)] = 1
+	}
+	return tensors.FromFlatDataAndDimensions(x, n, 28, 28, 1), tensors.FromFlatDataAndDimensions(y, n, 10)
+}
+
+// benchBackends are the backends benchmarks run on: those of the tests, plus
+// pure-Go configurations named in $LAYERS_BENCH_GO_CONFIGS (e.g.
+// "go:dotgeneral_small,go:dotgeneral_large") to compare the backend's options.
+func benchBackends(b *testing.B) []*backend.Choice {
+	all := backend.ForTests(b)
+	if extra := os.Getenv("LAYERS_BENCH_GO_CONFIGS"); extra != "" {
+		for _, cfg := range splitList(extra) {
+			c, err := backend.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			all = append(all, c)
+		}
+	}
+	return all
+}
+
+func splitList(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ';' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func configName(c *backend.Choice) string {
+	if c.Name == "xla" {
+		return "xla"
+	}
+	return c.Config
+}
+
+// BenchmarkLeNet5Step times one forward+backward+SGD step; "first-ms" is the
+// first call, which includes building and compiling the graph.
+func BenchmarkLeNet5Step(b *testing.B) {
+	for _, be := range benchBackends(b) {
+		for _, batch := range []int{64, 256} {
+			b.Run(fmt.Sprintf("%s/batch=%d", configName(be), batch), func(b *testing.B) {
+				benchStep(b, be.Backend, batch)
+			})
+		}
+	}
+}
+
+func benchStep(b *testing.B, be backends.Backend, batch int) {
+	ctx := context.New()
+	ctx.SetParam(context.ParamInitialSeed, int64(1))
+	exec, err := context.NewExec(be, ctx, sgdStep)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, y := fakeBatch(batch)
+	start := time.Now()
+	if _, err := exec.Exec(x, y); err != nil {
+		b.Fatal(err)
+	}
+	first := time.Since(start)
+	b.ResetTimer()
+	for range b.N {
+		out, err := exec.Exec(x, y)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[0].FinalizeAll()
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/step")
+	b.ReportMetric(float64(first.Microseconds())/1000, "first-ms")
+}
+
+// BenchmarkLeNet5Eval10k times the forward pass (logits) of a 10k batch, as
+// when evaluating on the whole Fashion-MNIST test set at once.
+func BenchmarkLeNet5Eval10k(b *testing.B) {
+	for _, be := range benchBackends(b) {
+		b.Run(configName(be), func(b *testing.B) {
+			ctx := context.New()
+			ctx.SetParam(context.ParamInitialSeed, int64(1))
+			exec, err := context.NewExec(be.Backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+				return graph.ArgMax(lenet5(ctx, x), -1, dtypes.Int32)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, _ := fakeBatch(10000)
+			if _, err := exec.Exec(x); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				out, err := exec.Exec(x)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out[0].FinalizeAll()
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/eval")
+		})
+	}
+}
