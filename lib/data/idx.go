@@ -52,6 +52,13 @@ func ReadIDXFile(path string) (*IDX, error) {
 // gzip stream is read to its end so that its CRC is checked. name is used in
 // errors, which are *FileError with the offset in the decompressed stream.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	// The input's size, when r can tell it, bounds how much the payload can
+	// be, so that the buffer is allocated once for real files and stays small
+	// for corrupt ones whatever their header announces.
+	limit := int64(-1)
+	if n := inputSize(r); n >= 0 {
+		limit = n
+	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	var src io.Reader = br
 	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
@@ -61,11 +68,36 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 		}
 		defer zr.Close()
 		src = zr
+		if limit >= 0 {
+			limit *= maxDeflateRatio
+		}
 	}
-	return readIDX(src, name)
+	return readIDX(src, name, limit)
 }
 
-func readIDX(r io.Reader, name string) (*IDX, error) {
+// maxDeflateRatio bounds how many bytes deflate can expand one input byte to.
+const maxDeflateRatio = 1032
+
+// inputSize is how many bytes r will yield, or -1 when it cannot tell.
+func inputSize(r io.Reader) int64 {
+	switch x := r.(type) {
+	case *os.File:
+		fi, err := x.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return -1
+		}
+		pos, err := x.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return -1
+		}
+		return fi.Size() - pos
+	case interface{ Len() int }:
+		return int64(x.Len())
+	}
+	return -1
+}
+
+func readIDX(r io.Reader, name string, limit int64) (*IDX, error) {
 	var magic [4]byte
 	if n, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, offsetError(name, int64(n), "magic", streamError("file ends inside the 4-byte magic", err))
@@ -89,7 +121,11 @@ func readIDX(r io.Reader, name string) (*IDX, error) {
 		}
 	}
 	header := int64(4 + 4*nd)
-	data, err := readExactly(r, size)
+	prealloc := min(size, 1<<20)
+	if limit >= 0 {
+		prealloc = min(size, limit)
+	}
+	data, err := readExactly(r, size, prealloc)
 	if err != nil {
 		return nil, offsetError(name, header+int64(len(data)), "data", streamError(fmt.Sprintf("want %d bytes of data for dimensions %v, got %d", size, x.Dims, len(data)), err))
 	}
@@ -106,10 +142,10 @@ func readIDX(r io.Reader, name string) (*IDX, error) {
 	return x, nil
 }
 
-// readExactly reads size bytes, growing its buffer as the bytes arrive rather
-// than trusting the header's size up front. On error it returns what it read.
-func readExactly(r io.Reader, size int64) ([]byte, error) {
-	buf := make([]byte, 0, min(size, 1<<20))
+// readExactly reads size bytes into a buffer of prealloc bytes that grows as
+// the bytes arrive, so that an untrusted size is never allocated up front. On error it returns what it read.
+func readExactly(r io.Reader, size, prealloc int64) ([]byte, error) {
+	buf := make([]byte, 0, prealloc)
 	for int64(len(buf)) < size {
 		if len(buf) == cap(buf) {
 			grown := make([]byte, len(buf), min(size, 2*int64(cap(buf))+1))

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,9 +47,10 @@ type Options struct {
 
 	// NoSystemDir skips SystemFashionDir, so that tests can exercise the cache.
 	NoSystemDir bool
-	// BaseURL, when set, replaces every origin: files are fetched from
-	// BaseURL + "/" + file name (tests, private mirrors).
-	BaseURL string
+	// BaseURLs, when set, replace every origin: a file is fetched from
+	// base + "/" + its file name, trying each base in order (tests, private
+	// mirrors).
+	BaseURLs []string
 	// HTTPClient is used for downloads; nil means a client with a 10-minute timeout.
 	HTTPClient *http.Client
 }
@@ -119,13 +121,38 @@ func LoadRegression(opts Options) (train, test *CSVDataset, err error) {
 // images with their labels, located, downloaded if needed, and verified as
 // the package doc says.
 func LoadFashionMNIST(opts Options) (train, test *Images, err error) {
-	if train, err = loadImagePair(opts, fashionTrainImages, fashionTrainLabels); err != nil {
-		return nil, nil, err
+	// Decompression dominates the load time: the test set decompresses on
+	// another core while the training set does.
+	if opts.Log != nil {
+		opts.Log = &syncWriter{w: opts.Log}
 	}
-	if test, err = loadImagePair(opts, fashionTestImages, fashionTestLabels); err != nil {
+	var testErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		test, testErr = loadImagePair(opts, fashionTestImages, fashionTestLabels)
+	}()
+	train, err = loadImagePair(opts, fashionTrainImages, fashionTrainLabels)
+	<-done
+	if err == nil {
+		err = testErr
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// syncWriter serialises the log lines of concurrent loads.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 type loadedIDX struct {
@@ -273,10 +300,14 @@ func obtain[T any](o Options, f dataFile, load func(string, dataFile) (T, error)
 }
 
 func (o Options) urls(f dataFile) []string {
-	if o.BaseURL != "" {
-		return []string{strings.TrimSuffix(o.BaseURL, "/") + "/" + f.base()}
+	if len(o.BaseURLs) == 0 {
+		return f.urls
 	}
-	return f.urls
+	urls := make([]string, len(o.BaseURLs))
+	for i, b := range o.BaseURLs {
+		urls[i] = strings.TrimSuffix(b, "/") + "/" + f.base()
+	}
+	return urls
 }
 
 // download fetches url into a temporary file next to dest, verifies it with
