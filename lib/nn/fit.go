@@ -1,0 +1,396 @@
+package nn
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// EpochStats are the numbers of one epoch, as the seed plots them.
+type EpochStats struct {
+	// Epoch counts from 1.
+	Epoch int `json:"epoch"`
+	// TrainLoss is the mean of the batch losses over the epoch, with dropout
+	// on and the weights changing from batch to batch (as the seed's).
+	TrainLoss float64 `json:"train_loss"`
+	// ValLoss is the mean loss over the validation examples at the end of the
+	// epoch, dropout off; NaN without validation data.
+	ValLoss float64 `json:"val_loss"`
+	// TrainAccuracy and ValAccuracy are for classifiers (NaN otherwise).
+	TrainAccuracy float64 `json:"train_accuracy"`
+	ValAccuracy   float64 `json:"val_accuracy"`
+	// Seconds is the wall time of the epoch, validation included.
+	Seconds float64 `json:"seconds"`
+}
+
+// History is what Fit records, one entry per epoch trained.
+type History struct {
+	Epochs []EpochStats `json:"epochs"`
+	// Stopped is set when a callback ended training before the last epoch.
+	Stopped bool `json:"stopped,omitempty"`
+	// StopReason is the callback's reason.
+	StopReason string `json:"stop_reason,omitempty"`
+}
+
+// Last returns the stats of the last epoch trained (zero when none).
+func (h *History) Last() EpochStats {
+	if h == nil || len(h.Epochs) == 0 {
+		return EpochStats{}
+	}
+	return h.Epochs[len(h.Epochs)-1]
+}
+
+// ErrStop, returned by a callback (possibly wrapped), ends training early
+// without failing Fit: the history records it as Stopped with its message.
+var ErrStop = fmt.Errorf("training stopped by a callback")
+
+// Callback runs after each epoch with the model as it is then. Returning an
+// error wrapping ErrStop ends training (a pruned trial); any other error ends
+// it and makes Fit fail.
+type Callback func(m *Model, stats EpochStats) error
+
+// Options of Fit that are not hyperparameters.
+type Options struct {
+	// Seed drives the shuffling of the batches and dropout; the same seed (and
+	// model seed) gives the same numbers.
+	Seed int64
+	// Callbacks run after each epoch, in order.
+	Callbacks []Callback
+	// Label names the run on the progress display ("fold 2/5").
+	Label string
+	// Progress chooses the progress display; ProgressAuto by default.
+	Progress ProgressMode
+	// ProgressOut receives the terminal bar (os.Stderr when nil).
+	ProgressOut io.Writer
+	// EvalBatchSize is the batch size of validation (500 when 0).
+	EvalBatchSize int
+}
+
+// Fit trains the model on train for hp.Epochs epochs, validating on val
+// (which may be nil) at the end of each, and returns the history, also kept in
+// m.History. Batches are reshuffled every epoch, like a PyTorch DataLoader with
+// shuffle=True; the last batch may be smaller.
+func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (*History, error) {
+	if err := m.usable(); err != nil {
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	if err := hp.Validate(); err != nil {
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	if err := train.check(m.Spec, true, "training data"); err != nil {
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	if val != nil {
+		if err := val.check(m.Spec, true, "validation data"); err != nil {
+			return nil, fmt.Errorf("nn.Fit: %w", err)
+		}
+	}
+	kind, _ := optimizerKind(hp.Optimizer)
+	ws := m.ws
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+
+	exec, err := m.trainExec(kind)
+	if err != nil {
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	if err := resetOptimizer(ws.ctx, m.Spec, hp); err != nil {
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	// Dropout draws from the context's generator: seed it apart from the
+	// weights' stream so that it does not repeat their draws.
+	if err := ws.ctx.SetRNGStateFromSeed(mix(opts.Seed, 0x64726f70)); err != nil {
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	shuffle := rand.New(rand.NewPCG(uint64(opts.Seed), 0x73687566))
+
+	hpCopy := hp
+	m.Hyperparameters = &hpCopy
+	history := &History{}
+	m.History = history
+	bar := newProgress(opts, hp.Epochs, (train.Len()+hp.BatchSize-1)/hp.BatchSize)
+	defer bar.done()
+
+	n := train.Len()
+	order := make([]int, n)
+	for epoch := 1; epoch <= hp.Epochs; epoch++ {
+		start := time.Now()
+		for i := range order {
+			order[i] = i
+		}
+		shuffle.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var lossSum, correct float64
+		batches := 0
+		for lo := 0; lo < n; lo += hp.BatchSize {
+			rows := order[lo:min(lo+hp.BatchSize, n)]
+			loss, right, err := m.trainStep(exec, train, rows)
+			if err != nil {
+				return history, fmt.Errorf("nn.Fit: epoch %d, batch %d: %w", epoch, batches+1, err)
+			}
+			lossSum += loss
+			correct += right
+			batches++
+			bar.batch(epoch, batches, lossSum/float64(batches))
+		}
+		stats := EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(batches),
+			ValLoss: math.NaN(), TrainAccuracy: math.NaN(), ValAccuracy: math.NaN()}
+		if m.Spec.Classifier() {
+			stats.TrainAccuracy = correct / float64(n)
+		}
+		if val != nil {
+			loss, acc, err := m.evaluateLocked(val, opts.EvalBatchSize)
+			if err != nil {
+				return history, fmt.Errorf("nn.Fit: epoch %d validation: %w", epoch, err)
+			}
+			stats.ValLoss, stats.ValAccuracy = loss, acc
+		}
+		stats.Seconds = time.Since(start).Seconds()
+		history.Epochs = append(history.Epochs, stats)
+		bar.epoch(stats)
+		if math.IsNaN(stats.TrainLoss) || math.IsInf(stats.TrainLoss, 0) {
+			return history, fmt.Errorf("nn.Fit: epoch %d: training loss is %g (learning rate %g too high?)", epoch, stats.TrainLoss, hp.LearningRate)
+		}
+		for _, cb := range opts.Callbacks {
+			ws.mu.Unlock() // callbacks may predict with the model
+			err := cb(m, stats)
+			ws.mu.Lock()
+			if err != nil {
+				if isStop(err) {
+					history.Stopped, history.StopReason = true, err.Error()
+					return history, nil
+				}
+				return history, fmt.Errorf("nn.Fit: epoch %d callback: %w", epoch, err)
+			}
+		}
+	}
+	return history, nil
+}
+
+func isStop(err error) bool {
+	for e := err; e != nil; {
+		if e == ErrStop {
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}
+
+// mix derives a seed for a separate random stream (splitmix64's finaliser).
+func mix(seed int64, stream uint64) int64 {
+	z := uint64(seed) + stream*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return int64(z ^ (z >> 31))
+}
+
+// trainExec returns the compiled train step for an optimizer, building it the
+// first time. Compiled graphs are kept per batch shape by GoMLX, so an epoch
+// compiles at most twice (full batches and the last one).
+func (m *Model) trainExec(kind string) (*context.Exec, error) {
+	if e := m.ws.train[kind]; e != nil {
+		return e, nil
+	}
+	spec := m.Spec
+	e, err := context.NewExec(m.backend, m.ws.ctx.Checked(false), func(ctx *context.Context, x, y *Node) []*Node {
+		g := x.Graph()
+		ctx.SetTraining(g, true)
+		out := m.forward(ctx, x, nil)
+		loss := ReduceAllMean(exampleLosses(spec.Loss, out, y))
+		var params []*context.Variable
+		var nodes []*Node
+		for v := range m.modelVariables() {
+			if v.Trainable {
+				params = append(params, v)
+				nodes = append(nodes, v.ValueGraph(g))
+			}
+		}
+		grads := Gradient(loss, nodes...)
+		buildOptimizerUpdate(ctx, spec, kind, params, grads)
+		return []*Node{loss, correctCount(spec, out, y)}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the %s train step: %w", kind, err)
+	}
+	m.ws.train[kind] = e
+	return e, nil
+}
+
+func (m *Model) trainStep(exec *context.Exec, d *Data, rows []int) (loss, correct float64, err error) {
+	x := d.batchInputs(rows, m.Spec.DType)
+	y := d.batchTargets(rows, m.Spec)
+	var out []*tensors.Tensor
+	err = guard("train step", func() error {
+		var err error
+		out, err = exec.Exec(x, y)
+		return err
+	})
+	finalize(x, y)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer finalize(out...)
+	return scalarOf(out[0]), scalarOf(out[1]), nil
+}
+
+func finalize(ts ...*tensors.Tensor) {
+	for _, t := range ts {
+		if t != nil {
+			_ = t.FinalizeAll()
+		}
+	}
+}
+
+func scalarOf(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	case int32:
+		return float64(v)
+	}
+	return math.NaN()
+}
+
+// Evaluate returns the mean loss over d (dropout off) and, for classifiers,
+// the accuracy (NaN for regression).
+func (m *Model) Evaluate(d *Data) (loss, accuracy float64, err error) {
+	if err := m.usable(); err != nil {
+		return 0, 0, fmt.Errorf("nn.Evaluate: %w", err)
+	}
+	if err := d.check(m.Spec, true, "evaluation data"); err != nil {
+		return 0, 0, fmt.Errorf("nn.Evaluate: %w", err)
+	}
+	m.ws.mu.Lock()
+	defer m.ws.mu.Unlock()
+	return m.evaluateLocked(d, 0)
+}
+
+const defaultEvalBatch = 500
+
+func (m *Model) evaluateLocked(d *Data, batch int) (loss, accuracy float64, err error) {
+	if batch <= 0 {
+		batch = defaultEvalBatch
+	}
+	if m.ws.eval == nil {
+		spec := m.Spec
+		m.ws.eval, err = context.NewExec(m.backend, m.ws.ctx.Checked(false), func(ctx *context.Context, x, y *Node) []*Node {
+			out := m.forward(ctx, x, nil)
+			return []*Node{ReduceAllSum(exampleLosses(spec.Loss, out, y)), correctCount(spec, out, y)}
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("building the evaluation graph: %w", err)
+		}
+	}
+	n := d.Len()
+	rows := make([]int, 0, batch)
+	var lossSum, correct float64
+	for lo := 0; lo < n; lo += batch {
+		rows = rows[:0]
+		for i := lo; i < min(lo+batch, n); i++ {
+			rows = append(rows, i)
+		}
+		l, c, err := m.trainStep(m.ws.eval, d, rows)
+		if err != nil {
+			return 0, 0, fmt.Errorf("evaluation: %w", err)
+		}
+		lossSum += l
+		correct += c
+	}
+	accuracy = math.NaN()
+	if m.Spec.Classifier() {
+		accuracy = correct / float64(n)
+	}
+	return lossSum / float64(n), accuracy, nil
+}
+
+// Predict returns the model's outputs for d, dropout off: [d.Len()] rows of
+// Spec.NumOutputs() values (regression values, or a classifier's logits),
+// flattened row after row.
+func (m *Model) Predict(d *Data) ([]float64, error) {
+	if err := m.usable(); err != nil {
+		return nil, fmt.Errorf("nn.Predict: %w", err)
+	}
+	if err := d.check(m.Spec, false, "prediction inputs"); err != nil {
+		return nil, fmt.Errorf("nn.Predict: %w", err)
+	}
+	m.ws.mu.Lock()
+	defer m.ws.mu.Unlock()
+	if m.ws.predict == nil {
+		var err error
+		m.ws.predict, err = context.NewExec(m.backend, m.ws.ctx.Checked(false), func(ctx *context.Context, x *Node) *Node {
+			return m.forward(ctx, x, nil)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("nn.Predict: building the graph: %w", err)
+		}
+	}
+	n := d.Len()
+	out := make([]float64, 0, n*m.Spec.NumOutputs())
+	rows := make([]int, 0, defaultEvalBatch)
+	for lo := 0; lo < n; lo += defaultEvalBatch {
+		rows = rows[:0]
+		for i := lo; i < min(lo+defaultEvalBatch, n); i++ {
+			rows = append(rows, i)
+		}
+		x := d.batchInputs(rows, m.Spec.DType)
+		var res []*tensors.Tensor
+		err := guard("prediction", func() error {
+			var err error
+			res, err = m.ws.predict.Exec(x)
+			return err
+		})
+		finalize(x)
+		if err != nil {
+			return nil, fmt.Errorf("nn.Predict: %w", err)
+		}
+		values, err := tensorFloats(res[0])
+		finalize(res...)
+		if err != nil {
+			return nil, fmt.Errorf("nn.Predict: %w", err)
+		}
+		out = append(out, values...)
+	}
+	return out, nil
+}
+
+// PredictClasses returns a classifier's predicted label for each example of d:
+// the class of the highest logit.
+func (m *Model) PredictClasses(d *Data) ([]int32, error) {
+	if m != nil && !m.Spec.Classifier() {
+		return nil, fmt.Errorf("nn.PredictClasses: the %s model is not a classifier", m.Spec.Kind)
+	}
+	logits, err := m.Predict(d)
+	if err != nil {
+		return nil, err
+	}
+	return ArgMaxRows(logits, m.Spec.NumOutputs()), nil
+}
+
+// ArgMaxRows returns, for each row of width k of values, the index of its
+// largest value (the first one on ties, as torch.argmax).
+func ArgMaxRows(values []float64, k int) []int32 {
+	out := make([]int32, len(values)/k)
+	for i := range out {
+		row := values[i*k : (i+1)*k]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		out[i] = int32(best)
+	}
+	return out
+}
