@@ -159,4 +159,3 @@ func resetOptimizer(ctx *context.Context, spec Spec, hp Hyperparameters) error {
 	}
 	return nil
 }
-
