@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
@@ -17,16 +16,25 @@ import (
 // EnvVar is GoMLX's own variable for an explicit backend choice.
 const EnvVar = "GOMLX_BACKEND"
 
+// Devices an XLA backend runs on.
+const (
+	CPU  = "cpu"
+	CUDA = "cuda"
+)
+
 // Choice is a backend with the reason it was chosen.
 type Choice struct {
 	Backend backends.Backend
 	// Name is "go" or "xla".
 	Name string
-	// Config is what was passed to GoMLX, e.g. "xla:/abs/pjrt_c_api_cpu_plugin.so".
+	// Device is "cpu" for the pure-Go backend and the XLA CPU plugin, "cuda"
+	// for the XLA CUDA plugin.
+	Device string
+	// Config is what was passed to GoMLX, e.g. "go" or "xla:/abs/xla_cpu_pjrt.so".
 	Config string
 	// Plugin is the absolute path of the PJRT plugin when Name is "xla".
 	Plugin string
-	// PJRTVersion is the plugin's PJRT C API version ("0.83") when Name is "xla".
+	// PJRTVersion is the plugin's PJRT C API version (e.g. "0.81") when Name is "xla".
 	PJRTVersion string
 	// Reason says in a few words why this backend was chosen.
 	Reason string
@@ -35,14 +43,28 @@ type Choice struct {
 // String is the one line printed when a backend is chosen.
 func (c *Choice) String() string {
 	if c.Name == "xla" {
-		return fmt.Sprintf("backend: xla (plugin %s, PJRT C API %s): %s", c.Plugin, c.PJRTVersion, c.Reason)
+		return fmt.Sprintf("backend: xla %s (plugin %s, PJRT C API %s): %s", c.Device, c.Plugin, c.PJRTVersion, c.Reason)
 	}
 	return fmt.Sprintf("backend: go (pure Go): %s", c.Reason)
 }
 
+// ID names the backend and device in one word ("go", "xla", "xla-cuda"), for
+// test and benchmark names.
+func (c *Choice) ID() string {
+	if c.Name == "xla" && c.Device != CPU {
+		return c.Name + "-" + c.Device
+	}
+	return c.Name
+}
+
 func init() {
 	// Offline, GoMLX's auto-install from GitHub blocks and fails: never use it.
+	// The variable covers code that reaches GoMLX's xla package before this
+	// init runs, or in a child process.
 	xla.EnableAutoInstall(false)
+	if _, ok := os.LookupEnv(xla.NoAutoInstallEnv); !ok {
+		_ = os.Setenv(xla.NoAutoInstallEnv, "1")
+	}
 }
 
 var (
@@ -50,202 +72,198 @@ var (
 	cache   = map[string]*Choice{}
 )
 
-// New chooses a backend. explicit is the value of a --backend flag ("" when not
-// given): "go", "xla", "xla:/abs/plugin.so" or any GoMLX configuration string.
-// Without it, $GOMLX_BACKEND is used; without both, XLA with a locally found
-// plugin, else the pure-Go backend.
+// New chooses a backend. explicit is the value of a --backend flag ("" when
+// not given): "go", "xla", "xla:cpu", "xla:cuda" or "xla:/abs/plugin.so".
+// Without it, $GOMLX_BACKEND is used; without both, XLA CUDA when a CUDA
+// plugin is installed and an NVIDIA GPU is present, else XLA CPU when a CPU
+// plugin is found, else the pure-Go backend. It never downloads anything.
+//
+// An explicit value that cannot be honoured (unknown name, relative path,
+// missing file, plugin that fails to load) is an error; the default choice
+// instead falls back to the next backend and says so in Reason.
 //
 // Backends are created once per configuration and shared: calling New again
 // with the same choice returns the same backend.
 func New(explicit string) (*Choice, error) {
-	reason := "given by --backend"
-	config := explicit
-	if config == "" {
-		if env, ok := os.LookupEnv(EnvVar); ok && env != "" {
-			config, reason = env, "given by $"+EnvVar
+	if explicit != "" {
+		return newFromConfig(explicit, "given by --backend")
+	}
+	if env := os.Getenv(EnvVar); env != "" {
+		return newFromConfig(env, "given by $"+EnvVar)
+	}
+	var notes []string
+	if plugin, where := FindCUDAPlugin(); plugin != "" {
+		if gpu := NvidiaGPU(); gpu != "" {
+			c, err := newXLA(plugin, "", CUDA, "CUDA plugin found in "+where+", "+gpu)
+			if err == nil {
+				return c, nil
+			}
+			notes = append(notes, fmt.Sprintf("CUDA plugin %s failed: %v", plugin, err))
 		}
 	}
-	if config == "" {
-		if plugin, where := FindPlugin(); plugin != "" {
-			config, reason = "xla:"+plugin, "plugin found in "+where
-		} else {
-			config, reason = "go", "no XLA PJRT CPU plugin found ("+strings.Join(searchedPlaces(), ", ")+")"
+	if plugin, where := FindPlugin(); plugin != "" {
+		c, err := newXLA(plugin, "", CPU, joinReason(notes, "plugin found in "+where))
+		if err == nil {
+			return c, nil
 		}
+		notes = append(notes, fmt.Sprintf("CPU plugin %s failed: %v", plugin, err))
+	} else {
+		notes = append(notes, "no XLA PJRT CPU plugin found ("+strings.Join(searchedPlaces(), ", ")+")")
 	}
-	return newFromConfig(config, reason)
+	return newGo("", strings.Join(notes, "; "))
+}
+
+func joinReason(notes []string, reason string) string {
+	return strings.Join(append(notes, reason), "; ")
 }
 
 // Go returns the pure-Go backend.
 func Go() *Choice {
-	c, err := newFromConfig("go", "requested")
+	c, err := newGo("", "requested")
 	if err != nil {
 		panic(err) // The pure-Go backend is compiled in: this cannot fail.
 	}
 	return c
 }
 
-// XLA returns the XLA backend with a locally found plugin, or an error saying
-// where it looked.
+// XLA returns the XLA backend with a locally found CPU plugin, or an error
+// saying where it looked.
 func XLA() (*Choice, error) {
 	plugin, where := FindPlugin()
 	if plugin == "" {
 		return nil, fmt.Errorf("no XLA PJRT CPU plugin found (looked in %s); run `make setup`", strings.Join(searchedPlaces(), ", "))
 	}
-	return newFromConfig("xla:"+plugin, "plugin found in "+where)
+	return newXLA(plugin, "", CPU, "plugin found in "+where)
 }
 
+// XLACUDA returns the XLA backend with a locally found CUDA plugin, or an
+// error when there is no plugin or no NVIDIA GPU.
+func XLACUDA() (*Choice, error) {
+	plugin, where := FindCUDAPlugin()
+	if plugin == "" {
+		return nil, fmt.Errorf("no XLA PJRT CUDA plugin found (looked in %s); see scripts/requirements-cuda.txt", strings.Join(searchedCUDAPlaces(), ", "))
+	}
+	gpu := NvidiaGPU()
+	if gpu == "" {
+		return nil, fmt.Errorf("CUDA plugin %s found but no NVIDIA GPU (no /dev/nvidia0, nvidia-smi lists none)", plugin)
+	}
+	return newXLA(plugin, "", CUDA, "CUDA plugin found in "+where+", "+gpu)
+}
+
+// newFromConfig honours an explicit choice or fails.
 func newFromConfig(config, reason string) (*Choice, error) {
 	name, rest, _ := strings.Cut(config, ":")
-	switch name {
+	switch strings.ToLower(name) {
 	case "go", "simplego":
-		name = "go"
+		return newGo(rest, reason)
 	case "xla", "stablehlo", "hlo", "shlo":
-		name = "xla"
-		if rest == "" || rest == "cpu" {
-			plugin, where := FindPlugin()
-			if plugin == "" {
-				return nil, fmt.Errorf("backend %q: no XLA PJRT CPU plugin found (looked in %s); run `make setup` or pass xla:/abs/path/plugin.so", config, strings.Join(searchedPlaces(), ", "))
-			}
-			rest = plugin
-			reason += "; plugin found in " + where
-		}
-		if !filepath.IsAbs(rest) {
-			return nil, fmt.Errorf("backend %q: the XLA plugin must be an absolute path to a .so file", config)
-		}
-		if _, err := os.Stat(rest); err != nil {
-			return nil, fmt.Errorf("backend %q: %w", config, err)
-		}
-		config = "xla:" + rest
 	default:
-		return nil, fmt.Errorf("backend %q: unknown backend %q (want go, xla or xla:/abs/plugin.so)", config, name)
+		return nil, fmt.Errorf("backend %q: unknown backend %q (want go, xla, xla:cpu, xla:cuda or xla:/abs/plugin.so)", config, name)
 	}
 
-	cacheMu.Lock()
-	defer cacheMu.Unlock()
-	if c, ok := cache[config]; ok {
+	// GoMLX appends plugin options after a comma ("xla:/p.so,shared_buffers").
+	plugin, options, _ := strings.Cut(rest, ",")
+	switch plugin {
+	case "":
+		if c, err := XLACUDA(); err == nil {
+			c.Reason = reason + "; " + c.Reason
+			return c, nil
+		}
+		fallthrough
+	case CPU:
+		found, where := FindPlugin()
+		if found == "" {
+			return nil, fmt.Errorf("backend %q: no XLA PJRT CPU plugin found (looked in %s); run `make setup` or pass xla:/abs/path/plugin.so", config, strings.Join(searchedPlaces(), ", "))
+		}
+		return newXLA(found, options, CPU, reason+"; plugin found in "+where)
+	case CUDA:
+		c, err := XLACUDA()
+		if err != nil {
+			return nil, fmt.Errorf("backend %q: %w", config, err)
+		}
+		if options != "" {
+			return newXLA(c.Plugin, options, CUDA, reason+"; "+c.Reason)
+		}
+		c.Reason = reason + "; " + c.Reason
 		return c, nil
 	}
-	c := &Choice{Name: name, Config: config, Reason: reason}
-	var err error
-	if name == "go" {
-		c.Backend, err = simplego.New(rest)
-	} else {
-		c.Plugin = rest
-		var b *xla.Backend
-		b, err = xla.NewWithOptions(rest, nil)
-		if err == nil {
-			c.Backend = b
-			c.PJRTVersion = pjrtVersion(rest)
-		}
+	if !filepath.IsAbs(plugin) {
+		return nil, fmt.Errorf("backend %q: the XLA plugin %q must be cpu, cuda or an absolute path to a .so file", config, plugin)
 	}
+	fi, err := os.Stat(plugin)
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", config, err)
 	}
-	cache[config] = c
-	return c, nil
+	if fi.IsDir() {
+		return nil, fmt.Errorf("backend %q: %s is a directory, not a PJRT plugin .so file", config, plugin)
+	}
+	device := CPU
+	if isCUDAPlugin(plugin) {
+		device = CUDA
+	}
+	return newXLA(plugin, options, device, reason)
 }
 
-// FindPlugin looks for a PJRT CPU plugin on this machine, without downloading
-// anything. It returns its absolute path and where it was found, or "" when none.
-func FindPlugin() (path, where string) {
-	for _, place := range pluginPlaces() {
-		for _, pattern := range place.patterns {
-			matches, _ := filepath.Glob(pattern)
-			sort.Strings(matches)
-			for _, m := range matches {
-				if abs, err := filepath.Abs(m); err == nil && isCPUPlugin(abs) {
-					return abs, place.name
-				}
+func newGo(options, reason string) (c *Choice, err error) {
+	config := "go"
+	if options != "" {
+		config += ":" + options
+	}
+	return cached(config, reason, func() (*Choice, error) {
+		b, err := simplego.New(options)
+		if err != nil {
+			return nil, fmt.Errorf("backend %q: %w", config, err)
+		}
+		return &Choice{Backend: b, Name: "go", Device: CPU, Config: config}, nil
+	})
+}
+
+func newXLA(plugin, options, device, reason string) (*Choice, error) {
+	config := "xla:" + plugin
+	if options != "" {
+		config += "," + options
+	}
+	return cached(config, reason, func() (c *Choice, err error) {
+		// A plugin that does not match the PJRT C API go-xla was built for
+		// can panic in cgo glue rather than return an error.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("backend %q: loading the plugin panicked: %v", config, r)
 			}
+		}()
+		if device == CUDA {
+			prepareCUDA(plugin)
 		}
-	}
-	return "", ""
-}
-
-type place struct {
-	name     string
-	patterns []string
-}
-
-var pluginFileNames = []string{"pjrt_c_api_cpu_plugin.so", "pjrt-plugin-cpu.so", "pjrt_plugin_cpu.so", "pjrt_c_api_cpu*.so", "*pjrt*cpu*.so"}
-
-func pluginPlaces() []place {
-	var places []place
-	inDir := func(name, dir string) place {
-		p := place{name: name}
-		for _, f := range pluginFileNames {
-			p.patterns = append(p.patterns, filepath.Join(dir, f))
+		b, err := xla.NewWithOptions(strings.TrimPrefix(config, "xla:"), nil)
+		if err != nil {
+			return nil, fmt.Errorf("backend %q: %w", config, err)
 		}
-		return p
-	}
-	if env := os.Getenv("PJRT_PLUGIN_LIBRARY_PATH"); env != "" {
-		for _, dir := range filepath.SplitList(env) {
-			if dir != "" {
-				places = append(places, inDir("$PJRT_PLUGIN_LIBRARY_PATH", dir))
-			}
+		return &Choice{Backend: b, Name: "xla", Device: device, Config: config, Plugin: plugin,
+			PJRTVersion: pjrtVersion(plugin)}, nil
+	})
+}
+
+// cached returns a copy of the choice already made for config, with this
+// call's reason, or makes it. Failures are not cached, so that a later call may
+// succeed once a plugin is installed.
+func cached(config, reason string, create func() (*Choice, error)) (*Choice, error) {
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	c, ok := cache[config]
+	if !ok {
+		var err error
+		if c, err = create(); err != nil {
+			return nil, err
 		}
+		cache[config] = c
 	}
-	if venv := VenvDir(); venv != "" {
-		p := place{name: "the project's venv " + venv}
-		for _, f := range pluginFileNames {
-			p.patterns = append(p.patterns,
-				filepath.Join(venv, "lib", "python3*", "site-packages", "*", f),
-				filepath.Join(venv, "lib", "python3*", "site-packages", "*", "*", f))
-		}
-		places = append(places, p)
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		places = append(places, inDir("~/.local/lib/go-xla", filepath.Join(home, ".local", "lib", "go-xla")))
-	}
-	places = append(places, inDir("/usr/local/lib/go-xla", "/usr/local/lib/go-xla"))
-	return places
+	copied := *c
+	copied.Reason = reason
+	return &copied, nil
 }
 
-func searchedPlaces() []string {
-	var names []string
-	for _, p := range pluginPlaces() {
-		names = append(names, p.name)
-	}
-	return names
-}
-
-func isCPUPlugin(path string) bool {
-	base := strings.ToLower(filepath.Base(path))
-	return strings.HasSuffix(base, ".so") && !strings.Contains(base, "cuda") && !strings.Contains(base, "gpu") && !strings.Contains(base, "tpu")
-}
-
-// VenvDir returns the project's Python virtual environment (.venv at the
-// repository root), found from $HW1_VENV, the working directory or the
-// executable's directory, or "" when there is none.
-func VenvDir() string {
-	if env := os.Getenv("HW1_VENV"); env != "" {
-		return env
-	}
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, dir := range starts {
-		for {
-			if fi, err := os.Stat(filepath.Join(dir, ".venv")); err == nil && fi.IsDir() {
-				if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-					return filepath.Join(dir, ".venv")
-				}
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	return ""
-}
-
-// pjrtVersion reads the PJRT C API version of the plugin that was just loaded.
+// pjrtVersion reads the PJRT C API version of a plugin already loaded by GoMLX
+// (go-xla keeps loaded plugins, so this does not load it twice).
 func pjrtVersion(pluginPath string) string {
 	p, err := pjrt.GetPlugin(pluginPath)
 	if err != nil {

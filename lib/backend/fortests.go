@@ -5,12 +5,13 @@ import (
 	"testing"
 )
 
-// RequireXLAEnv, when set (make test sets it), turns a missing XLA plugin into
-// a test failure instead of a skip, so that CI really runs the XLA tests.
+// RequireXLAEnv, when set (make test sets it), turns a missing XLA CPU plugin
+// into a test failure instead of a skip, so that CI really runs the XLA tests.
 const RequireXLAEnv = "HW1_REQUIRE_XLA"
 
 // ForTests returns the backends a test should run on: the pure-Go one always,
-// and XLA when a plugin is found on this machine. Without a plugin it logs that
+// XLA CPU when a plugin is found on this machine, and XLA CUDA when a CUDA
+// plugin and an NVIDIA GPU are both present. Without a CPU plugin it logs that
 // XLA is skipped, or fails the test when $HW1_REQUIRE_XLA is set.
 func ForTests(tb testing.TB) []*Choice {
 	tb.Helper()
@@ -23,6 +24,14 @@ func ForTests(tb testing.TB) []*Choice {
 		tb.Fatalf("$%s is set but XLA is not usable: %v", RequireXLAEnv, err)
 	default:
 		tb.Logf("XLA backend not tested: %v", err)
+	}
+	if plugin, _ := FindCUDAPlugin(); plugin != "" && NvidiaGPU() != "" {
+		c, err := XLACUDA()
+		if err != nil {
+			// A GPU and a plugin that do not work together is worth a failure.
+			tb.Fatalf("XLA CUDA: %v", err)
+		}
+		all = append(all, c)
 	}
 	return all
 }
