@@ -1,0 +1,243 @@
+package cv
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/dlworkbench/hw1/lib/data"
+	"github.com/dlworkbench/hw1/lib/nn"
+	"github.com/gomlx/gomlx/backends"
+)
+
+// Config of a k-fold run.
+type Config struct {
+	Spec            nn.Spec
+	Hyperparameters nn.Hyperparameters
+	// Folds is k; 1 trains one model on the whole training set.
+	Folds int
+	// Seed drives the fold split and each fold's initialisation, shuffling
+	// and dropout (fold i uses Seed+i).
+	Seed int64
+	// Validation, used only when Folds is 1, is scored at the end of every
+	// epoch for the history (it does not steer training); may be nil.
+	Validation *nn.Data
+	// Callbacks returns extra per-epoch callbacks for a fold (e.g. the
+	// regression GIF's snapshots during the last fold); may be nil.
+	Callbacks func(fold int) []nn.Callback
+	// Progress and ProgressOut are passed to nn.Fit.
+	Progress    nn.ProgressMode
+	ProgressOut io.Writer
+	// Log receives one line per fold; nil discards them.
+	Log io.Writer
+}
+
+// Score is a model's performance on a labelled set.
+type Score struct {
+	// Loss is the mean MSE or cross-entropy.
+	Loss float64 `json:"loss"`
+	// Accuracy is for classifiers (NaN for regression).
+	Accuracy float64 `json:"accuracy"`
+}
+
+// Fold is one trained model of a k-fold run.
+type Fold struct {
+	// Index counts from 0.
+	Index int
+	// Train and Val are the positions in the training set.
+	Train, Val []int
+	Model      *nn.Model
+	History    *nn.History
+	// Validation is the score on the fold's held-out part after the last
+	// epoch (zero value when Folds is 1 and no Validation was given).
+	Validation Score
+	// Test is set by Result.Evaluate.
+	Test *Score
+	// Seconds is the fold's training time.
+	Seconds float64
+}
+
+// Result is a k-fold run.
+type Result struct {
+	Config Config
+	Folds  []*Fold
+	// Seconds is the wall time of all folds.
+	Seconds float64
+}
+
+// Run trains one model per fold of train with the configured hyperparameters.
+func Run(backend backends.Backend, cfg Config, train *nn.Data) (*Result, error) {
+	if cfg.Folds < 1 {
+		return nil, fmt.Errorf("cv.Run: folds = %d, want >= 1", cfg.Folds)
+	}
+	if train == nil || train.Len() == 0 {
+		return nil, fmt.Errorf("cv.Run: no training data")
+	}
+	var splits []data.Fold
+	if cfg.Folds == 1 {
+		all := make([]int, train.Len())
+		for i := range all {
+			all[i] = i
+		}
+		splits = []data.Fold{{Train: all}}
+	} else {
+		var err error
+		splits, err = data.KFold(train.Len(), cfg.Folds, cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("cv.Run: %w", err)
+		}
+	}
+	res := &Result{Config: cfg}
+	start := time.Now()
+	for i, split := range splits {
+		f, err := runFold(backend, cfg, train, i, split)
+		if err != nil {
+			res.Release()
+			return nil, fmt.Errorf("cv.Run: fold %d/%d: %w", i+1, len(splits), err)
+		}
+		res.Folds = append(res.Folds, f)
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "fold %d/%d: %d epochs in %.1fs, validation loss %.4f", i+1, len(splits),
+				len(f.History.Epochs), f.Seconds, f.Validation.Loss)
+			if !math.IsNaN(f.Validation.Accuracy) {
+				fmt.Fprintf(cfg.Log, ", accuracy %.4f", f.Validation.Accuracy)
+			}
+			fmt.Fprintln(cfg.Log)
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+func runFold(backend backends.Backend, cfg Config, train *nn.Data, i int, split data.Fold) (*Fold, error) {
+	start := time.Now()
+	trainPart, err := train.Subset(split.Train)
+	if err != nil {
+		return nil, err
+	}
+	val := cfg.Validation
+	if split.Val != nil {
+		if val, err = train.Subset(split.Val); err != nil {
+			return nil, err
+		}
+	} else if cfg.Folds > 1 {
+		val = nil
+	}
+	seed := cfg.Seed + int64(i)
+	m, err := nn.New(backend, cfg.Spec, seed)
+	if err != nil {
+		return nil, err
+	}
+	opts := nn.Options{Seed: seed, Progress: cfg.Progress, ProgressOut: cfg.ProgressOut,
+		Label: fmt.Sprintf("fold %d/%d", i+1, cfg.Folds)}
+	if cfg.Callbacks != nil {
+		opts.Callbacks = cfg.Callbacks(i)
+	}
+	history, err := nn.Fit(m, trainPart, val, cfg.Hyperparameters, opts)
+	if err != nil {
+		m.Release()
+		return nil, err
+	}
+	f := &Fold{Index: i, Train: split.Train, Val: split.Val, Model: m, History: history,
+		Validation: Score{Loss: math.NaN(), Accuracy: math.NaN()}}
+	if val != nil {
+		last := history.Last()
+		f.Validation = Score{Loss: last.ValLoss, Accuracy: last.ValAccuracy}
+	}
+	f.Seconds = time.Since(start).Seconds()
+	return f, nil
+}
+
+// Release hands every fold's model back (see nn.Model.Release).
+func (r *Result) Release() {
+	for _, f := range r.Folds {
+		f.Model.Release()
+	}
+}
+
+// Evaluate scores every fold's model on test and keeps the scores in
+// Fold.Test.
+func (r *Result) Evaluate(test *nn.Data) error {
+	for _, f := range r.Folds {
+		loss, acc, err := f.Model.Evaluate(test)
+		if err != nil {
+			return fmt.Errorf("cv.Evaluate: fold %d: %w", f.Index+1, err)
+		}
+		f.Test = &Score{Loss: loss, Accuracy: acc}
+	}
+	return nil
+}
+
+// Best returns the index of the best model on the test set: the highest
+// accuracy for classifiers (lowest loss on ties), the lowest loss otherwise.
+// It returns -1 before Evaluate.
+func (r *Result) Best() int {
+	best := -1
+	for i, f := range r.Folds {
+		if f.Test == nil {
+			return -1
+		}
+		if best < 0 || better(*f.Test, *r.Folds[best].Test) {
+			best = i
+		}
+	}
+	return best
+}
+
+func better(a, b Score) bool {
+	if !math.IsNaN(a.Accuracy) && a.Accuracy != b.Accuracy {
+		return a.Accuracy > b.Accuracy
+	}
+	return a.Loss < b.Loss
+}
+
+// EnsembleRegression returns the mean of the models' predictions over d
+// (d.Len() rows of outputs, flattened) and, when d has targets, their MSE
+// (NaN otherwise).
+func (r *Result) EnsembleRegression(d *nn.Data) (mean []float64, mse float64, err error) {
+	var all [][]float64
+	for _, f := range r.Folds {
+		p, err := f.Model.Predict(d)
+		if err != nil {
+			return nil, 0, fmt.Errorf("cv.EnsembleRegression: fold %d: %w", f.Index+1, err)
+		}
+		all = append(all, p)
+	}
+	mean, err = MeanEnsemble(all)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cv.EnsembleRegression: %w", err)
+	}
+	mse = math.NaN()
+	if d.Targets != nil {
+		mse = MSE(mean, d.TargetsOf())
+	}
+	return mean, mse, nil
+}
+
+// EnsembleClassification returns the majority vote of the models over d, ties
+// going to the best model (Result.Best, so Evaluate must run first), and its
+// accuracy when d has labels (NaN otherwise).
+func (r *Result) EnsembleClassification(d *nn.Data) (votes []int32, accuracy float64, err error) {
+	best := r.Best()
+	if best < 0 {
+		return nil, 0, fmt.Errorf("cv.EnsembleClassification: call Evaluate first, to know the best model")
+	}
+	var all [][]int32
+	for _, f := range r.Folds {
+		p, err := f.Model.PredictClasses(d)
+		if err != nil {
+			return nil, 0, fmt.Errorf("cv.EnsembleClassification: fold %d: %w", f.Index+1, err)
+		}
+		all = append(all, p)
+	}
+	votes, err = MajorityVote(all, best)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cv.EnsembleClassification: %w", err)
+	}
+	accuracy = math.NaN()
+	if d.Labels != nil {
+		accuracy = nn.Accuracy(votes, d.LabelsOf())
+	}
+	return votes, accuracy, nil
+}
