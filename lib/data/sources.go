@@ -182,7 +182,7 @@ func loadCSV(path string, f dataFile) (*CSVDataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSum(path, "file", sha256.Sum256(b), f.sha256); err != nil {
+	if err := checkSum(path, "file's bytes", sha256.Sum256(b), f.sha256); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -204,7 +204,7 @@ func loadIDX(path string, f dataFile) (loadedIDX, error) {
 	if x.Dims[0] != f.dims[0] {
 		return loadedIDX{}, offsetError(path, 4, "dims", fmt.Errorf("%d items, want %d", x.Dims[0], f.dims[0]))
 	}
-	if err := checkSum(path, "payload", x.PayloadSHA256, f.sha256); err != nil {
+	if err := checkSum(path, "decompressed payload", x.PayloadSHA256, f.sha256); err != nil {
 		return loadedIDX{}, err
 	}
 	return loadedIDX{x: x, path: path}, nil
@@ -212,7 +212,7 @@ func loadIDX(path string, f dataFile) (loadedIDX, error) {
 
 func checkSum(path, what string, got [32]byte, want string) error {
 	if g := hex.EncodeToString(got[:]); g != want {
-		return &FileError{File: path, Field: what, Offset: -1, Err: fmt.Errorf("%w: %s sha256 %s, want %s", ErrChecksum, what, g, want)}
+		return &FileError{File: path, Offset: -1, Err: fmt.Errorf("%w of the %s: got %s, want %s", ErrChecksum, what, g, want)}
 	}
 	return nil
 }
@@ -284,20 +284,38 @@ func obtain[T any](o Options, f dataFile, load func(string, dataFile) (T, error)
 	if cacheErr != nil {
 		return zero, fmt.Errorf("%s: no cache directory: %w", f.rel, cacheErr)
 	}
+	hint := ""
+	if f.system {
+		hint = ", or apt-get install dataset-fashion-mnist"
+	}
 	if o.NoDownload {
-		return zero, fmt.Errorf("%s: %w (looked in %s; downloads are off)", f.rel, ErrNotFound, strings.Join(looked, ", "))
+		return zero, fmt.Errorf("%s: %w in %s, and downloads are off (give a data directory, --data-dir or $%s%s)", f.rel, ErrNotFound, strings.Join(looked, ", "), EnvDataDir, hint)
 	}
 	dest := locs[len(locs)-1].path
-	var errs []error
+	var errs downloadErrors
 	for _, url := range o.urls(f) {
 		v, err := download(o, url, dest, f, load)
 		if err == nil {
 			return v, nil
 		}
+		o.logf("data: %s: %v", f.rel, err)
 		errs = append(errs, err)
 	}
-	return zero, fmt.Errorf("%s: %w (looked in %s; download failed: %w)", f.rel, ErrNotFound, strings.Join(looked, ", "), errors.Join(errs...))
+	return zero, fmt.Errorf("%s: %w in %s, and %w", f.rel, ErrNotFound, strings.Join(looked, ", "), errs)
 }
+
+// downloadErrors are the failures of each origin, in order, on one line.
+type downloadErrors []error
+
+func (d downloadErrors) Error() string {
+	msgs := make([]string, len(d))
+	for i, e := range d {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (d downloadErrors) Unwrap() []error { return d }
 
 func (o Options) urls(f dataFile) []string {
 	if len(o.BaseURLs) == 0 {
@@ -341,7 +359,7 @@ func download[T any](o Options, url, dest string, f dataFile, load func(string, 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return zero, fmt.Errorf("download %s: %s", url, resp.Status)
+		return zero, fmt.Errorf("download %s: HTTP %s", url, resp.Status)
 	}
 	w := bufio.NewWriterSize(tmp, 1<<16)
 	n, err := io.Copy(w, resp.Body)
@@ -359,6 +377,12 @@ func download[T any](o Options, url, dest string, f dataFile, load func(string, 
 	}
 	v, err := load(tmpPath, f)
 	if err != nil {
+		// The temporary file is gone when the caller reads this: name the URL.
+		var fe *FileError
+		if errors.As(err, &fe) && fe.File == tmpPath {
+			fe.File = url
+			return zero, fmt.Errorf("download failed: %w", err)
+		}
 		return zero, fmt.Errorf("download %s: %w", url, err)
 	}
 	if err := os.Rename(tmpPath, dest); err != nil {
@@ -474,7 +498,7 @@ func Check(opts Options) []Status {
 			for _, loc := range locs {
 				looked = append(looked, loc.path)
 			}
-			st.Err = fmt.Errorf("%w (looked in %s)", ErrNotFound, strings.Join(looked, ", "))
+			st.Err = fmt.Errorf("%w in %s", ErrNotFound, strings.Join(looked, ", "))
 		}
 		st.Verified = st.Found && st.Err == nil
 		out = append(out, st)
