@@ -247,6 +247,10 @@ func (o Options) logf(format string, args ...any) {
 func (o Options) locations(f dataFile) ([]location, error) {
 	var locs []location
 	if d := o.dataDir(); d != "" {
+		// A mistyped --data-dir must not quietly fall back to the cache.
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("data directory %s: not a directory (from --data-dir or $%s)", d, EnvDataDir)
+		}
 		locs = append(locs, location{path: filepath.Join(d, filepath.FromSlash(f.rel))})
 	}
 	if f.system && !o.NoSystemDir {
@@ -254,7 +258,7 @@ func (o Options) locations(f dataFile) ([]location, error) {
 	}
 	c, err := o.cacheDir()
 	if err != nil {
-		return locs, err
+		return locs, fmt.Errorf("no cache directory: %w", err)
 	}
 	locs = append(locs, location{path: filepath.Join(c, filepath.FromSlash(f.rel)), cache: true})
 	return locs, nil
@@ -265,6 +269,9 @@ func (o Options) locations(f dataFile) ([]location, error) {
 func obtain[T any](o Options, f dataFile, load func(string, dataFile) (T, error)) (T, error) {
 	var zero T
 	locs, cacheErr := o.locations(f)
+	if locs == nil {
+		return zero, fmt.Errorf("%s: %w", f.rel, cacheErr)
+	}
 	var looked []string
 	for _, loc := range locs {
 		looked = append(looked, loc.path)
@@ -282,7 +289,7 @@ func obtain[T any](o Options, f dataFile, load func(string, dataFile) (T, error)
 		o.logf("data: %s: cached copy is bad (%v), downloading again", f.rel, err)
 	}
 	if cacheErr != nil {
-		return zero, fmt.Errorf("%s: no cache directory: %w", f.rel, cacheErr)
+		return zero, fmt.Errorf("%s: %w", f.rel, cacheErr)
 	}
 	hint := ""
 	if f.system {

@@ -329,3 +329,18 @@ func TestDefaultCacheDir(t *testing.T) {
 		t.Errorf("outside the repository: %s", d)
 	}
 }
+
+func TestMissingDataDirIsAnError(t *testing.T) {
+	opts := isolated(t)
+	opts.Dir = filepath.Join(opts.Dir, "typo")
+	copyRegression(t, regressionFiles(t), opts.CacheDir)
+	_, _, err := LoadRegression(opts)
+	if err == nil || !strings.Contains(err.Error(), opts.Dir) || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("error %v, want one naming the missing %s", err, opts.Dir)
+	}
+	for _, st := range Check(opts) {
+		if st.Found || st.Err == nil || !strings.Contains(st.Err.Error(), opts.Dir) {
+			t.Errorf("Check: %+v", st)
+		}
+	}
+}
