@@ -2,6 +2,8 @@ package nn
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"sync"
 
@@ -111,14 +113,30 @@ func (m *Model) createVariables() error {
 	return nil
 }
 
-// initialise draws the weights from seed, and sets the dropout rates.
+// initialise draws the weights from seed, as PyTorch's Linear and Conv2d do
+// (weights and biases uniform in ±1/sqrt(fan_in), the rule lib/nn/layers
+// also follows), and sets the dropout rates.
+//
+// The draws are made here in Go rather than by GoMLX's variable initialisers:
+// those compile a graph on every re-initialisation (seconds on XLA, for each
+// trial of a search), and Go's generator gives the same weights on every
+// backend.
 func (m *Model) initialise(seed int64) error {
 	ctx := m.ws.ctx
-	if err := ctx.SetRNGStateFromSeed(seed); err != nil {
-		return err
-	}
-	if err := guard("initialising weights", func() error { return ctx.InitializeVariables(m.backend, nil) }); err != nil {
-		return err
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x696e6974))
+	for v := range m.modelVariables() {
+		fanIn, err := m.fanIn(v)
+		if err != nil {
+			return err
+		}
+		bound := 1 / math.Sqrt(float64(fanIn))
+		values := make([]float64, v.Shape().Size())
+		for i := range values {
+			values[i] = (2*rng.Float64() - 1) * bound
+		}
+		if err := v.SetValue(m.tensorOf(values, v.Shape().Dimensions)); err != nil {
+			return fmt.Errorf("initialising %s: %w", v.ScopeAndName(), err)
+		}
 	}
 	for i, p := range m.Spec.Dropout {
 		if err := dropoutVar(ctx, m.Spec, i).SetValue(scalarTensor(m.Spec, p)); err != nil {
@@ -126,6 +144,35 @@ func (m *Model) initialise(seed int64) error {
 		}
 	}
 	return nil
+}
+
+// fanIn is the number of inputs of the layer a weight or bias belongs to:
+// "in" of dense weights [in, out], kh*kw*Cin of kernels [kh, kw, Cin, Cout].
+func (m *Model) fanIn(v *context.Variable) (int, error) {
+	w := v
+	if v.Name() != "weights" {
+		w = m.ws.ctx.GetVariableByScopeAndName(v.Scope(), "weights")
+		if w == nil {
+			return 0, fmt.Errorf("initialising %s: no weights in its layer to take fan_in from", v.ScopeAndName())
+		}
+	}
+	dims := w.Shape().Dimensions
+	if len(dims) < 2 {
+		return 0, fmt.Errorf("initialising %s: weights of shape %v", v.ScopeAndName(), dims)
+	}
+	fan := 1
+	for _, d := range dims[:len(dims)-1] {
+		fan *= d
+	}
+	return fan, nil
+}
+
+// tensorOf makes a tensor of the model's dtype.
+func (m *Model) tensorOf(values []float64, dims []int) *tensors.Tensor {
+	if m.Spec.DType == Float64 {
+		return tensors.FromFlatDataAndDimensions(append([]float64(nil), values...), dims...)
+	}
+	return tensors.FromFlatDataAndDimensions(toFloat32(values), dims...)
 }
 
 // Release hands the model's compiled graphs to the next model of the same

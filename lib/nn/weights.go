@@ -60,16 +60,7 @@ func (m *Model) SetVariable(name string, values []float64) error {
 		if n := v.Shape().Size(); n != len(values) {
 			return fmt.Errorf("nn.SetVariable %s: %d values for shape %v (%d)", name, len(values), v.Shape().Dimensions, n)
 		}
-		var t *tensors.Tensor
-		if m.Spec.DType == Float64 {
-			t = tensors.FromFlatDataAndDimensions(append([]float64(nil), values...), v.Shape().Dimensions...)
-		} else {
-			f := make([]float32, len(values))
-			for i, x := range values {
-				f[i] = float32(x)
-			}
-			t = tensors.FromFlatDataAndDimensions(f, v.Shape().Dimensions...)
-		}
+		t := m.tensorOf(values, v.Shape().Dimensions)
 		if err := v.SetValue(t); err != nil {
 			return fmt.Errorf("nn.SetVariable %s: %w", name, err)
 		}

@@ -1,0 +1,183 @@
+package nn
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/backends"
+)
+
+// checkpointFormat names the layout of a checkpoint file; Load refuses others.
+const checkpointFormat = "hw1-model/1"
+
+// checkpoint is the one JSON file of a saved model.
+type checkpoint struct {
+	Format          string           `json:"format"`
+	Spec            Spec             `json:"spec"`
+	Seed            int64            `json:"seed"`
+	Hyperparameters *Hyperparameters `json:"hyperparameters,omitempty"`
+	History         *History         `json:"history,omitempty"`
+	Variables       []savedVariable  `json:"variables"`
+}
+
+// savedVariable keeps the exact bits: little-endian IEEE values of the
+// model's dtype, base64-encoded.
+type savedVariable struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+	DType string `json:"dtype"`
+	Data  string `json:"data"`
+}
+
+// Save writes the model (spec, seed, hyperparameters, history and weights) to
+// one file, through a temporary file renamed into place.
+func (m *Model) Save(path string) error {
+	vars, err := m.Variables()
+	if err != nil {
+		return fmt.Errorf("nn.Save %s: %w", path, err)
+	}
+	cp := checkpoint{Format: checkpointFormat, Spec: m.Spec, Seed: m.Seed, Hyperparameters: m.Hyperparameters,
+		History: historyForJSON(m.History)}
+	for _, v := range vars {
+		var raw []byte
+		if m.Spec.DType == Float64 {
+			raw = make([]byte, 8*len(v.Values))
+			for i, x := range v.Values {
+				binary.LittleEndian.PutUint64(raw[8*i:], math.Float64bits(x))
+			}
+		} else {
+			raw = make([]byte, 4*len(v.Values))
+			for i, x := range v.Values {
+				binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(x)))
+			}
+		}
+		cp.Variables = append(cp.Variables, savedVariable{Name: v.Name, Shape: v.Shape, DType: m.Spec.DType,
+			Data: base64.StdEncoding.EncodeToString(raw)})
+	}
+	buf, err := json.MarshalIndent(cp, "", " ")
+	if err != nil {
+		return fmt.Errorf("nn.Save %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("nn.Save: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(buf); err != nil {
+		tmp.Close()
+		return fmt.Errorf("nn.Save %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("nn.Save %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("nn.Save: %w", err)
+	}
+	return nil
+}
+
+// historyForJSON replaces NaN (no validation, regression accuracies) with
+// -1: JSON has no NaN. Load turns -1 back into NaN.
+func historyForJSON(h *History) *History {
+	if h == nil {
+		return nil
+	}
+	out := *h
+	out.Epochs = append([]EpochStats(nil), h.Epochs...)
+	for i := range out.Epochs {
+		e := &out.Epochs[i]
+		for _, f := range []*float64{&e.TrainLoss, &e.ValLoss, &e.TrainAccuracy, &e.ValAccuracy} {
+			if math.IsNaN(*f) {
+				*f = -1
+			}
+		}
+	}
+	return &out
+}
+
+// Load reads a model saved by Save and rebuilds it on the backend; it
+// predicts exactly as the saved one did on the same backend.
+func Load(path string, backend backends.Backend) (*Model, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("nn.Load: %w", err)
+	}
+	var cp checkpoint
+	if err := json.Unmarshal(raw, &cp); err != nil {
+		return nil, fmt.Errorf("nn.Load %s: %w", path, err)
+	}
+	if cp.Format != checkpointFormat {
+		return nil, fmt.Errorf("nn.Load %s: format %q, want %q", path, cp.Format, checkpointFormat)
+	}
+	m, err := New(backend, cp.Spec, cp.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("nn.Load %s: %w", path, err)
+	}
+	m.Hyperparameters = cp.Hyperparameters
+	if cp.History != nil {
+		for i := range cp.History.Epochs {
+			e := &cp.History.Epochs[i]
+			for _, f := range []*float64{&e.TrainLoss, &e.ValLoss, &e.TrainAccuracy, &e.ValAccuracy} {
+				if *f == -1 {
+					*f = math.NaN()
+				}
+			}
+		}
+		m.History = cp.History
+	}
+	have, err := m.Variables()
+	if err != nil {
+		m.Release()
+		return nil, fmt.Errorf("nn.Load %s: %w", path, err)
+	}
+	if len(have) != len(cp.Variables) {
+		m.Release()
+		return nil, fmt.Errorf("nn.Load %s: %d variables, the %s model has %d", path, len(cp.Variables), cp.Spec.Kind, len(have))
+	}
+	for i, sv := range cp.Variables {
+		values, err := decodeValues(sv, m.Spec.DType)
+		if err == nil {
+			err = m.SetVariable(sv.Name, values)
+		}
+		if err != nil {
+			m.Release()
+			return nil, fmt.Errorf("nn.Load %s: variables[%d] %q: %w", path, i, sv.Name, err)
+		}
+	}
+	return m, nil
+}
+
+func decodeValues(sv savedVariable, dtype string) ([]float64, error) {
+	if sv.DType != dtype {
+		return nil, fmt.Errorf("dtype %q, model's is %q", sv.DType, dtype)
+	}
+	raw, err := base64.StdEncoding.DecodeString(sv.Data)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	size := 1
+	for _, d := range sv.Shape {
+		size *= d
+	}
+	width := 4
+	if dtype == Float64 {
+		width = 8
+	}
+	if len(raw) != size*width {
+		return nil, fmt.Errorf("data has %d bytes, shape %v of %s needs %d", len(raw), sv.Shape, dtype, size*width)
+	}
+	out := make([]float64, size)
+	for i := range out {
+		if width == 8 {
+			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+		} else {
+			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+		}
+	}
+	return out, nil
+}
