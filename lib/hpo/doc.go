@@ -1,0 +1,15 @@
+// Package hpo is a define-by-run hyperparameter search engine in the manner of Optuna: a Study
+// runs an objective that asks its Trial for parameters (SuggestFloat, SuggestInt,
+// SuggestCategorical), reports intermediate values (Report) and stops early when ShouldPrune
+// says so. Samplers (TPE with Optuna's defaults, random, grid) choose parameters, pruners
+// (median, percentile, successive halving, none) stop trials, storages (memory, a journal file
+// that survives kill -9 and is shared by processes) keep trials.
+//
+// Options follow two styles: a study is configured with functional options
+// (NewStudy(WithDirection(Maximize), WithSampler(...))); samplers and pruners are small structs
+// returned by New... with Optuna's defaults, whose exported fields may be changed before use
+// (p := NewMedianPruner(); p.NWarmupSteps = 2).
+//
+// It knows nothing of neural networks, training or plotting: the objective does the work, and
+// Export hands trials to whoever draws them. Parameter importances live in hpo/importance.
+package hpo

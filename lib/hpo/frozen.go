@@ -1,0 +1,159 @@
+package hpo
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// TrialState is the life stage of a trial, as Optuna's TrialState.
+type TrialState string
+
+// Trial states. Waiting is an enqueued trial that no worker has picked up yet.
+const (
+	Running  TrialState = "RUNNING"
+	Complete TrialState = "COMPLETE"
+	Pruned   TrialState = "PRUNED"
+	Failed   TrialState = "FAIL"
+	Waiting  TrialState = "WAITING"
+)
+
+// Finished reports whether the trial will not change any more.
+func (s TrialState) Finished() bool { return s == Complete || s == Pruned || s == Failed }
+
+// Direction says whether the study minimizes or maximizes its objective.
+type Direction string
+
+// The two directions, spelled as Optuna's StudyDirection.
+const (
+	Minimize Direction = "MINIMIZE"
+	Maximize Direction = "MAXIMIZE"
+)
+
+// better reports whether a beats b in direction d; NaN never wins.
+func (d Direction) better(a, b float64) bool {
+	if math.IsNaN(a) {
+		return false
+	}
+	if math.IsNaN(b) {
+		return true
+	}
+	if d == Maximize {
+		return a > b
+	}
+	return a < b
+}
+
+// FrozenTrial is the record of one trial as the storage holds it: a copy that the caller may keep.
+type FrozenTrial struct {
+	Number int
+	State  TrialState
+	// Value is the objective value of a complete trial, the last intermediate value of a pruned
+	// one (as Optuna does), NaN otherwise.
+	Value float64
+	// Params holds internal values (see Distribution); use Param for what the objective saw.
+	Params        map[string]float64
+	Distributions map[string]Distribution
+	// Intermediate maps step to the value reported at that step.
+	Intermediate map[int]float64
+	// FixedParams are the values of an enqueued trial, used instead of sampling.
+	FixedParams map[string]any
+	// SystemAttrs holds numbers that samplers and pruners keep on the trial (rungs of
+	// successive halving).
+	SystemAttrs map[string]float64
+	// FailReason says why a failed trial failed (error text, NaN, panic, worker died).
+	FailReason    string
+	DatetimeStart time.Time
+	// DatetimeComplete is zero while the trial runs.
+	DatetimeComplete time.Time
+}
+
+// Param returns the value of a parameter as the objective saw it (float64, int or label), and
+// whether the trial has it.
+func (t *FrozenTrial) Param(name string) (any, bool) {
+	v, ok := t.Params[name]
+	if !ok {
+		return nil, false
+	}
+	return t.Distributions[name].External(v), true
+}
+
+// ExternalParams returns all parameters as the objective saw them.
+func (t *FrozenTrial) ExternalParams() map[string]any {
+	out := make(map[string]any, len(t.Params))
+	for name := range t.Params {
+		out[name], _ = t.Param(name)
+	}
+	return out
+}
+
+// LastStep returns the largest reported step, or -1 when nothing was reported.
+func (t *FrozenTrial) LastStep() int {
+	last := -1
+	for s := range t.Intermediate {
+		if s > last {
+			last = s
+		}
+	}
+	return last
+}
+
+// Steps returns the reported steps in increasing order.
+func (t *FrozenTrial) Steps() []int {
+	steps := make([]int, 0, len(t.Intermediate))
+	for s := range t.Intermediate {
+		steps = append(steps, s)
+	}
+	sort.Ints(steps)
+	return steps
+}
+
+// Duration is the wall time of a finished trial (0 while running).
+func (t *FrozenTrial) Duration() time.Duration {
+	if t.DatetimeComplete.IsZero() {
+		return 0
+	}
+	return t.DatetimeComplete.Sub(t.DatetimeStart)
+}
+
+// clone returns a deep copy so that storages never hand out their own maps.
+func (t *FrozenTrial) clone() FrozenTrial {
+	c := *t
+	c.Params = make(map[string]float64, len(t.Params))
+	for k, v := range t.Params {
+		c.Params[k] = v
+	}
+	c.Distributions = make(map[string]Distribution, len(t.Distributions))
+	for k, v := range t.Distributions {
+		c.Distributions[k] = v
+	}
+	c.Intermediate = make(map[int]float64, len(t.Intermediate))
+	for k, v := range t.Intermediate {
+		c.Intermediate[k] = v
+	}
+	if t.FixedParams != nil {
+		c.FixedParams = make(map[string]any, len(t.FixedParams))
+		for k, v := range t.FixedParams {
+			c.FixedParams[k] = v
+		}
+	}
+	c.SystemAttrs = make(map[string]float64, len(t.SystemAttrs))
+	for k, v := range t.SystemAttrs {
+		c.SystemAttrs[k] = v
+	}
+	return c
+}
+
+func newFrozenTrial(number int, state TrialState, fixed map[string]any, start time.Time) *FrozenTrial {
+	return &FrozenTrial{
+		Number:        number,
+		State:         state,
+		Value:         math.NaN(),
+		Params:        map[string]float64{},
+		Distributions: map[string]Distribution{},
+		Intermediate:  map[int]float64{},
+		FixedParams:   fixed,
+		SystemAttrs:   map[string]float64{},
+		DatetimeStart: start,
+	}
+}

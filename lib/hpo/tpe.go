@@ -1,0 +1,272 @@
+package hpo
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+)
+
+// TPESampler is the Tree-structured Parzen Estimator with Optuna's defaults (Optuna 3.1,
+// univariate). After NStartupTrials random trials it splits the finished trials into the best
+// Gamma(n) ("below") and the rest ("above"), fits a Parzen estimator (one truncated Gaussian per
+// observation plus a prior spanning the range) to each, draws NEICandidates from the "below"
+// estimator and keeps the one with the highest l(x)/g(x).
+//
+// Change fields after NewTPESampler and before the first trial; the zero value is not usable.
+type TPESampler struct {
+	// NStartupTrials random trials come first (Optuna: 10).
+	NStartupTrials int
+	// NEICandidates is how many candidates are scored per draw (Optuna: 24).
+	NEICandidates int
+	// ConsiderPrior adds a kernel centred on the range with the range as width (Optuna: true),
+	// weighted PriorWeight (Optuna: 1.0).
+	ConsiderPrior bool
+	PriorWeight   float64
+	// ConsiderMagicClip floors kernel widths at range/min(100, 1+n) (Optuna: true).
+	ConsiderMagicClip bool
+	// ConsiderEndpoints lets the outer kernels reach to the bounds (Optuna: false).
+	ConsiderEndpoints bool
+	// Multivariate models the parameters that every finished trial has jointly (Optuna: false).
+	Multivariate bool
+	// Gamma is the size of the "below" group for n finished trials (Optuna: min(ceil(0.1 n), 25)).
+	Gamma func(n int) int
+	// Weights gives the kernel weights of n observations, oldest first (Optuna: flat for
+	// n < 25, else a ramp from 1/n to 1 for the oldest n-25 and flat for the newest 25).
+	Weights func(n int) []float64
+
+	mu      sync.Mutex
+	rng     *rand.Rand
+	startup *RandomSampler
+}
+
+// NewTPESampler returns a TPE sampler with Optuna's defaults; the same seed gives the same
+// parameters for the same objective.
+func NewTPESampler(seed uint64) *TPESampler {
+	return &TPESampler{
+		NStartupTrials:    10,
+		NEICandidates:     24,
+		ConsiderPrior:     true,
+		PriorWeight:       1.0,
+		ConsiderMagicClip: true,
+		Gamma:             DefaultGamma,
+		Weights:           DefaultWeights,
+		rng:               rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d)),
+		startup:           NewRandomSampler(seed),
+	}
+}
+
+// DefaultGamma is Optuna's min(ceil(0.1 n), 25).
+func DefaultGamma(n int) int { return min(int(math.Ceil(0.1*float64(n))), 25) }
+
+// DefaultWeights is Optuna's default_weights: older trials weigh less once there are 25 or more.
+func DefaultWeights(n int) []float64 {
+	w := make([]float64, n)
+	if n < 25 {
+		for i := range w {
+			w[i] = 1
+		}
+		return w
+	}
+	ramp := n - 25
+	for i := 0; i < ramp; i++ {
+		// linspace(1/n, 1, ramp)
+		if ramp == 1 {
+			w[i] = 1.0 / float64(n)
+		} else {
+			w[i] = 1.0/float64(n) + (1-1.0/float64(n))*float64(i)/float64(ramp-1)
+		}
+	}
+	for i := ramp; i < n; i++ {
+		w[i] = 1
+	}
+	return w
+}
+
+// observation is one finished trial as TPE ranks it: pruned trials rank by how far they got
+// (-last step) then by their last intermediate value, complete ones come first (step -inf).
+type observation struct {
+	trial *FrozenTrial
+	step  float64
+	score float64 // value times +1 (minimize) or -1 (maximize)
+}
+
+func observations(h *History) []observation {
+	sign := 1.0
+	if h.Direction == Maximize {
+		sign = -1
+	}
+	var obs []observation
+	for i := range h.Trials {
+		t := &h.Trials[i]
+		switch t.State {
+		case Complete:
+			obs = append(obs, observation{t, math.Inf(-1), sign * t.Value})
+		case Pruned:
+			if last := t.LastStep(); last >= 0 {
+				v := t.Intermediate[last]
+				if math.IsNaN(v) {
+					obs = append(obs, observation{t, -float64(last), math.Inf(1)})
+				} else {
+					obs = append(obs, observation{t, -float64(last), sign * v})
+				}
+			} else {
+				obs = append(obs, observation{t, 1, 0})
+			}
+		}
+	}
+	return obs
+}
+
+// split returns the indices (in trial order) of the nBelow best observations and of the rest.
+func split(obs []observation, nBelow int) (below, above []int) {
+	idx := make([]int, len(obs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		oa, ob := obs[idx[a]], obs[idx[b]]
+		if oa.step != ob.step {
+			return oa.step < ob.step
+		}
+		return oa.score < ob.score
+	})
+	nBelow = min(nBelow, len(idx))
+	below = append([]int(nil), idx[:nBelow]...)
+	above = append([]int(nil), idx[nBelow:]...)
+	sort.Ints(below)
+	sort.Ints(above)
+	return below, above
+}
+
+// splitHistory returns the observations and their below/above split, computed once per history.
+func (s *TPESampler) splitHistory(h *History) *tpeSplit {
+	if h.split == nil {
+		obs := observations(h)
+		sp := &tpeSplit{obs: obs, nBelow: -1}
+		if len(obs) >= s.NStartupTrials && len(obs) > 0 {
+			sp.nBelow = s.Gamma(len(obs))
+			sp.below, sp.above = split(obs, sp.nBelow)
+		}
+		h.split = sp
+	}
+	return h.split
+}
+
+// SampleRelative implements Sampler: in multivariate mode it draws all parameters that every
+// finished trial shares, jointly.
+func (s *TPESampler) SampleRelative(h *History, _ *FrozenTrial) (map[string]any, error) {
+	if !s.Multivariate {
+		return nil, nil
+	}
+	sp := s.splitHistory(h)
+	obs := sp.obs
+	if sp.nBelow < 0 {
+		return nil, nil
+	}
+	space := intersectionSpace(obs)
+	if len(space) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(space))
+	for n := range space {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	dists := make([]Distribution, len(names))
+	for i, n := range names {
+		dists[i] = space[n]
+	}
+	below, above := sp.below, sp.above
+	pick := func(idx []int) [][]float64 {
+		cols := make([][]float64, len(names))
+		for j, n := range names {
+			for _, i := range idx {
+				cols[j] = append(cols[j], obs[i].trial.Params[n])
+			}
+		}
+		return cols
+	}
+	s.mu.Lock()
+	best := s.bestCandidate(dists, pick(below), pick(above))
+	s.mu.Unlock()
+	out := make(map[string]any, len(names))
+	for j, n := range names {
+		out[n] = dists[j].External(best[j])
+	}
+	return out, nil
+}
+
+// intersectionSpace is the set of parameters that all finished trials have with the same
+// distribution, less those with a single value (Optuna's IntersectionSearchSpace).
+func intersectionSpace(obs []observation) map[string]Distribution {
+	var space map[string]Distribution
+	for _, o := range obs {
+		if space == nil {
+			space = make(map[string]Distribution, len(o.trial.Distributions))
+			for n, d := range o.trial.Distributions {
+				space[n] = d
+			}
+			continue
+		}
+		for n, d := range space {
+			if od, ok := o.trial.Distributions[n]; !ok || !od.Equal(d) {
+				delete(space, n)
+			}
+		}
+	}
+	for n, d := range space {
+		if d.Single() {
+			delete(space, n)
+		}
+	}
+	return space
+}
+
+// SampleIndependent implements Sampler with univariate TPE. As Optuna, the below/above split is
+// made over all finished trials and then trials without the parameter are dropped from each
+// side, so a conditional parameter is modelled on the trials that have it.
+func (s *TPESampler) SampleIndependent(h *History, t *FrozenTrial, name string, d Distribution) (float64, error) {
+	sp := s.splitHistory(h)
+	obs := sp.obs
+	if sp.nBelow < 0 {
+		return s.startup.SampleIndependent(h, t, name, d)
+	}
+	if d.Single() {
+		return d.Low, nil
+	}
+	below, above := sp.below, sp.above
+	pick := func(idx []int) [][]float64 {
+		var col []float64
+		for _, i := range idx {
+			if v, ok := obs[i].trial.Params[name]; ok && obs[i].trial.Distributions[name].Equal(d) {
+				col = append(col, v)
+			}
+		}
+		return [][]float64{col}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bestCandidate([]Distribution{d}, pick(below), pick(above))[0], nil
+}
+
+// bestCandidate draws NEICandidates points from the "below" estimator and returns the one that
+// maximizes log l(x) - log g(x), in internal representation.
+func (s *TPESampler) bestCandidate(dists []Distribution, below, above [][]float64) []float64 {
+	l := s.newParzen(dists, below)
+	g := s.newParzen(dists, above)
+	cands := l.sample(s.rng, s.NEICandidates)
+	ll := l.logPDF(cands)
+	lg := g.logPDF(cands)
+	best := 0
+	for i := range ll {
+		if ll[i]-lg[i] > ll[best]-lg[best] {
+			best = i
+		}
+	}
+	out := make([]float64, len(dists))
+	for j := range dists {
+		out[j] = cands[j][best]
+	}
+	return out
+}
