@@ -42,7 +42,7 @@ func (m *Model) Save(path string) error {
 		return fmt.Errorf("nn.Save %s: %w", path, err)
 	}
 	cp := checkpoint{Format: checkpointFormat, Spec: m.Spec, Seed: m.Seed, Hyperparameters: m.Hyperparameters,
-		History: historyForJSON(m.History)}
+		History: m.History}
 	for _, v := range vars {
 		var raw []byte
 		if m.Spec.DType == Float64 {
@@ -81,25 +81,6 @@ func (m *Model) Save(path string) error {
 	return nil
 }
 
-// historyForJSON replaces NaN (no validation, regression accuracies) with
-// -1: JSON has no NaN. Load turns -1 back into NaN.
-func historyForJSON(h *History) *History {
-	if h == nil {
-		return nil
-	}
-	out := *h
-	out.Epochs = append([]EpochStats(nil), h.Epochs...)
-	for i := range out.Epochs {
-		e := &out.Epochs[i]
-		for _, f := range []*float64{&e.TrainLoss, &e.ValLoss, &e.TrainAccuracy, &e.ValAccuracy} {
-			if math.IsNaN(*f) {
-				*f = -1
-			}
-		}
-	}
-	return &out
-}
-
 // Load reads a model saved by Save and rebuilds it on the backend; it
 // predicts exactly as the saved one did on the same backend.
 func Load(path string, backend backends.Backend) (*Model, error) {
@@ -119,17 +100,7 @@ func Load(path string, backend backends.Backend) (*Model, error) {
 		return nil, fmt.Errorf("nn.Load %s: %w", path, err)
 	}
 	m.Hyperparameters = cp.Hyperparameters
-	if cp.History != nil {
-		for i := range cp.History.Epochs {
-			e := &cp.History.Epochs[i]
-			for _, f := range []*float64{&e.TrainLoss, &e.ValLoss, &e.TrainAccuracy, &e.ValAccuracy} {
-				if *f == -1 {
-					*f = math.NaN()
-				}
-			}
-		}
-		m.History = cp.History
-	}
+	m.History = cp.History
 	have, err := m.Variables()
 	if err != nil {
 		m.Release()

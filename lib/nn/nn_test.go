@@ -381,3 +381,22 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("ArgMaxRows = %v, want [1 0] (first on ties)", got)
 	}
 }
+
+func TestHistoryJSON(t *testing.T) {
+	h := History{Epochs: []EpochStats{{Epoch: 1, TrainLoss: 0.5, ValLoss: math.NaN(), TrainAccuracy: 0.75, ValAccuracy: math.NaN(), Seconds: 1.5}}}
+	raw, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"val_loss":null`) {
+		t.Errorf("NaN not written as null: %s", raw)
+	}
+	var back History
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	e := back.Epochs[0]
+	if e.TrainLoss != 0.5 || e.TrainAccuracy != 0.75 || !math.IsNaN(e.ValLoss) || !math.IsNaN(e.ValAccuracy) || e.Seconds != 1.5 {
+		t.Errorf("round trip: %+v", e)
+	}
+}
