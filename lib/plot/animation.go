@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/color/palette"
-	"image/draw"
 	"image/gif"
 	"io"
 	"path/filepath"
@@ -34,6 +33,29 @@ var gifPalette = func() color.Palette {
 	return p
 }()
 
+// quantize maps img to gifPalette. A figure has few distinct colours (white
+// mostly), so a cache of the nearest index per colour makes this cheap where
+// image/draw would search the palette for every pixel.
+func quantize(img *image.RGBA) *image.Paletted {
+	pm := image.NewPaletted(img.Bounds(), gifPalette)
+	cache := map[uint32]uint8{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			o := img.PixOffset(x, y)
+			px := img.Pix[o : o+4 : o+4]
+			key := uint32(px[0])<<24 | uint32(px[1])<<16 | uint32(px[2])<<8 | uint32(px[3])
+			idx, ok := cache[key]
+			if !ok {
+				idx = uint8(gifPalette.Index(color.RGBA{R: px[0], G: px[1], B: px[2], A: px[3]}))
+				cache[key] = idx
+			}
+			pm.Pix[pm.PixOffset(x, y)] = idx
+		}
+	}
+	return pm
+}
+
 // WriteGIF renders every frame at width x height pixels (zero for both:
 // the first frame's nominal size) and writes the GIF, looping forever.
 func (a *Animation) WriteGIF(w io.Writer, width, height int) error {
@@ -49,9 +71,7 @@ func (a *Animation) WriteGIF(w io.Writer, width, height int) error {
 		if err != nil {
 			return fmt.Errorf("plot: %s frame %d: %w", a.Name, i+1, err)
 		}
-		pm := image.NewPaletted(img.Bounds(), gifPalette)
-		draw.Draw(pm, pm.Bounds(), img, image.Point{}, draw.Src)
-		out.Image = append(out.Image, pm)
+		out.Image = append(out.Image, quantize(img))
 		out.Delay = append(out.Delay, a.Delay)
 	}
 	// Hold the last frame a little so that the final fit can be read.

@@ -33,11 +33,11 @@ func ClassificationPerformances(testAcc, testLoss []float64) (*Figure, error) {
 		return fail(err)
 	}
 	best := argmax(testAcc)
-	acc, err := barPanel("test accuracy", "model (fold)", "accuracy", testAcc, best, true)
+	acc, err := barPanel("test accuracy", "model (fold)", "accuracy (axis not from 0)", testAcc, best, true)
 	if err != nil {
 		return fail(err)
 	}
-	loss, err := barPanel("test loss", "model (fold)", "cross-entropy", testLoss, best, true)
+	loss, err := barPanel("test loss", "model (fold)", "cross-entropy (axis not from 0)", testLoss, best, true)
 	if err != nil {
 		return fail(err)
 	}
@@ -99,7 +99,7 @@ func confusion(name, title string, counts [][]int, classes []string) (*Figure, e
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
 	p.X.Tick.Length, p.Y.Tick.Length = vg.Points(3), vg.Points(3)
-	bar := colorBar(cmapBlues, 0, 1, "fraction of the true class")
+	bar := newColorBar(cmapBlues, 0, 1, "fraction of the true class")
 	title = fmt.Sprintf("%s (accuracy %.4f on %d)", title, float64(correct)/float64(total), total)
 	return &Figure{Name: name, Title: title, Width: 7.2 * vg.Inch, Height: 6.4 * vg.Inch,
 		body: withColorBar(single(p), bar)}, nil
@@ -165,28 +165,30 @@ func Filters(name string, l Layer) (*Figure, error) {
 			cells = append(cells, imageCell{img: raster(k, h, w, -lim, lim, cmapDiverging), label: fmt.Sprintf("filter %d", o+1)})
 		}
 	} else {
-		rows, cols = out, in
+		// A row per input channel and a column per output keeps the 16x6
+		// grid of LeNet's conv2 landscape, like a page.
+		rows, cols = in, out
+		cells = make([]imageCell, in*out)
 		for o := range out {
-			rowNames = append(rowNames, fmt.Sprintf("out %d", o+1))
+			colNames = append(colNames, fmt.Sprintf("out %d", o+1))
 			for i := range in {
 				k := l.Weights[(o*in+i)*h*w : (o*in+i+1)*h*w]
-				cells = append(cells, imageCell{img: raster(k, h, w, -lim, lim, cmapDiverging)})
+				cells[i*out+o] = imageCell{img: raster(k, h, w, -lim, lim, cmapDiverging)}
 			}
 		}
 		for i := range in {
-			colNames = append(colNames, fmt.Sprintf("in %d", i+1))
+			rowNames = append(rowNames, fmt.Sprintf("in %d", i+1))
 		}
 	}
 	g := imageGrid{cells: cells, rows: rows, cols: cols, rowNames: rowNames, colNames: colNames}
 	title := fmt.Sprintf("Filters of %s: %d x %d of %dx%d", l.Name, out, in, h, w)
 	cell := 0.95 * vg.Inch
-	if rows > 8 {
-		cell = 0.5 * vg.Inch
+	if cols > 8 {
+		cell = 0.6 * vg.Inch
 	}
-	width := vg.Length(cols)*cell + 2*vg.Inch
-	return &Figure{Name: name, Title: title, Width: max(width, 6*vg.Inch),
-		Height: vg.Length(rows)*cell*1.15 + 1.1*vg.Inch,
-		body:   withColorBar(g.draw, colorBar(cmapDiverging, -lim, lim, "weight"))}, nil
+	return &Figure{Name: name, Title: title, Width: vg.Length(cols)*cell + 2*vg.Inch,
+		Height: vg.Length(rows)*cell*1.12 + 1.1*vg.Inch,
+		body:   withColorBar(g.draw, newColorBar(cmapDiverging, -lim, lim, "weight"))}, nil
 }
 
 // FiltersConv1 is filters_conv1, the 6 kernels of the first convolution.
@@ -327,6 +329,8 @@ func (g imageGrid) draw(c draw.Canvas) {
 	if len(g.colNames) > 0 {
 		top = vg.Points(smallFontSize * 1.8)
 	}
+	margin := vg.Points(6)
+	c = draw.Crop(c, margin, -margin, margin, -margin)
 	W, H := c.Max.X-c.Min.X-left, c.Max.Y-c.Min.Y-top
 	gap := vg.Points(3)
 	side := min((W-gap*vg.Length(g.cols-1))/vg.Length(g.cols),

@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"math"
 
-	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -77,46 +76,60 @@ func minMax32(vs []float32) (lo, hi float64) {
 	return lo, hi
 }
 
-// colorBar is a panel showing the colour map over lo..hi on its y axis.
-func colorBar(m colorMap, lo, hi float64, label string) *gplot.Plot {
-	p := gplot.New()
-	p.Y.Label.Text = label
-	p.Y.Label.TextStyle.Font.Size = labelFontSize
-	p.Y.Tick.Label.Font.Size = tickFontSize
-	p.X.Tick.Marker = gplot.ConstantTicks{}
-	p.X.LineStyle.Width = 0
-	p.X.Padding = 0
-	p.Add(gradient{m: m, lo: lo, hi: hi})
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, lo, hi
-	return p
-}
-
-type gradient struct {
+// colorBar is a colour scale legend: a gradient bar with ticks and a label,
+// drawn beside a figure's panels.
+type colorBar struct {
 	m      colorMap
 	lo, hi float64
+	label  string
 }
 
-func (g gradient) Plot(c draw.Canvas, p *gplot.Plot) {
-	tx, ty := p.Transforms(&c)
-	const n = 64
-	for i := range n {
-		y0 := g.lo + (g.hi-g.lo)*float64(i)/n
-		y1 := g.lo + (g.hi-g.lo)*float64(i+1)/n
-		c.FillPolygon(g.m.at((float64(i)+0.5)/n), []vg.Point{
-			{X: tx(0), Y: ty(y0)}, {X: tx(1), Y: ty(y0)}, {X: tx(1), Y: ty(y1)}, {X: tx(0), Y: ty(y1)},
-		})
+func newColorBar(m colorMap, lo, hi float64, label string) colorBar {
+	if !(hi > lo) {
+		lo, hi = lo-0.5, hi+0.5
 	}
+	return colorBar{m: m, lo: lo, hi: hi, label: label}
 }
 
-// withColorBar draws main on the left and a narrow colour bar on the right.
-func withColorBar(main func(draw.Canvas), bar *gplot.Plot) func(draw.Canvas) {
+// colorBarWidth is the room a colour bar takes at the right of a figure.
+const colorBarWidth = 86
+
+func (b colorBar) draw(c draw.Canvas) {
+	h := c.Max.Y - c.Min.Y
+	x0 := c.Min.X + vg.Points(6)
+	x1 := x0 + vg.Points(12)
+	y0, y1 := c.Min.Y+h*0.12, c.Max.Y-h*0.12
+	const n = 256
+	img := image.NewRGBA(image.Rect(0, 0, 1, n))
+	for i := range n {
+		img.SetRGBA(0, n-1-i, b.m.at((float64(i)+0.5)/n))
+	}
+	c.DrawImage(vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x1, Y: y1}}, img)
+	frame := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}}
+	c.StrokeLines(draw.LineStyle{Color: colModel, Width: vg.Points(0.5)}, frame)
+	sty := textStyle(tickFontSize, draw.XLeft, draw.YCenter)
+	ls := draw.LineStyle{Color: colModel, Width: vg.Points(0.5)}
+	var labelEnd vg.Length
+	for _, t := range (niceTicks{}).Ticks(b.lo, b.hi) {
+		if t.Label == "" {
+			continue
+		}
+		y := y0 + (y1-y0)*vg.Length((t.Value-b.lo)/(b.hi-b.lo))
+		c.StrokeLine2(ls, x1, y, x1+vg.Points(3), y)
+		c.FillText(sty, vg.Point{X: x1 + vg.Points(5), Y: y}, t.Label)
+		labelEnd = max(labelEnd, sty.Width(t.Label))
+	}
+	lab := textStyle(labelFontSize, draw.XCenter, draw.YTop)
+	lab.Rotation = math.Pi / 2
+	c.FillText(lab, vg.Point{X: x1 + vg.Points(10) + labelEnd, Y: (y0 + y1) / 2}, b.label)
+}
+
+// withColorBar draws main on the left and a colour bar on the right.
+func withColorBar(main func(draw.Canvas), bar colorBar) func(draw.Canvas) {
 	return func(c draw.Canvas) {
 		w := c.Max.X - c.Min.X
-		frac := 1 - float64(vg.Points(80)/w)
-		left, right := splitX(c, frac)
+		left, right := splitX(c, 1-float64(vg.Points(colorBarWidth)/w))
 		main(left)
-		// A short bar, vertically centred, reads as a legend, not a plot.
-		h := right.Max.Y - right.Min.Y
-		bar.Draw(draw.Crop(right, vg.Points(4), -vg.Points(30), h*0.12, -h*0.12))
+		bar.draw(right)
 	}
 }

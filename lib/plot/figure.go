@@ -189,6 +189,10 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("plot: %w", err)
 	}
 	_, werr := tmp.Write(data)
+	if werr == nil {
+		// CreateTemp makes the file private; figures are for sharing.
+		werr = tmp.Chmod(0o644)
+	}
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr

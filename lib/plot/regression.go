@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"strconv"
 
@@ -13,15 +14,22 @@ import (
 
 // dataPanel is the panel shared by data_best, data_mean and fit.gif: the
 // train and test points under whatever the caller adds.
-func dataPanel(title string, train, test XY) *gplot.Plot {
+func dataPanel(title string, train, test XY) (*gplot.Plot, *legend) {
 	p := newPlot(title, "x", "y")
+	lg := newLegend(p)
 	tr := scatter(train.X, train.Y, withAlpha(colTrain, 0.8), 2.2, draw.CircleGlyph{})
 	te := scatter(test.X, test.Y, withAlpha(colTest, 0.8), 2.2, draw.TriangleGlyph{})
 	p.Add(tr, te)
-	p.Legend.Add("train", tr)
-	p.Legend.Add("test", te)
+	lg.add("train", tr)
+	lg.add("test", te)
 	p.Legend.Left = true
-	return p
+	return p, lg
+}
+
+// headroom raises the top of the y axis so that the legend, top left, sits
+// above the data instead of on it.
+func headroom(p *gplot.Plot) {
+	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.22
 }
 
 func checkTrainTest(train, test XY) error {
@@ -40,10 +48,11 @@ func DataBest(train, test, best XY) (*Figure, error) {
 	if err := best.check("best model curve", 2); err != nil {
 		return nil, fmt.Errorf("plot: %s: %w", NameDataBest, err)
 	}
-	p := dataPanel("", train, test)
+	p, lg := dataPanel("", train, test)
 	l := line(best.X, best.Y, colModel, 2, false)
 	p.Add(l)
-	p.Legend.Add("best model", l)
+	lg.add("best model", l)
+	headroom(p)
 	return &Figure{Name: NameDataBest, Title: "Fit of the best model",
 		Width: 6.4 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
 }
@@ -80,12 +89,13 @@ func DataMean(train, test XY, xs []float64, preds [][]float64) (*Figure, error) 
 			lo[i], hi[i] = math.Min(lo[i], ys[i]), math.Max(hi[i], ys[i])
 		}
 	}
-	p := dataPanel("", train, test)
+	p, lg := dataPanel("", train, test)
 	b := band(xs, lo, hi, colModel)
 	l := line(xs, mean, colModel, 2, false)
 	p.Add(b, l)
-	p.Legend.Add(fmt.Sprintf("mean of %d models", len(preds)), l)
-	p.Legend.Add("min..max of the models", b)
+	lg.add(fmt.Sprintf("mean of %d models", len(preds)), l)
+	lg.add("min..max of the models", b)
+	headroom(p)
 	return &Figure{Name: NameDataMean, Title: "Mean prediction of the k models",
 		Width: 6.4 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
 }
@@ -112,7 +122,7 @@ func FitAnimation(train, test XY, frames []FitFrame) (*Animation, error) {
 	// Early curves can be far off; the axes follow the data, with a margin,
 	// and clip the curve rather than shrink the data.
 	dy := (ymax - ymin) * 0.25
-	ymin, ymax = ymin-dy, ymax+dy
+	ymin, ymax = ymin-dy, ymax+1.6*dy // the top for the legend
 	for i, fr := range frames {
 		if err := fr.Curve.check(fmt.Sprintf("frame %d curve", i+1), 2); err != nil {
 			return fail(err)
@@ -123,10 +133,10 @@ func FitAnimation(train, test XY, frames []FitFrame) (*Animation, error) {
 	}
 	figs := make([]*Figure, len(frames))
 	for i, fr := range frames {
-		p := dataPanel("", train, test)
+		p, lg := dataPanel("", train, test)
 		l := line(fr.Curve.X, clip(fr.Curve.Y, ymin, ymax), colModel, 2, false)
 		p.Add(l)
-		p.Legend.Add("model", l)
+		lg.add("model", l)
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
 		figs[i] = &Figure{Name: NameFit, Title: "Last fold, epoch " + strconv.Itoa(fr.Epoch),
 			Width: 6.4 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}
@@ -256,21 +266,28 @@ func meanPanel(folds []History, trainField, valField, yLabel string, logOK bool)
 	}
 	xs := epochsFloat(folds[0])
 	p := newPlot("", "epoch", yLabel)
-	var all [][]float64
-	for _, f := range []struct {
-		field, name string
-		c           interface{ RGBA() (r, g, b, a uint32) }
-	}{{trainField, "train", colTrain}, {valField, "validation", colVal}} {
-		mean, lo, hi := foldStats(folds, f.field)
-		b := band(xs, lo, hi, f.c)
-		l := line(xs, mean, f.c, 1.8, false)
-		p.Add(b, l)
-		p.Legend.Add(f.name+" (mean)", l)
-		p.Legend.Add(f.name+" (min..max)", b)
-		all = append(all, lo, hi)
+	lg := newLegend(p)
+	type stats struct {
+		name         string
+		c            color.Color
+		mean, lo, hi []float64
 	}
-	if logOK && useLogY(p, all...) {
-		p.Y.Label.Text = yLabel + " (log scale)"
+	series := []stats{{name: "train", c: colTrain}, {name: "validation", c: colVal}}
+	var all [][]float64
+	for i, f := range []string{trainField, valField} {
+		series[i].mean, series[i].lo, series[i].hi = foldStats(folds, f)
+		all = append(all, series[i].lo, series[i].hi)
+	}
+	ty := identity
+	if logOK {
+		ty = logYIfWide(p, all...)
+	}
+	for _, s := range series {
+		b := band(xs, ty(s.lo), ty(s.hi), s.c)
+		l := line(xs, ty(s.mean), s.c, 1.8, false)
+		p.Add(b, l)
+		lg.add(s.name+" (mean)", l)
+		lg.add(s.name+" (min..max)", b)
 	}
 	return p, nil
 }
@@ -284,24 +301,27 @@ func LossesForEachFold(folds []History) (*Figure, error) {
 	withTrain := checkHistories(folds, "TrainLoss") == nil
 	xs := epochsFloat(folds[0])
 	p := newPlot("", "epoch", "validation loss")
+	lg := newLegend(p)
 	var all [][]float64
+	for _, h := range folds {
+		all = append(all, h.ValLoss)
+		if withTrain {
+			all = append(all, h.TrainLoss)
+		}
+	}
+	ty := logYIfWide(p, all...)
 	for k, h := range folds {
 		c := seriesColor(k)
 		if withTrain {
-			p.Add(line(xs, h.TrainLoss, withAlpha(c, 0.45), 1, true))
-			all = append(all, h.TrainLoss)
+			p.Add(line(xs, ty(h.TrainLoss), withAlpha(c, 0.45), 1, true))
 		}
-		l := line(xs, h.ValLoss, c, 1.5, false)
+		l := line(xs, ty(h.ValLoss), c, 1.5, false)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("fold %d", k+1), l)
-		all = append(all, h.ValLoss)
+		lg.add(fmt.Sprintf("fold %d", k+1), l)
 	}
 	title := "Validation loss of each fold"
 	if withTrain {
 		title += " (train loss dashed)"
-	}
-	if useLogY(p, all...) {
-		p.Y.Label.Text += " (log scale)"
 	}
 	return &Figure{Name: NameLossesForEachFold, Title: title,
 		Width: 6.4 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
@@ -323,7 +343,7 @@ func Weights(layers []Layer) (*Figure, error) {
 		for i, w := range l.Weights {
 			vs[i] = float64(w)
 		}
-		bins := int(math.Max(10, math.Min(60, math.Sqrt(float64(len(vs)))*2)))
+		bins := int(math.Max(10, math.Min(60, math.Sqrt(float64(len(vs))))))
 		if allEqual(vs) {
 			bins = 1
 		}
@@ -334,6 +354,7 @@ func Weights(layers []Layer) (*Figure, error) {
 		h.FillColor, h.LineStyle.Width = colTrain, 0
 		p := newPlot(fmt.Sprintf("%s  %v  (%d weights)", l.Name, l.Shape, len(vs)), "weight", "count")
 		p.Add(h)
+		p.Y.Max *= 1.06 // the tallest bar clear of the frame
 		panels = append(panels, p)
 	}
 	cols := 1
@@ -402,7 +423,7 @@ func Activations(h float64, layers []Activation) (*Figure, error) {
 // stems is a stem plot: a line from zero to each value, with a dot on top.
 type stems struct {
 	vals  []float64
-	color interface{ RGBA() (r, g, b, a uint32) }
+	color color.Color
 }
 
 func (s stems) Plot(c draw.Canvas, p *gplot.Plot) {

@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"sort"
 	"strings"
@@ -240,7 +241,7 @@ func (a paramAxis) ticker() gplot.Ticker {
 	case a.log:
 		return log10Ticks{}
 	}
-	return gplot.DefaultTicks{}
+	return niceTicks{}
 }
 
 // log10Ticks labels an axis that holds log10 of the values with the values.
@@ -274,19 +275,13 @@ func OptimizationHistory(s Study) (*Figure, error) {
 		return nil, fmt.Errorf("plot: %s: study %q has no complete trial", NameOptimizationHistory, s.Name)
 	}
 	p := newPlot("", "trial", s.objective())
+	lg := newLegend(p)
 	var px, py []float64
 	for _, t := range s.Trials {
 		if t.pruned() && len(t.Intermediate) > 0 {
 			px = append(px, float64(t.Number))
 			py = append(py, t.Intermediate[lastStep(t)])
 		}
-	}
-	var all [][]float64
-	if len(px) > 0 {
-		sp := scatter(px, py, colPruned, 2, draw.CrossGlyph{})
-		p.Add(sp)
-		p.Legend.Add("pruned (last reported value)", sp)
-		all = append(all, py)
 	}
 	sort.Slice(done, func(i, j int) bool { return done[i].Number < done[j].Number })
 	var cx, cy, bx, by []float64
@@ -302,16 +297,19 @@ func OptimizationHistory(s Study) (*Figure, error) {
 	if last := float64(s.Trials[len(s.Trials)-1].Number); last > bx[len(bx)-1] {
 		bx, by = append(bx, last), append(by, best)
 	}
-	sc := scatter(cx, cy, colTrain, 2.6, draw.CircleGlyph{})
-	bl := line(bx, by, colBest, 1.8, false)
+	ty := logYIfWide(p, cy, py)
+	if len(px) > 0 {
+		sp := scatter(px, ty(py), colPruned, 2, draw.CrossGlyph{})
+		p.Add(sp)
+		lg.add("pruned (last reported value)", sp)
+	}
+	sc := scatter(cx, ty(cy), colTrain, 2.6, draw.CircleGlyph{})
+	bl := line(bx, ty(by), colBest, 1.8, false)
 	bl.StepStyle = plotter.PreStep
 	p.Add(sc, bl)
-	p.Legend.Add("complete trial", sc)
-	p.Legend.Add("best value so far", bl)
-	all = append(all, cy)
-	if useLogY(p, all...) {
-		p.Y.Label.Text += " (log scale)"
-	}
+	lg.add("complete trial", sc)
+	lg.add("best value so far", bl)
+	padY(p, 0.04)
 	p.Legend.Top = !s.maximize()
 	return &Figure{Name: NameOptimizationHistory, Title: "Optimization history (" + s.counts() + ")",
 		Width: 7.2 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
@@ -462,7 +460,7 @@ func Contour(s Study, params []string) (*Figure, error) {
 		p.X.Tick.Marker, p.Y.Tick.Marker = main.ticker(), pd.other.ticker()
 		row[i] = p
 	}
-	bar := colorBar(cmapViridis, zlo, zhi, s.objective())
+	bar := newColorBar(cmapViridis, zlo, zhi, s.objective())
 	return &Figure{Name: NameContour, Title: "Contour of the objective (complete trials as points)",
 		Width: vg.Length(len(panels))*4.6*vg.Inch + 1*vg.Inch, Height: 4.6 * vg.Inch,
 		body: withColorBar(grid([][]*gplot.Plot{row}), bar)}, nil
@@ -563,7 +561,7 @@ func Slice(s Study) (*Figure, error) {
 		}
 		g[i/cols] = append(g[i/cols], p)
 	}
-	bar := colorBar(cmapViridis, nlo, nhi, "trial")
+	bar := newColorBar(cmapViridis, nlo, nhi, "trial")
 	return &Figure{Name: NameSlice, Title: "Slice plot: " + s.objective() + " against each parameter (complete trials)",
 		Width: vg.Length(cols)*3.2*vg.Inch + 1*vg.Inch, Height: vg.Length(rows)*3*vg.Inch + 0.4*vg.Inch,
 		body: withColorBar(grid(g), bar)}, nil
@@ -606,7 +604,7 @@ func ParallelCoordinate(s Study) (*Figure, error) {
 	axes := s.axes()
 	pc := parallel{names: []string{s.objective()}}
 	cols := [][]float64{make([]float64, len(done))}
-	fmts := []func(float64) string{formatTick}
+	tickers := []gplot.Ticker{niceTicks{}}
 	cats := [][]string{nil}
 	for i, t := range done {
 		cols[0][i] = t.Value
@@ -620,12 +618,16 @@ func ParallelCoordinate(s Study) (*Figure, error) {
 			}
 			col[i] = v
 		}
-		pc.names = append(pc.names, a.label())
+		name := a.name
+		if a.log {
+			name += "\n(log scale)" // two lines keep neighbouring names apart
+		}
+		pc.names = append(pc.names, name)
 		cols = append(cols, col)
-		fmts = append(fmts, a.format)
+		tickers = append(tickers, a.ticker())
 		cats = append(cats, a.choices)
 	}
-	pc.cols, pc.format, pc.choices = cols, fmts, cats
+	pc.cols, pc.tickers, pc.choices = cols, tickers, cats
 	vlo, vhi := rangeOf(cols[0])
 	best := 0
 	for i, t := range done {
@@ -637,15 +639,13 @@ func ParallelCoordinate(s Study) (*Figure, error) {
 	p := newPlot("", "", "")
 	p.Add(pc)
 	p.X.Tick.Marker = namedTicks(pc.names)
-	p.X.Tick.Label.Rotation = math.Pi / 9
-	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.LineStyle.Width = 0
 	p.X.Tick.LineStyle.Width = 0
 	p.Y.Tick.Marker = gplot.ConstantTicks{}
 	p.Y.LineStyle.Width = 0
-	p.X.Min, p.X.Max = -0.15, float64(len(pc.names)-1)+0.15
+	p.X.Min, p.X.Max = -0.3, float64(len(pc.names)-1)+0.3
 	p.Y.Min, p.Y.Max = -0.04, 1.04
-	bar := colorBar(cmapViridis, vlo, vhi, s.objective())
+	bar := newColorBar(cmapViridis, vlo, vhi, s.objective())
 	return &Figure{Name: NameParallelCoordinate,
 		Title: fmt.Sprintf("Parallel coordinates of %d complete trials (best in red)", len(done)),
 		Width: vg.Length(len(pc.names))*1.25*vg.Inch + 1.6*vg.Inch, Height: 5 * vg.Inch,
@@ -655,7 +655,7 @@ func ParallelCoordinate(s Study) (*Figure, error) {
 type parallel struct {
 	names    []string
 	cols     [][]float64
-	format   []func(float64) string
+	tickers  []gplot.Ticker
 	choices  [][]string
 	best     int
 	vlo, vhi float64
@@ -710,19 +710,22 @@ func (pc parallel) Plot(c draw.Canvas, p *gplot.Plot) {
 	for a := range pc.cols {
 		x := tx(float64(a))
 		c.StrokeLine2(axis, x, ty(0), x, ty(1))
-		var ticks []float64
-		if pc.choices[a] != nil {
-			for k := range pc.choices[a] {
-				ticks = append(ticks, float64(k))
+		lo, hi := lims[a][0], lims[a][1]
+		for _, t := range pc.tickers[a].Ticks(lo, hi) {
+			if t.Label == "" || t.Value < lo-1e-9 || t.Value > hi+1e-9 {
+				continue
 			}
-		} else {
-			lo, hi := lims[a][0], lims[a][1]
-			ticks = []float64{lo, (lo + hi) / 2, hi}
-		}
-		for _, v := range ticks {
-			y := ty((v - lims[a][0]) / (lims[a][1] - lims[a][0]))
+			y := ty((t.Value - lo) / (hi - lo))
 			c.StrokeLine2(axis, x-vg.Points(2), y, x+vg.Points(2), y)
-			c.FillText(lab, vg.Point{X: x + vg.Points(3), Y: y}, pc.format[a](v))
+			// A white box under the label keeps it readable over the lines.
+			pt := vg.Point{X: x + vg.Points(3), Y: y}
+			r := lab.Rectangle(t.Label)
+			box := []vg.Point{
+				{X: pt.X + r.Min.X - 1, Y: pt.Y + r.Min.Y - 1}, {X: pt.X + r.Max.X + 1, Y: pt.Y + r.Min.Y - 1},
+				{X: pt.X + r.Max.X + 1, Y: pt.Y + r.Max.Y + 1}, {X: pt.X + r.Min.X - 1, Y: pt.Y + r.Max.Y + 1},
+			}
+			c.FillPolygon(withAlpha(color.White, 0.8), box)
+			c.FillText(lab, pt, t.Label)
 		}
 	}
 }
@@ -735,8 +738,13 @@ func IntermediateValues(s Study) (*Figure, error) {
 		return nil, fmt.Errorf("plot: %s: %w", NameIntermediateValues, err)
 	}
 	p := newPlot("", "step (epoch)", "intermediate "+s.objective())
+	lg := newLegend(p)
+	type curve struct {
+		xs, ys []float64
+		pruned bool
+	}
+	var curves []curve
 	var all [][]float64
-	var lp, lc *plotter.Line
 	// Pruned first, so that the complete trials are drawn over them.
 	for _, wantPruned := range []bool{true, false} {
 		for _, t := range s.Trials {
@@ -752,31 +760,33 @@ func IntermediateValues(s Study) (*Figure, error) {
 			for i, k := range steps {
 				xs[i], ys[i] = float64(k), t.Intermediate[k]
 			}
-			c := colTrain
-			if wantPruned {
-				c = colPruned
-			}
-			l := line(xs, ys, withAlpha(c, 0.6), 0.8, false)
-			p.Add(l)
-			if wantPruned && lp == nil {
-				lp = l
-			} else if !wantPruned && lc == nil {
-				lc = l
-			}
+			curves = append(curves, curve{xs: xs, ys: ys, pruned: wantPruned})
 			all = append(all, ys)
 		}
 	}
 	if len(all) == 0 {
 		return nil, fmt.Errorf("plot: %s: study %q has no intermediate values", NameIntermediateValues, s.Name)
 	}
+	ty := logYIfWide(p, all...)
+	var lp, lc *plotter.Line
+	for _, cv := range curves {
+		c := colTrain
+		if cv.pruned {
+			c = colPruned
+		}
+		l := line(cv.xs, ty(cv.ys), withAlpha(c, 0.6), 0.8, false)
+		p.Add(l)
+		if cv.pruned && lp == nil {
+			lp = l
+		} else if !cv.pruned && lc == nil {
+			lc = l
+		}
+	}
 	if lc != nil {
-		p.Legend.Add("complete", lc)
+		lg.add("complete", lc)
 	}
 	if lp != nil {
-		p.Legend.Add("pruned", lp)
-	}
-	if useLogY(p, all...) {
-		p.Y.Label.Text += " (log scale)"
+		lg.add("pruned", lp)
 	}
 	p.Legend.Top = !s.maximize()
 	return &Figure{Name: NameIntermediateValues, Title: "Intermediate values (" + s.counts() + ")",

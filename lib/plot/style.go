@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -80,16 +81,12 @@ func newPlot(title, xLabel, yLabel string) *gplot.Plot {
 	p.Legend.Top = true
 	p.Legend.Padding = vg.Points(1)
 	p.Legend.ThumbnailWidth = vg.Points(18)
+	p.X.Tick.Marker, p.Y.Tick.Marker = niceTicks{}, niceTicks{}
 	g := plotter.NewGrid()
 	g.Vertical.Color = colGrid
 	g.Horizontal.Color = colGrid
 	p.Add(g)
 	return p
-}
-
-// noGrid removes the grid newPlot adds, for image and heat-map panels.
-func bareAxes(p *gplot.Plot) {
-	p.HideAxes()
 }
 
 // xys pairs xs and ys; callers have checked the lengths.
@@ -142,54 +139,82 @@ func band(xs, lo, hi []float64, c color.Color) *plotter.Polygon {
 	return poly
 }
 
-// useLogY switches the y axis to log scale when the positive data spans more
-// than two decades, the point where a linear axis flattens the tail.
-func useLogY(p *gplot.Plot, vals ...[]float64) bool {
+// logYIfWide decides the y scale from the data: logarithmic when the
+// positive data spans more than a decade, since losses fall fast and then
+// creep, and on a linear axis the creeping part, the one a reader wants, is
+// a flat line. It returns the transform to apply to every y value, and sets
+// the axis ticks and label to match.
+//
+// The data are plotted as log10 on a linear axis labelled in values, rather
+// than with gonum's LogScale, whose layout places a long y label as if the
+// axis were linear and leaves a gap above the panel.
+func logYIfWide(p *gplot.Plot, vals ...[]float64) func([]float64) []float64 {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, vs := range vals {
 		for _, v := range vs {
 			if v <= 0 {
-				return false
+				return identity
 			}
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
 	}
-	if !(hi/lo > 100) {
-		return false
+	if !(hi/lo > 10) {
+		return identity
 	}
-	p.Y.Scale = gplot.LogScale{}
-	p.Y.Tick.Marker = logTicks{}
-	return true
+	p.Y.Tick.Marker = log10Ticks{}
+	p.Y.Label.Text += " (log scale)"
+	return func(vs []float64) []float64 {
+		out := make([]float64, len(vs))
+		for i, v := range vs {
+			out[i] = math.Log10(v)
+		}
+		return out
+	}
 }
 
-// logTicks labels every decade and, when there are few, 2x and 5x too;
-// gonum's LogTicks labels only decades, which leaves a short axis bare.
+func identity(vs []float64) []float64 { return vs }
+
+// padY widens the y axis by frac of its range at both ends, so that points
+// and lines at the extremes do not sit on the frame.
+func padY(p *gplot.Plot, frac float64) {
+	d := (p.Y.Max - p.Y.Min) * frac
+	p.Y.Min, p.Y.Max = p.Y.Min-d, p.Y.Max+d
+}
+
+// logTicks labels round values of a log axis: every decade when there are
+// many, else 1-2-5 or denser steps, so that even an axis shorter than a
+// decade gets at least four labels; gonum's LogTicks labels only decades.
 type logTicks struct{}
 
 func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
-	var ticks []gplot.Tick
-	if lo <= 0 || hi <= lo {
-		return ticks
+	if lo <= 0 || !(hi > lo) {
+		return nil
 	}
 	e0, e1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
-	mults := []float64{1, 2, 5}
-	if e1-e0 > 3 {
-		mults = []float64{1}
-	}
-	for e := e0; e <= e1; e++ {
-		for _, m := range mults {
-			v := m * math.Pow(10, float64(e))
-			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
-				continue
+	in := func(v float64) bool { return v >= lo*(1-1e-9) && v <= hi*(1+1e-9) }
+	var labelled []float64
+	for _, mults := range [][]float64{{1}, {1, 2, 5}, {1, 2, 3, 5, 7}, {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9}} {
+		labelled = labelled[:0]
+		for e := e0; e <= e1; e++ {
+			for _, m := range mults {
+				if v := m * math.Pow(10, float64(e)); in(v) {
+					labelled = append(labelled, v)
+				}
 			}
-			ticks = append(ticks, gplot.Tick{Value: v, Label: formatTick(v)})
 		}
-		if e1-e0 <= 1 {
-			continue
+		if len(labelled) >= 4 {
+			break
 		}
-		for m := 2; m <= 9; m++ {
-			v := float64(m) * math.Pow(10, float64(e))
-			if v >= lo && v <= hi && m != 2 && m != 5 {
+	}
+	var ticks []gplot.Tick
+	isLabelled := map[float64]bool{}
+	for _, v := range labelled {
+		ticks = append(ticks, gplot.Tick{Value: v, Label: formatTick(v)})
+		isLabelled[v] = true
+	}
+	for e := e0; e <= e1 && e1-e0 <= 6; e++ {
+		for m := 1; m <= 9; m++ {
+			if v := float64(m) * math.Pow(10, float64(e)); in(v) && !isLabelled[v] {
 				ticks = append(ticks, gplot.Tick{Value: v})
 			}
 		}
@@ -197,22 +222,116 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 	return ticks
 }
 
+// formatTick writes a value in at most four significant digits, with an
+// exponent only for very small or large values ("1e-5", not "1e-05").
 func formatTick(v float64) string {
-	if v == 0 {
-		return "0"
-	}
-	a := math.Abs(v)
-	if a >= 1e-3 && a < 1e5 {
-		return strconv.FormatFloat(v, 'g', 4, 64)
-	}
-	return strconv.FormatFloat(v, 'e', 0, 64)
+	t := strconv.FormatFloat(v, 'g', 4, 64)
+	t = strings.Replace(t, "e-0", "e-", 1)
+	return strings.Replace(t, "e+0", "e+", 1)
 }
 
-// intTicks labels integer positions with the given names (bars, classes).
+// namedTicks labels integer positions with the given names (bars, classes).
 func namedTicks(names []string) gplot.ConstantTicks {
 	t := make(gplot.ConstantTicks, len(names))
 	for i, n := range names {
 		t[i] = gplot.Tick{Value: float64(i), Label: n}
 	}
 	return t
+}
+
+// niceTicks puts 4 to 7 labelled ticks at round values (steps of 1, 2, 2.5
+// or 5 times a power of ten) with only the decimals the step needs, and an
+// unlabelled tick between them. gonum's default labels as few as two ticks
+// and writes "25.00" for integers.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []gplot.Tick {
+	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return []gplot.Tick{{Value: lo, Label: formatTick(lo)}}
+	}
+	span := hi - lo
+	mag := math.Pow(10, math.Floor(math.Log10(span/5)))
+	var step float64
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		step = m * mag
+		if span/step <= 6.5 {
+			break
+		}
+	}
+	// As many decimals as the step needs: 125 with a step of 25, 0.25
+	// with a step of 0.25, never "125.0".
+	decimals := 0
+	for ; decimals < 12; decimals++ {
+		scaled := step * math.Pow(10, float64(decimals))
+		if math.Abs(scaled-math.Round(scaled)) < 1e-6*scaled {
+			break
+		}
+	}
+	useE := math.Max(math.Abs(lo), math.Abs(hi)) >= 1e6 || step < 1e-4
+	var ticks []gplot.Tick
+	first := math.Ceil(lo/step-1e-9) * step
+	for i := 0; ; i++ {
+		v := first + float64(i)*step
+		if v > hi+step*1e-9 {
+			break
+		}
+		if math.Abs(v) < step*1e-9 {
+			v = 0 // not "-0"
+		}
+		label := strconv.FormatFloat(v, 'f', decimals, 64)
+		if useE {
+			label = strconv.FormatFloat(v, 'g', 3, 64)
+		}
+		ticks = append(ticks, gplot.Tick{Value: v, Label: label})
+		if half := v + step/2; half <= hi {
+			ticks = append(ticks, gplot.Tick{Value: half})
+		}
+	}
+	if half := first - step/2; half >= lo {
+		ticks = append(ticks, gplot.Tick{Value: half})
+	}
+	return ticks
+}
+
+// legend adds entries to a panel's legend and, under them, a white box so
+// that the legend stays readable where it overlaps data.
+type legend struct {
+	p     *gplot.Plot
+	texts []string
+}
+
+func newLegend(p *gplot.Plot) *legend { return &legend{p: p} }
+
+func (l *legend) add(name string, thumbs ...gplot.Thumbnailer) {
+	if len(l.texts) == 0 {
+		// The legend draws the first entry's thumbnails before anything
+		// else of it: the backdrop goes there.
+		thumbs = append([]gplot.Thumbnailer{legendBackdrop{l}}, thumbs...)
+	}
+	l.texts = append(l.texts, name)
+	l.p.Legend.Add(name, thumbs...)
+}
+
+type legendBackdrop struct{ l *legend }
+
+// Thumbnail is called with the first entry's icon area; the box is computed
+// from it, the legend's settings and the widths of all entry texts.
+func (b legendBackdrop) Thumbnail(c *draw.Canvas) {
+	lg := b.l.p.Legend
+	var textW vg.Length
+	for _, t := range b.l.texts {
+		textW = max(textW, lg.TextStyle.Width(t))
+	}
+	em := lg.TextStyle.Rectangle(" ").Max.X
+	enth := c.Max.Y - c.Min.Y
+	pad := vg.Points(3)
+	top := c.Max.Y + pad
+	bottom := c.Max.Y - vg.Length(len(b.l.texts))*(enth+lg.Padding) - pad + lg.Padding
+	left, right := c.Min.X-em-textW-pad, c.Max.X+pad
+	if lg.Left {
+		left, right = c.Min.X-pad, c.Max.X+em+textW+pad
+	}
+	pts := []vg.Point{{X: left, Y: bottom}, {X: right, Y: bottom}, {X: right, Y: top}, {X: left, Y: top}}
+	c.FillPolygon(withAlpha(color.White, 0.85), pts)
+	c.StrokeLines(draw.LineStyle{Color: colGrid, Width: vg.Points(0.5)}, append(pts, pts[0]))
 }
