@@ -95,6 +95,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (*History
 	ws := m.ws
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
+	ws.batchSizes[hp.BatchSize] = true
 
 	exec, err := m.trainExec(kind)
 	if err != nil {
@@ -222,6 +223,9 @@ func (m *Model) trainExec(kind string) (*context.Exec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the %s train step: %w", kind, err)
 	}
+	// A search tries many batch sizes, each compiling up to two graphs:
+	// no limit here; Release bounds what a pooled workspace keeps.
+	e.SetMaxCache(0)
 	m.ws.train[kind] = e
 	return e, nil
 }
@@ -292,6 +296,7 @@ func (m *Model) evaluateLocked(d *Data, batch int) (loss, accuracy float64, err 
 		if err != nil {
 			return 0, 0, fmt.Errorf("building the evaluation graph: %w", err)
 		}
+		m.ws.eval.SetMaxCache(0)
 	}
 	n := d.Len()
 	rows := make([]int, 0, batch)

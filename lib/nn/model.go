@@ -52,6 +52,8 @@ type workspace struct {
 	eval    *context.Exec
 	predict *context.Exec
 	taps    *context.Exec
+	// batchSizes seen in training: each compiled one or two train graphs.
+	batchSizes map[int]bool
 }
 
 var pool = struct {
@@ -62,6 +64,10 @@ var pool = struct {
 // maxIdleWorkspaces bounds the idle workspaces kept per shape: a search runs
 // trials one or two at a time.
 const maxIdleWorkspaces = 2
+
+// maxPooledBatchSizes bounds the compiled train graphs a pooled workspace
+// keeps: past it, the workspace is freed rather than pooled.
+const maxPooledBatchSizes = 32
 
 // New builds a model of spec on the backend with weights initialised as
 // PyTorch does (uniform in ±1/sqrt(fan_in)), from seed: the same seed gives
@@ -83,7 +89,7 @@ func New(backend backends.Backend, spec Spec, seed int64) (m *Model, err error) 
 	}
 	pool.Unlock()
 	if m.ws == nil {
-		m.ws = &workspace{key: key, backend: backend, ctx: context.New(), train: map[string]*context.Exec{}}
+		m.ws = &workspace{key: key, backend: backend, ctx: context.New(), train: map[string]*context.Exec{}, batchSizes: map[int]bool{}}
 		if err := guard("building "+spec.Kind, func() error { return m.createVariables() }); err != nil {
 			return nil, fmt.Errorf("nn.New: %w", err)
 		}
@@ -185,7 +191,7 @@ func (m *Model) Release() {
 	m.ws = nil
 	pool.Lock()
 	defer pool.Unlock()
-	if len(pool.idle[ws.key]) < maxIdleWorkspaces {
+	if len(pool.idle[ws.key]) < maxIdleWorkspaces && len(ws.batchSizes) <= maxPooledBatchSizes {
 		pool.idle[ws.key] = append(pool.idle[ws.key], ws)
 		return
 	}
