@@ -15,7 +15,8 @@
 //  4. a download from the dataset's origin into the cache, unless
 //     Options.NoDownload.
 //
-// Every file is checked against the sha256 published in data/README: the raw
+// Every file is checked against the sha256 of the data README (the project's
+// shared/data/README.md, whose tables are copied into sources.go): the raw
 // bytes for the CSVs, the decompressed payload (without the IDX header) for
 // Fashion-MNIST, because Debian recompresses the .gz files. A file that is
 // found but wrong is an error, not a reason to look elsewhere, so that a

@@ -16,14 +16,16 @@ func realDataDir(t testing.TB) string {
 	t.Helper()
 	var candidates []string
 	if d := os.Getenv(EnvDataDir); d != "" {
+		// An explicit directory is the one to test, not a fallback.
 		candidates = append(candidates, d)
-	}
-	if wd, err := os.Getwd(); err == nil {
-		if root, err := FindRepoRoot(wd); err == nil {
-			candidates = append(candidates, filepath.Join(root, "..", "shared", "data"))
+	} else {
+		if wd, err := os.Getwd(); err == nil {
+			if root, err := FindRepoRoot(wd); err == nil {
+				candidates = append(candidates, filepath.Join(root, "..", "shared", "data"))
+			}
 		}
+		candidates = append(candidates, "/work/shared/data")
 	}
-	candidates = append(candidates, "/work/shared/data")
 	for _, d := range candidates {
 		if _, err := os.Stat(filepath.Join(d, filepath.FromSlash(regressionTrain.rel))); err == nil {
 			return d
