@@ -108,13 +108,24 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
+def go_bin():
+    """Where `go install` puts binaries (goimports, gopls), or None without Go."""
+    import subprocess
+    try:
+        gobin, gopath = subprocess.run(["go", "env", "GOBIN", "GOPATH"], capture_output=True,
+                                       text=True, check=True).stdout.splitlines()[:2]
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return None
+    return Path(gobin) if gobin else Path(gopath.split(os.pathsep)[0]) / "bin"
+
+
 def kernel_env():
     """The environment the kernel inherits: the smoke preset by default, Go's
     bin folder on PATH (goimports), and the shared data copy when there is one."""
     env = os.environ
     env.setdefault("HW1_PRESET", "smoke")
-    gobin = Path.home() / "go" / "bin"
-    if gobin.is_dir() and str(gobin) not in env.get("PATH", "").split(os.pathsep):
+    gobin = go_bin()
+    if gobin and gobin.is_dir() and str(gobin) not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = str(gobin) + os.pathsep + env.get("PATH", "")
     shared = ROOT.parent / "shared" / "data"
     if "HW1_DATA_DIR" not in env and (shared / "regression" / "train_data.csv").is_file():

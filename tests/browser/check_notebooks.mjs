@@ -19,7 +19,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir, homedir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
@@ -70,6 +70,12 @@ function settingsDir(base) {
   return dir;
 }
 
+// goBin is where `go install` put goimports, which GoNB calls.
+function goBin() {
+  const [gobin, gopath] = execFileSync("go", ["env", "GOBIN", "GOPATH"], { encoding: "utf8" }).split("\n");
+  return gobin || join(gopath.split(":")[0], "bin");
+}
+
 async function startLab(base) {
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
@@ -78,7 +84,7 @@ async function startLab(base) {
     HW1_PRESET: process.env.HW1_PRESET || "smoke",
     JUPYTERLAB_SETTINGS_DIR: settingsDir(base),
     JUPYTERLAB_WORKSPACES_DIR: join(base, "workspaces"),
-    PATH: `${join(homedir(), "go", "bin")}:${process.env.PATH}`,
+    PATH: `${goBin()}:${process.env.PATH}`,
   };
   const shared = resolve(root, "..", "shared", "data");
   if (!env.HW1_DATA_DIR && existsSync(join(shared, "regression", "train_data.csv"))) {
