@@ -191,6 +191,7 @@ func run() error {
 	timing := flag.Int("timing-trials", 1000, "trials of the timing study (0: skip)")
 	optunaPath := flag.String("optuna", "", "JSON lines from optuna_bench.py (empty: Go side only)")
 	multivariate := flag.Bool("multivariate", false, "use multivariate TPE")
+	flag.BoolVar(&hpo.OmitKernelScale, "omit-scale", false, "experiment")
 	only := flag.String("funcs", "", "comma-separated subset of functions")
 	flag.Parse()
 

@@ -1,0 +1,356 @@
+package hpo
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// mixedObjective uses every kind of parameter, a conditional branch and intermediate values.
+func mixedObjective(t *Trial) (float64, error) {
+	kind, err := t.SuggestCategorical("kind", []string{"a", "b"})
+	if err != nil {
+		return 0, err
+	}
+	x, err := t.SuggestFloat("x", -3, 3)
+	if err != nil {
+		return 0, err
+	}
+	lr, err := t.SuggestFloat("lr", 1e-4, 1, Log())
+	if err != nil {
+		return 0, err
+	}
+	units, err := t.SuggestInt("units", 4, 64, Step(4))
+	if err != nil {
+		return 0, err
+	}
+	v := x*x + math.Pow(math.Log10(lr)+2, 2) + math.Abs(float64(units-32))/32
+	if kind == "b" {
+		depth, err := t.SuggestInt("depth", 1, 128, Log())
+		if err != nil {
+			return 0, err
+		}
+		v += math.Abs(math.Log2(float64(depth)) - 3)
+	}
+	for step := 0; step < 5; step++ {
+		if err := t.Report(step, v+1/float64(step+1)); err != nil {
+			return 0, err
+		}
+		if t.ShouldPrune() {
+			return 0, ErrPruned
+		}
+	}
+	return v, nil
+}
+
+func paramsOf(t *testing.T, s *Study) []map[string]any {
+	t.Helper()
+	trials, err := s.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, tr := range trials {
+		out = append(out, tr.ExternalParams())
+	}
+	return out
+}
+
+func TestSameSeedSameParams(t *testing.T) {
+	for _, multivariate := range []bool{false, true} {
+		run := func(seed uint64) []map[string]any {
+			smp := NewTPESampler(seed)
+			smp.Multivariate = multivariate
+			s, err := NewStudy(WithSampler(smp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Optimize(mixedObjective, 40, 0); err != nil {
+				t.Fatal(err)
+			}
+			return paramsOf(t, s)
+		}
+		a, b, c := run(7), run(7), run(8)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("multivariate=%v: same seed gave different parameters", multivariate)
+		}
+		if reflect.DeepEqual(a, c) {
+			t.Fatalf("multivariate=%v: different seeds gave the same parameters", multivariate)
+		}
+	}
+}
+
+// TestTPEStaysInBoundsAndConverges checks every suggested value against its distribution and
+// that TPE beats random search on the same budget (medians over seeds, so not a flaky check).
+func TestTPEStaysInBoundsAndConverges(t *testing.T) {
+	best := func(sampler Sampler) float64 {
+		s, err := NewStudy(WithSampler(sampler), WithPruner(NopPruner{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Optimize(mixedObjective, 60, 0); err != nil {
+			t.Fatal(err)
+		}
+		trials, _ := s.Trials()
+		for _, tr := range trials {
+			if tr.State != Complete {
+				t.Fatalf("trial %d is %s (%s)", tr.Number, tr.State, tr.FailReason)
+			}
+			for n, v := range tr.Params {
+				if d := tr.Distributions[n]; !d.Contains(v) {
+					t.Fatalf("trial %d: %s = %v outside %s", tr.Number, n, v, d)
+				}
+			}
+		}
+		v, err := s.BestValue()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var tpe, rnd []float64
+	for seed := uint64(0); seed < 7; seed++ {
+		tpe = append(tpe, best(NewTPESampler(seed)))
+		rnd = append(rnd, best(NewRandomSampler(seed)))
+	}
+	mt, mr := median(tpe), median(rnd)
+	if mt >= mr {
+		t.Fatalf("TPE median best %v is not below random search's %v", mt, mr)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
+
+func TestFailedTrialsAreRecordedAndStudyGoesOn(t *testing.T) {
+	s, err := NewStudy(WithSeed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := func(tr *Trial) (float64, error) {
+		x, err := tr.SuggestFloat("x", 0, 1)
+		if err != nil {
+			return 0, err
+		}
+		switch tr.Number() % 4 {
+		case 1:
+			return 0, errors.New("diverged")
+		case 2:
+			return math.NaN(), nil
+		case 3:
+			var m map[string]int
+			m["boom"]++ // panics
+		}
+		return x, nil
+	}
+	if err := s.Optimize(obj, 12, 0); err != nil {
+		t.Fatal(err)
+	}
+	trials, _ := s.Trials()
+	if len(trials) != 12 {
+		t.Fatalf("%d trials, want 12", len(trials))
+	}
+	for _, tr := range trials {
+		want := map[int]string{0: "", 1: "diverged", 2: "NaN", 3: "panicked"}[tr.Number%4]
+		if want == "" {
+			if tr.State != Complete {
+				t.Fatalf("trial %d: %s, want COMPLETE", tr.Number, tr.State)
+			}
+			continue
+		}
+		if tr.State != Failed || !strings.Contains(tr.FailReason, want) {
+			t.Fatalf("trial %d: %s %q, want FAIL mentioning %q", tr.Number, tr.State, tr.FailReason, want)
+		}
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Finished != 12 || st.Complete != 3 || st.Failed != 9 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestEnqueueAskTellAndBest(t *testing.T) {
+	s, err := NewStudy(WithDirection(Maximize), WithSeed(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnqueueTrial(map[string]any{"x": 0.25, "n": 3, "c": "q"}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := s.Ask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := tr.SuggestFloat("x", 0, 1)
+	n, _ := tr.SuggestInt("n", 1, 5)
+	c, _ := tr.SuggestCategorical("c", []string{"p", "q"})
+	y, _ := tr.SuggestFloat("y", 0, 1) // not enqueued: sampled
+	if x != 0.25 || n != 3 || c != "q" || y < 0 || y > 1 {
+		t.Fatalf("enqueued trial got x=%v n=%v c=%v y=%v", x, n, c, y)
+	}
+	if again, _ := tr.SuggestFloat("x", 0, 1); again != x {
+		t.Fatalf("asking twice gave %v then %v", x, again)
+	}
+	if _, err := tr.SuggestFloat("x", 0, 2); err == nil {
+		t.Fatal("asking again with another range must fail")
+	}
+	if _, err := s.Tell(tr, 10, nil); err != nil {
+		t.Fatal(err)
+	}
+	tr2, _ := s.Ask()
+	tr2.SuggestFloat("x", 0, 1)
+	tr2.Report(0, 20)
+	if _, err := s.Tell(tr2, 0, fmt.Errorf("stop: %w", ErrPruned)); err != nil {
+		t.Fatal(err)
+	}
+	tr3, _ := s.Ask()
+	tr3.SuggestFloat("x", 0, 1)
+	s.Tell(tr3, 5, nil)
+	best, err := s.BestTrial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pruned trial's value (its last report, 20) must not count as best.
+	if best.Number != 0 || best.Value != 10 {
+		t.Fatalf("best is trial %d value %v, want trial 0 value 10", best.Number, best.Value)
+	}
+	pruned, _ := s.Storage().Trial(1)
+	if pruned.State != Pruned || pruned.Value != 20 {
+		t.Fatalf("pruned trial: %s value %v, want PRUNED 20 (last intermediate, as Optuna)", pruned.State, pruned.Value)
+	}
+	bp, _ := s.BestParams()
+	if bp["c"] != "q" || bp["n"] != 3 {
+		t.Fatalf("best params %v", bp)
+	}
+}
+
+func TestSuggestRejectsBadRanges(t *testing.T) {
+	s, _ := NewStudy()
+	tr, _ := s.Ask()
+	cases := []func() error{
+		func() error { _, err := tr.SuggestFloat("a", 2, 1); return err },
+		func() error { _, err := tr.SuggestFloat("b", 0, 1, Log()); return err },
+		func() error { _, err := tr.SuggestFloat("c", 1, 2, Log(), Step(0.1)); return err },
+		func() error { _, err := tr.SuggestInt("d", 1, 10, Step(0.5)); return err },
+		func() error { _, err := tr.SuggestCategorical("e", nil); return err },
+		func() error { _, err := SuggestChoice(tr, "f", []any{1, "1"}); return err },
+		func() error { _, err := tr.SuggestFloat("g", math.NaN(), 1); return err },
+	}
+	for i, c := range cases {
+		if c() == nil {
+			t.Fatalf("case %d: bad range accepted", i)
+		}
+	}
+	// Optuna moves a high that is off the step grid down onto it.
+	v, err := tr.SuggestInt("h", 0, 10, Step(3))
+	if err != nil || v%3 != 0 || v > 9 {
+		t.Fatalf("stepped int %v, %v", v, err)
+	}
+	k, err := SuggestChoice(tr, "k", []int{16, 32, 64})
+	if err != nil || (k != 16 && k != 32 && k != 64) {
+		t.Fatalf("SuggestChoice gave %v, %v", k, err)
+	}
+}
+
+func TestGridSamplerVisitsEveryPointOnce(t *testing.T) {
+	g, err := NewGridSampler(map[string][]any{"x": {0.0, 0.5, 1.0}, "opt": {"adam", "sgd"}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := NewStudy(WithSampler(g))
+	obj := func(tr *Trial) (float64, error) {
+		x, _ := tr.SuggestFloat("x", 0, 1)
+		o, err := tr.SuggestCategorical("opt", []string{"adam", "sgd"})
+		if o == "sgd" {
+			x += 10
+		}
+		return x, err
+	}
+	if err := s.Optimize(obj, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, p := range paramsOf(t, s) {
+		seen[fmt.Sprint(p["x"], p["opt"])] = true
+	}
+	if len(seen) != 6 || len(paramsOf(t, s)) != 6 {
+		t.Fatalf("grid visited %v in %d trials, want all 6 once", seen, len(paramsOf(t, s)))
+	}
+}
+
+func TestSuccessiveHalvingPrunes(t *testing.T) {
+	s, _ := NewStudy(WithSeed(2), WithPruner(NewSuccessiveHalvingPruner()))
+	obj := func(tr *Trial) (float64, error) {
+		x, _ := tr.SuggestFloat("x", 0, 1)
+		for step := 0; step < 20; step++ {
+			tr.Report(step, x+1/float64(step+1))
+			if tr.ShouldPrune() {
+				return 0, ErrPruned
+			}
+		}
+		return x, nil
+	}
+	if err := s.Optimize(obj, 30, 0); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Stats()
+	if st.Pruned == 0 || st.Complete == 0 {
+		t.Fatalf("successive halving: %d pruned, %d complete; want both", st.Pruned, st.Complete)
+	}
+}
+
+func TestReportsAndExport(t *testing.T) {
+	s, _ := NewStudy(WithSeed(4), WithName("demo"))
+	if err := s.Optimize(mixedObjective, 25, 0); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Stats()
+	var text, js, csvBuf bytes.Buffer
+	st.WriteText(&text)
+	if !strings.Contains(text.String(), fmt.Sprintf("Number of finished trials: %d", st.Finished)) ||
+		!strings.Contains(text.String(), "Best value:") {
+		t.Fatalf("text stats:\n%s", text.String())
+	}
+	if err := st.WriteJSON(&js); err != nil || !strings.Contains(js.String(), `"n_pruned"`) {
+		t.Fatalf("json stats %v:\n%s", err, js.String())
+	}
+	trials, _ := s.Trials()
+	if err := WriteTrialsCSV(&csvBuf, trials); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&csvBuf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"number", "value", "datetime_start", "datetime_complete", "duration",
+		"params_depth", "params_kind", "params_lr", "params_units", "params_x", "state"}
+	if !reflect.DeepEqual(rows[0], want) || len(rows) != 26 {
+		t.Fatalf("csv header %v with %d rows", rows[0], len(rows))
+	}
+	ex := Export(trials)
+	for i, e := range ex {
+		if len(e.Steps) != len(trials[i].Intermediate) || e.LabelParams["kind"] == "" || len(e.NumericParams) < 3 {
+			t.Fatalf("export of trial %d: %+v", i, e)
+		}
+	}
+	dir := t.TempDir()
+	if err := s.WriteReports(dir, "demo_"); err != nil {
+		t.Fatal(err)
+	}
+}
