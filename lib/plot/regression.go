@@ -414,6 +414,7 @@ func Activations(h float64, layers []Activation) (*Figure, error) {
 		if p.Y.Max <= p.Y.Min {
 			p.Y.Max = p.Y.Min + 1
 		}
+		p.Y.Max += (p.Y.Max - p.Y.Min) * 0.05 // the tallest stem clear of the frame
 		rows = append(rows, []*gplot.Plot{p})
 	}
 	return &Figure{Name: name, Title: "Activation profile for input x = " + strconv.FormatFloat(h, 'g', -1, 64),

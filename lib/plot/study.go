@@ -29,7 +29,7 @@ type Trial struct {
 // Param describes a searched parameter so that plots can use a log axis or
 // name the categories in order. Without it the plots infer: categorical if
 // the trials hold it in CategoricalParams, log when positive and spanning
-// two decades or more.
+// more than about a decade and a half (a ratio of 30).
 type Param struct {
 	Name      string
 	Low, High float64
@@ -181,7 +181,9 @@ func (s Study) infer(name string) (log bool, choices []string) {
 		sort.Strings(choices)
 		return false, choices
 	}
-	return lo > 0 && hi/lo >= 100, nil
+	// Searched ranges of 10x or less (epochs, batch sizes, units) read
+	// better linear; rates and decays span two or more decades.
+	return lo > 0 && hi/lo >= 30, nil
 }
 
 // value returns the trial's position on this axis.

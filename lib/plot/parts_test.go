@@ -1,0 +1,139 @@
+package plot
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestKernelFromHWIO(t *testing.T) {
+	// [h=1, w=2, in=2, out=3]: value encodes (x, i, o) as 100x+10i+o.
+	w := make([]float32, 12)
+	for x := range 2 {
+		for i := range 2 {
+			for o := range 3 {
+				w[(x*2+i)*3+o] = float32(100*x + 10*i + o)
+			}
+		}
+	}
+	k, err := KernelFromHWIO(Layer{Name: "c", Weights: w, Shape: []int{1, 2, 2, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Shape; len(got) != 4 || got[0] != 3 || got[1] != 2 || got[2] != 1 || got[3] != 2 {
+		t.Fatalf("shape %v, want [3 2 1 2]", got)
+	}
+	for o := range 3 {
+		for i := range 2 {
+			for x := range 2 {
+				if got, want := k.Weights[((o*2+i)*1+0)*2+x], float32(100*x+10*i+o); got != want {
+					t.Errorf("out %d in %d x %d: %v, want %v", o, i, x, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestNiceTicks(t *testing.T) {
+	for _, r := range [][2]float64{{0, 1}, {1, 180}, {0.883, 0.898}, {125, 256}, {-3.7, 7.2}, {0, 48000}, {0.2, 0.21}} {
+		var labels []string
+		for _, tk := range (niceTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label == "" {
+				continue
+			}
+			if tk.Value < r[0]-1e-9 || tk.Value > r[1]+1e-9 {
+				t.Errorf("%v: tick %v outside the range", r, tk.Value)
+			}
+			labels = append(labels, tk.Label)
+		}
+		if len(labels) < 3 || len(labels) > 8 {
+			t.Errorf("%v: %d labels %v, want 3..8", r, len(labels), labels)
+		}
+		seen := map[string]bool{}
+		for _, l := range labels {
+			if seen[l] {
+				t.Errorf("%v: label %q twice in %v (too few decimals)", r, l, labels)
+			}
+			seen[l] = true
+			if r[1]-r[0] > 10 && strings.Contains(l, ".") {
+				t.Errorf("%v: label %q has needless decimals", r, l)
+			}
+		}
+	}
+}
+
+func TestLogTicksLabelShortAxes(t *testing.T) {
+	for _, r := range [][2]float64{{0.2, 0.9}, {1e-4, 1e-2}, {1e-7, 0.1}, {0.25, 2.6}} {
+		n := 0
+		for _, tk := range (logTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label != "" {
+				n++
+			}
+		}
+		if n < 3 {
+			t.Errorf("%v: only %d labelled ticks", r, n)
+		}
+	}
+	if got := formatTick(1e-5); got != "1e-5" {
+		t.Errorf("formatTick(1e-5) = %q", got)
+	}
+	if got := formatTick(1.5e-4); got != "0.00015" {
+		t.Errorf("formatTick(1.5e-4) = %q", got)
+	}
+}
+
+func TestColourMaps(t *testing.T) {
+	// Blues darkens and viridis lightens monotonically: a colour scale that
+	// turned back would make two values look alike.
+	prevB, prevV := 2.0, -1.0
+	for i := 0; i <= 20; i++ {
+		x := float64(i) / 20
+		b, v := luminance(cmapBlues.at(x)), luminance(cmapViridis.at(x))
+		if b > prevB+1e-9 {
+			t.Errorf("Blues lightens at %.2f", x)
+		}
+		if v < prevV-1e-9 {
+			t.Errorf("viridis darkens at %.2f", x)
+		}
+		prevB, prevV = b, v
+	}
+	if c := cmapDiverging.at(0.5); luminance(c) < 0.9 {
+		t.Errorf("diverging map is not white at its centre: %v", c)
+	}
+}
+
+func TestActivationsName(t *testing.T) {
+	for h, want := range map[float64]string{2: "activations_x_2", -1.5: "activations_x_-1.5", 1e21: "activations_x_1e21"} {
+		if got := ActivationsName(h); got != want {
+			t.Errorf("ActivationsName(%v) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+func TestStudyAxes(t *testing.T) {
+	s := SyntheticRegressionStudy(1).Study
+	s.Params = nil // inferred from the trials
+	kinds := map[string]string{}
+	for _, a := range s.axes() {
+		switch {
+		case a.choices != nil:
+			kinds[a.name] = "categorical"
+		case a.log:
+			kinds[a.name] = "log"
+		default:
+			kinds[a.name] = "linear"
+		}
+	}
+	for name, want := range map[string]string{"lr": "log", "weight_decay": "log", "n_units_l0": "linear", "optimizer": "categorical"} {
+		if kinds[name] != want {
+			t.Errorf("%s inferred %q, want %q", name, kinds[name], want)
+		}
+	}
+	if got := TopParams(map[string]float64{"a": 0.1, "b": 0.5, "c": 0.3}, 2); strings.Join(got, ",") != "b,c" {
+		t.Errorf("TopParams = %v", got)
+	}
+	if v := (paramAxis{name: "lr", log: true}).format(-3); v != "0.001" {
+		t.Errorf("log axis format(-3) = %q", v)
+	}
+	_ = math.Pi
+}
