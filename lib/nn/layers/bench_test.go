@@ -62,19 +62,21 @@ func fakeBatch(n int) (*tensors.Tensor, *tensors.Tensor) {
 	return tensors.FromFlatDataAndDimensions(x, n, 28, 28, 1), tensors.FromFlatDataAndDimensions(y, n, 10)
 }
 
-// benchBackends are the backends benchmarks run on: those of the tests, plus
-// pure-Go configurations named in $LAYERS_BENCH_GO_CONFIGS (e.g.
-// "go:dotgeneral_small,go:dotgeneral_large") to compare the backend's options.
+// benchBackends are the backends benchmarks run on: those of the tests, or
+// the GoMLX configurations listed in $LAYERS_BENCH_CONFIGS, separated by ";"
+// (e.g. "go;go:dotgeneral_small;xla"), to compare the backend's options.
 func benchBackends(b *testing.B) []*backend.Choice {
-	all := backend.ForTests(b)
-	if extra := os.Getenv("LAYERS_BENCH_GO_CONFIGS"); extra != "" {
-		for _, cfg := range splitList(extra) {
-			c, err := backend.New(cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			all = append(all, c)
+	list := os.Getenv("LAYERS_BENCH_CONFIGS")
+	if list == "" {
+		return backend.ForTests(b)
+	}
+	var all []*backend.Choice
+	for _, cfg := range splitList(list) {
+		c, err := backend.New(cfg)
+		if err != nil {
+			b.Fatal(err)
 		}
+		all = append(all, c)
 	}
 	return all
 }

@@ -297,3 +297,29 @@ func TestSliceGradient(t *testing.T) {
 		}
 	}
 }
+
+func TestDotGeneralGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, be := range backend.ForTests(t) {
+		// Batch and contracting axes out of order, two contracting axes paired
+		// in a different order on each side: every branch of the axis mapping.
+		t.Run(be.Name+"/mixed-axes", func(t *testing.T) {
+			r := randSlice(rng, 4*3*6)
+			f := func(in []*graph.Node) *graph.Node {
+				y := graph.DotGeneral(in[0], []int{3, 0}, []int{2}, in[1], []int{0, 2}, []int{1}) // [4, 3, 6]
+				return weightedSum(graph.Mul(y, y), r)
+			}
+			checkGradient(t, be.Backend, "DotGeneral", f, 1e-6, 1e-6,
+				[][]float64{randSlice(rng, 2*3*4*5), randSlice(rng, 5*4*2*6)}, [][]int{{2, 3, 4, 5}, {5, 4, 2, 6}})
+		})
+		t.Run(be.Name+"/matmul-transposed", func(t *testing.T) {
+			r := randSlice(rng, 5*3)
+			f := func(in []*graph.Node) *graph.Node {
+				y := graph.DotGeneral(in[0], []int{0}, nil, in[1], []int{1}, nil) // aᵀ·bᵀ: [5, 3]
+				return weightedSum(graph.Mul(y, y), r)
+			}
+			checkGradient(t, be.Backend, "DotGeneral", f, 1e-6, 1e-6,
+				[][]float64{randSlice(rng, 4*5), randSlice(rng, 3*4)}, [][]int{{4, 5}, {3, 4}})
+		})
+	}
+}
