@@ -117,7 +117,10 @@ func TestBadDataGivesErrors(t *testing.T) {
 		{"contour unknown param", func() error { _, err := Contour(st, []string{"lr", "nope"}); return err }, "nope"},
 		{"contour one param", func() error { _, err := Contour(st, []string{"lr"}); return err }, "2 parameters"},
 		{"intermediate none", func() error { _, err := IntermediateValues(noSteps); return err }, "no intermediate"},
-		{"HWIO shape", func() error { _, err := KernelFromHWIO(Layer{Name: "k", Weights: []float32{1}, Shape: []int{1}}); return err }, "dimensions"},
+		{"HWIO shape", func() error {
+			_, err := KernelFromHWIO(Layer{Name: "k", Weights: []float32{1}, Shape: []int{1}})
+			return err
+		}, "dimensions"},
 		{"nil figure PNG", func() error { _, err := (*Figure)(nil).PNG(10, 10); return err }, "figure"},
 		{"zero size PNG", func() error {
 			f, _ := RegressionPerformances([]float64{1, 2})
@@ -156,8 +159,12 @@ func TestDegenerateButValidData(t *testing.T) {
 			return Losses([]History{{Epochs: []int{1}, TrainLoss: []float64{1}, ValLoss: []float64{1}}})
 		},
 		func() (*Figure, error) { return Weights([]Layer{{Name: "zeros", Weights: make([]float32, 4)}}) },
-		func() (*Figure, error) { return Activations(0, []Activation{{Layer: "dead", Values: make([]float64, 3)}}) },
-		func() (*Figure, error) { return FiltersConv1(Layer{Name: "k", Weights: make([]float32, 25), Shape: []int{1, 1, 5, 5}}) },
+		func() (*Figure, error) {
+			return Activations(0, []Activation{{Layer: "dead", Values: make([]float64, 3)}})
+		},
+		func() (*Figure, error) {
+			return FiltersConv1(Layer{Name: "k", Weights: make([]float32, 25), Shape: []int{1, 1, 5, 5}})
+		},
 		func() (*Figure, error) { return ParamImportances(map[string]float64{"lr": 0}) },
 	}
 	for i, mk := range figs {
