@@ -27,7 +27,8 @@
 //
 // The forest uses Go's random numbers, not NumPy's, so results agree with
 // Optuna's statistically (same top parameter, close ranking), not to the bit;
-// importances_test.go measures how close.
+// optuna_test.go measures how close, on studies exported from Optuna
+// (testdata/optuna_reference.py).
 //
 // It is not for training models, sampling parameters or plotting importances:
 // those are lib/nn, lib/hpo and lib/plot.

@@ -128,7 +128,9 @@ type builder struct {
 	order [][]int32 // per column, all rows sorted by value
 	rng   *rand.Rand
 
-	w []float64 // bootstrap count of each row
+	xc []float64 // the matrix column-major, for the split scans
+	w  []float64 // bootstrap count of each row
+	wy []float64 // w*y of each row
 	// sorted holds, per column, the rows of the bootstrap sample (each once)
 	// sorted by that column; a node owns the same range [start, end) of every
 	// column's list.
@@ -143,7 +145,9 @@ type builder struct {
 func newBuilder(e *encoded, opts Options, order [][]int32) *builder {
 	b := &builder{
 		e: e, opts: opts, order: order,
+		xc:     make([]float64, e.n*e.cols),
 		w:      make([]float64, e.n),
+		wy:     make([]float64, e.n),
 		sorted: make([][]int32, e.cols),
 		goLeft: make([]bool, e.n),
 		buf:    make([]int32, e.n),
@@ -151,6 +155,9 @@ func newBuilder(e *encoded, opts Options, order [][]int32) *builder {
 	}
 	for c := range b.sorted {
 		b.sorted[c] = make([]int32, e.n)
+		for r := 0; r < e.n; r++ {
+			b.xc[c*e.n+r] = e.x[r*e.cols+c]
+		}
 	}
 	return b
 }
@@ -161,6 +168,9 @@ func (b *builder) fit() *tree {
 	clear(b.w)
 	for range n {
 		b.w[b.rng.IntN(n)]++
+	}
+	for r, y := range b.e.y {
+		b.wy[r] = b.w[r] * y
 	}
 	// Rows drawn zero times take no part, as in scikit-learn, where they have
 	// sample weight 0 and min_samples_* count only rows with positive weight.
@@ -182,15 +192,15 @@ func (b *builder) fit() *tree {
 // grow builds the subtree over rows [start, end) at the given depth and
 // returns its node index. Depth is at most MaxDepth, so recursion is bounded.
 func (b *builder) grow(start, end, depth int) int {
-	x, y, w, cols := b.e.x, b.e.y, b.w, b.e.cols
+	y, w, wy, cols := b.e.y, b.w, b.wy, b.e.cols
 	var sw, swy, swyy float64
 	rows := b.sorted[0][start:end]
 	constant := true
 	y0 := y[rows[0]]
 	for _, r := range rows {
 		sw += w[r]
-		swy += w[r] * y[r]
-		swyy += w[r] * y[r] * y[r]
+		swy += wy[r]
+		swyy += wy[r] * y[r]
 		constant = constant && y[r] == y0
 	}
 	mean := swy / sw
@@ -216,15 +226,16 @@ func (b *builder) grow(start, end, depth int) int {
 	minLeaf := b.opts.MinSamplesLeaf
 	for _, c := range b.perm {
 		list := b.sorted[c][start:end]
-		if x[int(list[count-1])*cols+c] <= x[int(list[0])*cols+c]+featureThreshold {
+		xc := b.xc[c*b.e.n : (c+1)*b.e.n]
+		if xc[list[count-1]] <= xc[list[0]]+featureThreshold {
 			continue
 		}
 		var lw, lwy float64
 		for k := 1; k < count; k++ {
 			r := list[k-1]
 			lw += w[r]
-			lwy += w[r] * y[r]
-			prev, cur := x[int(r)*cols+c], x[int(list[k])*cols+c]
+			lwy += wy[r]
+			prev, cur := xc[r], xc[list[k]]
 			if cur <= prev+featureThreshold || k < minLeaf || count-k < minLeaf {
 				continue
 			}
