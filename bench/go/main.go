@@ -1,0 +1,127 @@
+// Command bench measures the project on one backend doing the same work as the
+// PyTorch reference scripts of bench/pytorch, and prints one JSON line per run
+// with the same field names where the quantity is the same, so that
+// bench/run.sh can set the two side by side:
+//
+//	go run ./bench/go lenet5 --backend xla --batch 64      (a), (b), (f)
+//	go run ./bench/go regression --bench epoch --backend go (c)
+//	go run ./bench/go regression --bench cv --backend xla   (d)
+//	go run ./bench/go study --backend xla                   (e)
+//
+// Every run is its own process, so that compile times are cold and the peak
+// resident set size (VmHWM) is that of the measured work alone, as for the
+// PyTorch scripts. --cpuprofile writes a pprof profile of the measured part
+// for `go tool pprof -top`.
+//
+// It is not a test: it asserts nothing, and its numbers depend on the load of
+// the machine, which each line reports (load_avg_1m).
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+
+	"github.com/dlworkbench/hw1/lib/backend"
+)
+
+// common are the flags of every benchmark.
+type common struct {
+	backend    string
+	dataDir    string
+	cpuprofile string
+	seed       int64
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.backend, "backend", "go", "backend to measure: go or xla")
+	fs.StringVar(&c.dataDir, "data-dir", "", "data directory laid out like ../shared/data ($HW1_DATA_DIR when empty)")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	fs.Int64Var(&c.seed, "seed", 0, "seed of weights, shuffling and splits")
+}
+
+// open returns the backend the flags name. Only go and xla are accepted: the
+// table compares named backends, never a silent fallback.
+func (c *common) open() (*backend.Choice, error) {
+	switch c.backend {
+	case "go":
+		return backend.Go(), nil
+	case "xla":
+		return backend.XLA()
+	}
+	return nil, fmt.Errorf("--backend %q: want go or xla", c.backend)
+}
+
+// profile starts the CPU profile if asked and returns the function that stops
+// it.
+func (c *common) profile() (stop func(), err error) {
+	if c.cpuprofile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(c.cpuprofile)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+var benches = map[string]func(args []string) error{
+	"lenet5":     lenet5Main,
+	"regression": regressionMain,
+	"study":      studyMain,
+}
+
+func main() {
+	if len(os.Args) < 2 || benches[os.Args[1]] == nil {
+		names := make([]string, 0, len(benches))
+		for n := range benches {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(os.Stderr, "usage: bench {%s} [flags]  (bench NAME -h for its flags)\n", joinNames(names))
+		os.Exit(2)
+	}
+	if err := benches[os.Args[1]](os.Args[2:]); err != nil {
+		fmt.Fprintf(os.Stderr, "bench %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
+
+func joinNames(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += "|"
+		}
+		s += n
+	}
+	return s
+}
+
+// report prints the one JSON line of a run: what was measured and where.
+func report(bench string, c *common, choice *backend.Choice, fields map[string]any) error {
+	line := map[string]any{
+		"bench": bench, "side": "project", "backend": c.backend, "backend_desc": choice.String(),
+		"go": runtime.Version(), "gomaxprocs": runtime.GOMAXPROCS(0), "load_avg_1m": loadAvg1m(),
+	}
+	for k, v := range fields {
+		line[k] = v
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Println(string(b))
+	return nil
+}
