@@ -187,7 +187,7 @@ func Filters(name string, l Layer) (*Figure, error) {
 		cell = 0.6 * vg.Inch
 	}
 	return &Figure{Name: name, Title: title, Width: vg.Length(cols)*cell + 2*vg.Inch,
-		Height: vg.Length(rows)*cell*1.12 + 1.1*vg.Inch,
+		Height: vg.Length(rows)*cell*1.08 + 0.9*vg.Inch,
 		body:   withColorBar(g.draw, newColorBar(cmapDiverging, -lim, lim, "weight"))}, nil
 }
 

@@ -100,9 +100,11 @@ func (b colorBar) draw(c draw.Canvas) {
 	x1 := x0 + vg.Points(12)
 	y0, y1 := c.Min.Y+h*0.12, c.Max.Y-h*0.12
 	const n = 256
-	img := image.NewRGBA(image.Rect(0, 0, 1, n))
+	img := image.NewRGBA(image.Rect(0, 0, 8, n))
 	for i := range n {
-		img.SetRGBA(0, n-1-i, b.m.at((float64(i)+0.5)/n))
+		for x := range 8 {
+			img.SetRGBA(x, n-1-i, b.m.at((float64(i)+0.5)/n))
+		}
 	}
 	c.DrawImage(vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x1, Y: y1}}, img)
 	frame := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}}

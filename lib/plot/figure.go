@@ -137,10 +137,24 @@ func (f *Figure) WriteSVG(w io.Writer, width, height vg.Length) error {
 	if err := f.draw(c); err != nil {
 		return err
 	}
-	if _, err := c.WriteTo(w); err != nil {
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return fmt.Errorf("plot: writing %q as SVG: %w", f.Name, err)
+	}
+	if _, err := w.Write(fixSVGImages(buf.Bytes())); err != nil {
 		return fmt.Errorf("plot: writing %q as SVG: %w", f.Name, err)
 	}
 	return nil
+}
+
+// fixSVGImages repairs the <image> elements of gonum's SVG canvas (heat
+// maps, filters, colour bars): it labels its embedded PNGs "image/jpg",
+// which strict renderers (librsvg) refuse to draw, and leaves SVG's default
+// preserveAspectRatio, which shrinks a stretched image (a 1-pixel-wide
+// colour bar, a square map in a wide panel) instead of filling its box.
+func fixSVGImages(svg []byte) []byte {
+	svg = bytes.ReplaceAll(svg, []byte("data:image/jpg;base64,"), []byte("data:image/png;base64,"))
+	return bytes.ReplaceAll(svg, []byte("<image "), []byte(`<image preserveAspectRatio="none" `))
 }
 
 // SVG returns the figure as SVG at its nominal size.

@@ -167,6 +167,11 @@ func checkSVG(t *testing.T, f *Figure) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if bytes.Contains(b, []byte("<image")) {
+		if bytes.Contains(b, []byte("image/jpg")) || !bytes.Contains(b, []byte(`preserveAspectRatio="none"`)) {
+			t.Error("SVG images are mislabelled or keep their aspect ratio (see fixSVGImages)")
+		}
+	}
 	d := xml.NewDecoder(bytes.NewReader(b))
 	var texts strings.Builder
 	texts.WriteString("\n")

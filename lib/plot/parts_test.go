@@ -132,8 +132,15 @@ func TestStudyAxes(t *testing.T) {
 	if got := TopParams(map[string]float64{"a": 0.1, "b": 0.5, "c": 0.3}, 2); strings.Join(got, ",") != "b,c" {
 		t.Errorf("TopParams = %v", got)
 	}
-	if v := (paramAxis{name: "lr", log: true}).format(-3); v != "0.001" {
-		t.Errorf("log axis format(-3) = %q", v)
+	lt := (paramAxis{name: "lr", log: true}).ticker().Ticks(-4, -2)
+	labels := map[string]bool{}
+	for _, tk := range lt {
+		labels[tk.Label] = true
+		if tk.Label == "0.001" && math.Abs(tk.Value+3) > 1e-9 {
+			t.Errorf("log axis puts 0.001 at %v, want -3", tk.Value)
+		}
 	}
-	_ = math.Pi
+	if !labels["0.001"] || !labels["0.0001"] {
+		t.Errorf("log axis over 1e-4..1e-2 labels %v", labels)
+	}
 }

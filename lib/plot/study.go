@@ -220,21 +220,6 @@ func (a paramAxis) label() string {
 	return a.name
 }
 
-// format writes an axis position back as the parameter's value.
-func (a paramAxis) format(x float64) string {
-	if a.choices != nil {
-		i := int(math.Round(x))
-		if i >= 0 && i < len(a.choices) {
-			return a.choices[i]
-		}
-		return ""
-	}
-	if a.log {
-		return formatTick(math.Pow(10, x))
-	}
-	return formatTick(x)
-}
-
 // ticker labels the axis in parameter values.
 func (a paramAxis) ticker() gplot.Ticker {
 	switch {
