@@ -181,3 +181,38 @@ func TestDegenerateButValidData(t *testing.T) {
 		}
 	}
 }
+
+// TestStudyWithConditionalParams covers what a real search produces: a
+// parameter only some trials sample (momentum, for SGD only) and one that is
+// declared but never sampled. Every study figure must still render.
+func TestStudyWithConditionalParams(t *testing.T) {
+	sr := SyntheticRegressionStudy(5)
+	s := sr.Study
+	s.Params = append(append([]Param(nil), s.Params...),
+		Param{Name: "momentum", Low: 0, High: 0.9}, Param{Name: "never", Low: 1, High: 2})
+	s.Trials = append([]Trial(nil), s.Trials...)
+	for i, tr := range s.Trials {
+		if tr.CategoricalParams["optimizer"] == "SGD" {
+			p := map[string]float64{"momentum": 0.1 * float64(i%9)}
+			for k, v := range tr.Params {
+				p[k] = v
+			}
+			s.Trials[i].Params = p
+		}
+	}
+	imp := map[string]float64{"momentum": 0.6, "lr": 0.3, "optimizer": 0.1}
+	figs, err := StudyFigures(StudyResults{Study: s, Importances: imp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range figs {
+		if _, err := f.PNG(300, 200); err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+		}
+		if svg, err := f.SVG(); err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+		} else if strings.Contains(string(svg), ">never<") {
+			t.Errorf("%s draws the never-sampled parameter", f.Name)
+		}
+	}
+}

@@ -140,8 +140,20 @@ func (s Study) axes() []paramAxis {
 		}
 	}
 	sort.Strings(rest)
+	used := map[string]bool{}
+	for _, t := range s.Trials {
+		for k := range t.Params {
+			used[k] = true
+		}
+		for k := range t.CategoricalParams {
+			used[k] = true
+		}
+	}
 	var out []paramAxis
 	for _, n := range append(order, rest...) {
+		if !used[n] {
+			continue // declared but never sampled: nothing to draw
+		}
 		a := paramAxis{name: n}
 		p, hasSpec := spec[n]
 		switch {

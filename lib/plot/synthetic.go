@@ -37,7 +37,7 @@ func SyntheticRegression(seed uint64) RegressionResults {
 	model := func(x float64, phase, amp float64) float64 {
 		return f(x) + amp*math.Sin(1.7*x+phase) + 0.15*amp*x
 	}
-	for m := range k {
+	for range k {
 		phase, amp := rng.Float64()*6, 0.15+0.25*rng.Float64()
 		ys := make([]float64, len(r.Xs))
 		var mse float64
@@ -50,7 +50,6 @@ func SyntheticRegression(seed uint64) RegressionResults {
 		}
 		r.Preds = append(r.Preds, ys)
 		r.TestLoss = append(r.TestLoss, mse)
-		_ = m
 	}
 	best := argmin(r.TestLoss)
 	r.Best = XY{X: r.Xs, Y: r.Preds[best]}
