@@ -191,7 +191,7 @@ func run() error {
 	timing := flag.Int("timing-trials", 1000, "trials of the timing study (0: skip)")
 	optunaPath := flag.String("optuna", "", "JSON lines from optuna_bench.py (empty: Go side only)")
 	multivariate := flag.Bool("multivariate", false, "use multivariate TPE")
-	flag.BoolVar(&hpo.OmitKernelScale, "omit-scale", false, "experiment")
+	scaled := flag.Bool("scaled-kernels", false, "TPESampler.ScaleKernelDensity (textbook KDE instead of Optuna 3.1's)")
 	only := flag.String("funcs", "", "comma-separated subset of functions")
 	flag.Parse()
 
@@ -234,6 +234,7 @@ func run() error {
 		for seed := 0; seed < *seeds; seed++ {
 			s := hpo.NewTPESampler(uint64(seed))
 			s.Multivariate = *multivariate
+			s.ScaleKernelDensity = *scaled
 			study, err := hpo.NewStudy(hpo.WithSampler(s))
 			if err != nil {
 				return err

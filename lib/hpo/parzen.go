@@ -27,10 +27,6 @@ type parzenParam struct {
 	logCat [][]float64
 }
 
-// OmitKernelScale drops the -log(sigma) term from the kernel densities, as Optuna 3.1's
-// _truncnorm.logpdf does. Experiment switch for the benchmark.
-var OmitKernelScale = false
-
 // bounds returns the range of the transformed space and the step q of a discrete parameter
 // (0: continuous), widened by half a step so that end points get a full bin, as Optuna.
 func bounds(d Distribution) (low, high, q float64) {
@@ -106,7 +102,7 @@ func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
 			for k := range pp.mus {
 				pp.logZ[k] = logGaussMass((pp.low-pp.mus[k])/pp.sigmas[k], (pp.high-pp.mus[k])/pp.sigmas[k])
 				pp.logNorm[k] = -logSqrt2Pi - pp.logZ[k]
-				if !OmitKernelScale {
+				if s.ScaleKernelDensity {
 					pp.logNorm[k] -= math.Log(pp.sigmas[k])
 				}
 			}

@@ -34,9 +34,6 @@ func TestParzenMatchesOptuna(t *testing.T) {
 		t.Fatal(err)
 	}
 	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
-	saved := OmitKernelScale
-	OmitKernelScale = true // Optuna 3.1's truncnorm.logpdf has no -log(scale) term
-	defer func() { OmitKernelScale = saved }()
 	for _, c := range golden.Cases {
 		s := NewTPESampler(0)
 		s.Multivariate = c.Multivariate

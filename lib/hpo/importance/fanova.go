@@ -9,7 +9,7 @@ import (
 // maxGridCells bounds the cells of one parameter's marginal grid. Only a
 // categorical parameter with very many choices gets near it: its grid is the
 // product of its one-hot columns' cells, up to 2^choices, as in Optuna.
-const maxGridCells = 1 << 22
+const maxGridCells = 1 << 20
 
 // leaves lists a tree's leaves with the box of the search space each covers.
 type leaves struct {

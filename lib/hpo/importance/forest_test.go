@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 )
 
 // uniformTrials draws n rows uniformly inside params' bounds.
@@ -350,18 +351,27 @@ func benchTrials() ([][]float64, []float64, []Param) {
 
 func BenchmarkFANOVA(b *testing.B) {
 	X, y, params := benchTrials()
+	cpu := processCPUTime()
 	for b.Loop() {
 		if _, err := FANOVA(X, y, params, Options{Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 func BenchmarkMeanDecreaseImpurity(b *testing.B) {
 	X, y, params := benchTrials()
+	cpu := processCPUTime()
 	for b.Loop() {
 		if _, err := MeanDecreaseImpurity(X, y, params, Options{Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU adds the CPU time per operation since start, all threads together.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(processCPUTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }

@@ -145,7 +145,7 @@ type agreement struct {
 	meansSpearman          float64 // mean over seeds, ours vs Optuna
 	meansMaxAbs            float64
 	// Optuna against itself across its own seeds: the noise floor.
-	optunaMinSpearman, optunaMeanMaxAbs float64
+	optunaMinSpearman, optunaMeanSpearman, optunaMeanMaxAbs float64
 }
 
 func compare(ours, theirs [][]float64) agreement {
@@ -172,23 +172,44 @@ func compare(ours, theirs [][]float64) agreement {
 	n = 0
 	for i := range theirs {
 		for j := i + 1; j < len(theirs); j++ {
-			a.optunaMinSpearman = min(a.optunaMinSpearman, spearman(theirs[i], theirs[j]))
+			s := spearman(theirs[i], theirs[j])
+			a.optunaMinSpearman = min(a.optunaMinSpearman, s)
+			a.optunaMeanSpearman += s
 			a.optunaMeanMaxAbs += maxAbsDiff(theirs[i], theirs[j])
 			n++
 		}
 	}
 	a.optunaMeanMaxAbs /= float64(n)
+	a.optunaMeanSpearman /= float64(n)
 	return a
 }
 
 // ourSeeds are the forest seeds our side runs per study; as many as Optuna's.
 var ourSeeds = []int64{0, 1, 2, 3, 4}
 
+// The agreement bars, for each study (4 to 8 parameters). Our forest cannot
+// draw NumPy's random numbers, so the bar is Optuna's agreement with itself
+// across its own forest seeds, measured on the same studies (logged below):
+//   - the top parameter (by Optuna's mean over its seeds) is ours for every seed;
+//   - the mean Spearman correlation over all (our seed, Optuna seed) pairs is
+//     at least minMeanSpearman and at most spearmanSlack below Optuna's own
+//     mean over its seed pairs. Optuna's pairs go as low as 0.6 on 4
+//     parameters (one swap of two near-equal small importances costs 0.2), so
+//     the mean over 25 pairs, not the worst pair, is held to the bar;
+//   - our mean over seeds is within maxMeanAbsDiff of Optuna's mean for every
+//     parameter; with Optuna's seed-to-seed standard deviation up to 0.02 per
+//     parameter, two 5-seed means differ by up to about 0.04 by chance.
+const (
+	minMeanSpearman = 0.7
+	spearmanSlack   = 0.1
+	maxMeanAbsDiff  = 0.06
+)
+
 type evaluator func([][]float64, []float64, []Param, Options) ([]float64, error)
 
-func checkAgainstOptuna(t *testing.T, what string, eval evaluator, pick func(*referenceStudy) referenceEvaluator, minMeanSpearman float64) {
+func checkAgainstOptuna(t *testing.T, what string, eval evaluator, pick func(*referenceStudy) referenceEvaluator) {
 	ref := loadReference(t)
-	t.Logf("reference: Optuna %s, scikit-learn %s", ref.Optuna, ref.Sklearn)
+	t.Logf("reference: Optuna %s, scikit-learn %s; %d forest seeds each side", ref.Optuna, ref.Sklearn, len(ourSeeds))
 	for i := range ref.Studies {
 		s := &ref.Studies[i]
 		theirs := pick(s).Importances
@@ -205,25 +226,46 @@ func checkAgainstOptuna(t *testing.T, what string, eval evaluator, pick func(*re
 		for k, p := range s.Params {
 			names[k] = p.Name
 		}
-		t.Logf("%s %-20s top %d/%d  spearman mean %.3f min %.3f (Optuna vs itself min %.3f)  max|diff| mean %.3f (Optuna vs itself %.3f)  seed-means: spearman %.3f max|diff| %.3f",
-			what, s.Name, a.topMatches, a.pairs, a.meanSpear, a.minSpearman, a.optunaMinSpearman,
+		meanOurs, meanTheirs := meanRows(ours), meanRows(theirs)
+		t.Logf("%s %-20s %d trials: top %d/%d; Spearman ours-Optuna mean %.3f min %.3f, Optuna-Optuna mean %.3f min %.3f; "+
+			"max|diff| ours-Optuna %.3f, Optuna-Optuna %.3f; seed means: Spearman %.3f, max|diff| %.3f",
+			what, s.Name, len(s.Y), a.topMatches, a.pairs, a.meanSpear, a.minSpearman, a.optunaMeanSpearman, a.optunaMinSpearman,
 			a.meanMaxAbs, a.optunaMeanMaxAbs, a.meansSpearman, a.meansMaxAbs)
-		t.Logf("    params  %v\n    ours    %.3f\n    Optuna  %.3f", names, meanRows(ours), meanRows(theirs))
+		t.Logf("    params %v\n    ours   %.3f\n    Optuna %.3f", names, meanOurs, meanTheirs)
 		if a.topMatches != a.pairs {
-			t.Errorf("%s %s: top parameter is Optuna's %q for only %d of %d seeds (ours: %.3f, Optuna: %.3f)",
-				what, s.Name, names[argmax(meanRows(theirs))], a.topMatches, a.pairs, meanRows(ours), meanRows(theirs))
+			t.Errorf("%s %s: top parameter is Optuna's %q for only %d of %d seeds (ours %.3f, Optuna %.3f)",
+				what, s.Name, names[argmax(meanTheirs)], a.topMatches, a.pairs, meanOurs, meanTheirs)
 		}
-		if a.meanSpear < minMeanSpearman {
-			t.Errorf("%s %s: mean Spearman %.3f < %.2f (ours %.3f, Optuna %.3f)",
-				what, s.Name, a.meanSpear, minMeanSpearman, meanRows(ours), meanRows(theirs))
+		if a.meanSpear < minMeanSpearman || a.meanSpear < a.optunaMeanSpearman-spearmanSlack {
+			t.Errorf("%s %s: mean Spearman with Optuna %.3f, want >= %.2f and >= Optuna's own %.3f - %.2f (ours %.3f, Optuna %.3f)",
+				what, s.Name, a.meanSpear, minMeanSpearman, a.optunaMeanSpearman, spearmanSlack, meanOurs, meanTheirs)
+		}
+		if a.meansMaxAbs > maxMeanAbsDiff {
+			t.Errorf("%s %s: mean importances differ from Optuna's by up to %.3f, want <= %.2f (ours %.3f, Optuna %.3f)",
+				what, s.Name, a.meansMaxAbs, maxMeanAbsDiff, meanOurs, meanTheirs)
 		}
 	}
 }
 
 func TestFANOVAAgreesWithOptuna(t *testing.T) {
-	checkAgainstOptuna(t, "fanova", FANOVA, func(s *referenceStudy) referenceEvaluator { return s.Fanova }, 0.7)
+	checkAgainstOptuna(t, "fanova", FANOVA, func(s *referenceStudy) referenceEvaluator { return s.Fanova })
 }
 
 func TestMeanDecreaseImpurityAgreesWithOptuna(t *testing.T) {
-	checkAgainstOptuna(t, "mdi", MeanDecreaseImpurity, func(s *referenceStudy) referenceEvaluator { return s.MDI }, 0.7)
+	checkAgainstOptuna(t, "mdi", MeanDecreaseImpurity, func(s *referenceStudy) referenceEvaluator { return s.MDI })
+}
+
+// BenchmarkFANOVAOnOptunaStudy times the homework-like reference study (200
+// trials, 8 parameters), for which the JSON records Optuna's own seconds.
+func BenchmarkFANOVAOnOptunaStudy(b *testing.B) {
+	ref := loadReference(b)
+	s := &ref.Studies[len(ref.Studies)-1]
+	b.Logf("%s: %d trials, %d params", s.Name, len(s.Y), len(s.Params))
+	cpu := processCPUTime()
+	for b.Loop() {
+		if _, err := FANOVA(s.X, s.Y, s.params(), Options{Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
 }

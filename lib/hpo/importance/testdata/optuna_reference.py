@@ -28,7 +28,7 @@ from optuna.importance import FanovaImportanceEvaluator
 from optuna.importance import MeanDecreaseImpurityImportanceEvaluator
 from optuna.importance import get_param_importances
 
-FOREST_SEEDS = [0, 1, 2, 3, 4]
+FOREST_SEEDS = list(range(10))
 STUDY_SEEDS = [1, 2]
 
 

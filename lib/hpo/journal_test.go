@@ -1,0 +1,243 @@
+package hpo
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// journalObjective is slow enough (a few ms over several reports) for kills to land mid-trial.
+func journalObjective(t *Trial) (float64, error) {
+	x, err := t.SuggestFloat("x", -2, 2)
+	if err != nil {
+		return 0, err
+	}
+	opt, err := t.SuggestCategorical("opt", []string{"adam", "sgd"})
+	if err != nil {
+		return 0, err
+	}
+	v := x * x
+	if opt == "sgd" {
+		v += 0.5
+	}
+	for step := 0; step < 3; step++ {
+		time.Sleep(time.Millisecond)
+		if err := t.Report(step, v+1/float64(step+1)); err != nil {
+			return 0, err
+		}
+		if t.ShouldPrune() {
+			return 0, ErrPruned
+		}
+	}
+	return v, nil
+}
+
+// TestJournalWorker is the study process that TestJournalSurvivesKill9 starts and kills; it
+// does nothing in a normal test run.
+func TestJournalWorker(t *testing.T) {
+	path := os.Getenv("HPO_JOURNAL_WORKER")
+	if path == "" {
+		t.Skip("only runs as a child of TestJournalSurvivesKill9")
+	}
+	target, _ := strconv.Atoi(os.Getenv("HPO_JOURNAL_TARGET"))
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStudy(WithStorage(j), WithSeed(uint64(os.Getpid())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, err := s.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Finished >= target {
+			return
+		}
+		if err := s.Optimize(journalObjective, 1, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func startWorker(t *testing.T, path string, target int) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestJournalWorker$")
+	cmd.Env = append(os.Environ(), "HPO_JOURNAL_WORKER="+path, fmt.Sprintf("HPO_JOURNAL_TARGET=%d", target))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// checkJournal reopens the journal and checks what must hold after any crash: trial numbers
+// 0..n-1, nothing left RUNNING (the dead workers' trials come back failed), every trial that
+// was finished before still there with the same state, value and parameters.
+func checkJournal(t *testing.T, path string, before map[int]FrozenTrial) map[int]FrozenTrial {
+	t.Helper()
+	var warn bytes.Buffer
+	saved := defaultLog
+	defaultLog = &warn
+	defer func() { defaultLog = saved }()
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	trials, err := j.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := map[int]FrozenTrial{}
+	for i, tr := range trials {
+		if tr.Number != i {
+			t.Fatalf("trial at position %d has number %d", i, tr.Number)
+		}
+		if tr.State == Running {
+			t.Fatalf("trial %d still RUNNING after its worker died", i)
+		}
+		if tr.State.Finished() {
+			after[tr.Number] = tr
+		}
+	}
+	for n, old := range before {
+		now, ok := after[n]
+		if !ok || now.State != old.State || !(now.Value == old.Value || math.IsNaN(now.Value) && math.IsNaN(old.Value)) ||
+			fmt.Sprint(now.ExternalParams()) != fmt.Sprint(old.ExternalParams()) {
+			t.Fatalf("finished trial %d changed or vanished: before %s %v %v, after %s %v %v", n,
+				old.State, old.Value, old.ExternalParams(), now.State, now.Value, now.ExternalParams())
+		}
+	}
+	return after
+}
+
+func TestJournalSurvivesKill9(t *testing.T) {
+	path := t.TempDir() + "/study.jsonl"
+	const target = 40
+	finished := map[int]FrozenTrial{}
+	kills, diedMidTrial := 0, 0
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 6; round++ {
+		size := int64(0)
+		if st, err := os.Stat(path); err == nil {
+			size = st.Size()
+		}
+		cmd := startWorker(t, path, target)
+		// Wait until the worker is writing, then kill it at a random moment.
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if st, err := os.Stat(path); err == nil && st.Size() > size {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err == nil {
+			kills++
+		}
+		cmd.Wait()
+		finished = checkJournal(t, path, finished)
+	}
+	for _, tr := range finished {
+		if strings.Contains(tr.FailReason, "died") {
+			diedMidTrial++
+		}
+	}
+	// Two workers finish the study together on the same file.
+	a, b := startWorker(t, path, target), startWorker(t, path, target)
+	if err := a.Wait(); err != nil {
+		t.Fatalf("worker a: %v", err)
+	}
+	if err := b.Wait(); err != nil {
+		t.Fatalf("worker b: %v", err)
+	}
+	finished = checkJournal(t, path, finished)
+	if len(finished) < target {
+		t.Fatalf("%d finished trials, want at least %d", len(finished), target)
+	}
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	s, err := NewStudy(WithStorage(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, err := s.BestValue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := math.Inf(1)
+	for _, tr := range finished {
+		if tr.State == Complete {
+			want = math.Min(want, tr.Value)
+		}
+	}
+	if best != want {
+		t.Fatalf("best value %v, minimum over complete trials %v", best, want)
+	}
+	t.Logf("%d kills, %d trials failed as 'worker died', %d finished, best %.4g", kills, diedMidTrial, len(finished), best)
+}
+
+func TestJournalIgnoresTornLastLine(t *testing.T) {
+	path := t.TempDir() + "/study.jsonl"
+	run := func(n int) {
+		j, err := OpenJournal(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer j.Close()
+		s, err := NewStudy(WithStorage(j), WithSeed(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Optimize(journalObjective, n, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(3)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"op":"finish","n":2,"sta`)
+	f.Close()
+	var warn bytes.Buffer
+	saved := defaultLog
+	defaultLog = &warn
+	defer func() { defaultLog = saved }()
+	run(2)
+	if !strings.Contains(warn.String(), "torn last line") {
+		t.Fatalf("no warning about the torn line; got %q", warn.String())
+	}
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	trials, _ := j.Trials()
+	if len(trials) != 5 {
+		t.Fatalf("%d trials after the torn line, want 5", len(trials))
+	}
+	for _, tr := range trials {
+		if !tr.State.Finished() {
+			t.Fatalf("trial %d is %s", tr.Number, tr.State)
+		}
+	}
+	if _, err := NewStudy(WithStorage(j), WithDirection(Maximize)); err == nil {
+		t.Fatal("reopening a minimizing study to maximize must fail")
+	}
+}
