@@ -11,5 +11,6 @@
 // (p := NewMedianPruner(); p.NWarmupSteps = 2).
 //
 // It knows nothing of neural networks, training or plotting: the objective does the work, and
-// Export hands trials to whoever draws them. Parameter importances live in hpo/importance.
+// Export hands trials to whoever draws them. Study.ParamImportances wraps hpo/importance (fANOVA,
+// mean decrease in impurity), which works on plain matrices.
 package hpo

@@ -354,3 +354,28 @@ func TestReportsAndExport(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestParamImportancesFindTheParameterThatMatters(t *testing.T) {
+	s, _ := NewStudy(WithSeed(9), WithSampler(NewRandomSampler(9)))
+	obj := func(tr *Trial) (float64, error) {
+		a, _ := tr.SuggestFloat("a", 0, 1)
+		b, _ := tr.SuggestFloat("b", 0, 1)
+		c, err := tr.SuggestCategorical("c", []string{"x", "y"})
+		if c == "y" {
+			tr.SuggestFloat("only_y", 0, 1) // conditional: left out, as Optuna
+		}
+		return 10*a + 0.1*b, err
+	}
+	if err := s.Optimize(obj, 60, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, mdi := range []bool{false, true} {
+		imp, err := s.ParamImportances(ImportanceOptions{MeanDecreaseImpurity: mdi})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(imp) != 3 || imp[0].Name != "a" || imp[0].Importance < 0.8 {
+			t.Fatalf("mdi=%v: importances %+v, want a first and dominant, only_y left out", mdi, imp)
+		}
+	}
+}
