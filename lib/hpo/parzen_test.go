@@ -89,7 +89,7 @@ func TestParzenMatchesOptuna(t *testing.T) {
 		}
 		got := p.logPDF(c.Points)
 		for i := range got {
-						if math.Abs(got[i]-c.Logpdf[i]) > 1e-7*math.Max(1, math.Abs(c.Logpdf[i])) {
+			if math.Abs(got[i]-c.Logpdf[i]) > 1e-7*math.Max(1, math.Abs(c.Logpdf[i])) {
 				t.Fatalf("%s point %d: log pdf %v, Optuna %v", c.Name, i, got[i], c.Logpdf[i])
 			}
 		}

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"os"
-	"time"
 	"testing"
+	"time"
 )
 
 // TestMedianPrunerParity replays the learning curves of real Optuna studies (see
