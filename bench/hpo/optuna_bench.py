@@ -3,6 +3,7 @@ main.go. Prints one JSON object per line:
   {"side": "optuna", "func": ..., "seed": ..., "best": ...}            one per study
   {"side": "optuna", "func": ..., "timing": N, "ms_per_trial": ...}   sampler time per trial
 Run with Debian's python3-optuna 3.1:  /usr/bin/python3 bench/hpo/optuna_bench.py --seeds 20
+(bench/hpo/run.sh runs it split over processes and feeds the lines to main.go).
 """
 
 import argparse
@@ -78,14 +79,15 @@ FUNCS = {"branin": branin, "hartmann6": hartmann6, "logsphere10": logsphere10, "
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--seeds", type=int, default=20, help="number of studies per function")
+    ap.add_argument("--seed-start", type=int, default=0, help="first seed (run.sh splits seeds over processes)")
     ap.add_argument("--trials", type=int, default=100)
     ap.add_argument("--timing-trials", type=int, default=1000)
     ap.add_argument("--funcs", default=",".join(FUNCS))
     args = ap.parse_args()
     for name in args.funcs.split(","):
         f = FUNCS[name]
-        for seed in range(args.seeds):
+        for seed in range(args.seed_start, args.seed_start + args.seeds):
             study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
             study.optimize(f, n_trials=args.trials)
             print(json.dumps({"side": "optuna", "func": name, "seed": seed, "best": study.best_value}), flush=True)
