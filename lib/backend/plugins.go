@@ -14,13 +14,14 @@ import (
 // File names of PJRT plugins, as the packages that install them spell them.
 var (
 	// cpuPluginNames: the PyPI wheel xla-cpu-pjrt (xla_plugins/xla_cpu_pjrt/),
-	// then GoMLX's own installer (pjrt_c_api_cpu[_vX.Y.Z]_plugin.so).
+	// then GoMLX's own installer (pjrt_c_api_cpu[_vX.Y.Z]_plugin.so), which is
+	// also the name in the PyPI wheel lammps-jax-pjrt-cpu (lammps_jax_pjrt_cpu/).
 	cpuPluginNames = []string{"xla_cpu_pjrt.so", "pjrt_c_api_cpu_plugin.so", "pjrt_c_api_cpu_*_plugin.so", "pjrt-plugin-cpu.so", "pjrt_plugin_cpu.so"}
 	// cudaPluginNames: the PyPI wheels jax-cuda12-pjrt and jax-cuda13-pjrt
 	// (jax_plugins/xla_cuda1X/), then GoMLX's own installer.
 	cudaPluginNames = []string{"xla_cuda_plugin.so", "pjrt_c_api_cuda_plugin.so", "pjrt_c_api_cuda*_plugin.so"}
-	// venvPluginDirs are where wheels put plugins, under site-packages.
-	venvCPUDirs  = []string{"xla_plugins/xla_cpu_pjrt"}
+	// venvCPUDirs and venvCUDADirs are where wheels put plugins, under site-packages.
+	venvCPUDirs  = []string{"xla_plugins/xla_cpu_pjrt", "lammps_jax_pjrt_cpu"}
 	venvCUDADirs = []string{"jax_plugins/xla_cuda12", "jax_plugins/xla_cuda13"}
 )
 
