@@ -266,3 +266,25 @@ func TestPrepareCUDASetsDataDir(t *testing.T) {
 		t.Errorf("XLA_FLAGS = %q, want the user's", got)
 	}
 }
+
+// TestBrokenPluginFallsBack: a file that only looks like a plugin is an error
+// when asked for, and skipped (with a note) by the default choice.
+func TestBrokenPluginFallsBack(t *testing.T) {
+	noPlugins(t)
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "pjrt_c_api_cpu_plugin.so")
+	if err := os.WriteFile(broken, []byte("not an ELF file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", dir)
+	c, err := New("")
+	if err != nil {
+		t.Fatalf("default choice with a broken plugin: %v", err)
+	}
+	if c.Name != "go" || !strings.Contains(c.Reason, broken) || !strings.Contains(c.Reason, "failed") {
+		t.Errorf("default choice with a broken plugin: %s", c)
+	}
+	if _, err := New("xla:" + broken); err == nil || !strings.Contains(err.Error(), broken) {
+		t.Errorf("New(xla:%s): error %v, want one naming the plugin", broken, err)
+	}
+}
