@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -42,8 +43,8 @@ EXECUTED = NOTEBOOKS / ".executed"
 # these as figures are added; a figure that silently stops rendering then
 # fails the check instead of going unnoticed.
 EXPECTED = {
-    "homework_1_regression.ipynb": 1,
-    "homework_1_classification.ipynb": 1,
+    "homework_1_regression.ipynb": 19,  # data, 6 study figures, 11 results, fit.gif
+    "homework_1_classification.ipynb": 16,  # samples, >= 4 study figures (2 smoke trials), 11 results
 }
 
 # Default time limit for one cell, in seconds. The first Go cell of a fresh
@@ -121,12 +122,19 @@ def go_bin():
 
 def kernel_env():
     """The environment the kernel inherits: the smoke preset by default, Go's
-    bin folder on PATH (goimports), and the shared data copy when there is one."""
+    bin folder on PATH (goimports), a fresh results folder (HW1_OUT) and the
+    shared data copy when there is one."""
     env = os.environ
     env.setdefault("HW1_PRESET", "smoke")
     gobin = go_bin()
     if gobin and gobin.is_dir() and str(gobin) not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = str(gobin) + os.pathsep + env.get("PATH", "")
+    # A fresh results folder per check: a study left by an earlier run would
+    # be resumed, and the check would then train nothing.
+    if "HW1_OUT" not in env:
+        out = EXECUTED / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        env["HW1_OUT"] = str(out)
     shared = ROOT.parent / "shared" / "data"
     if "HW1_DATA_DIR" not in env and (shared / "regression" / "train_data.csv").is_file():
         env["HW1_DATA_DIR"] = str(shared)

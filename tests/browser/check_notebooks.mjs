@@ -12,8 +12,9 @@
 // scripts/check_notebooks.py --list-json, the one place for them.
 //
 // Usage, from the repository root: node tests/browser/check_notebooks.mjs [NOTEBOOK...]
-// Environment: HW1_PRESET (default smoke), CHROMIUM (default /usr/bin/chromium),
-// HW1_CELL_TIMEOUT_S (default 900, seconds a whole notebook may run per cell).
+// Environment: HW1_PRESET (default smoke), HW1_OUT (default a fresh
+// notebooks/.executed/browser-out), CHROMIUM (default /usr/bin/chromium),
+// HW1_CELL_TIMEOUT_S (default 900: a notebook may run that long per code cell).
 
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -86,6 +87,12 @@ async function startLab(base) {
     JUPYTERLAB_WORKSPACES_DIR: join(base, "workspaces"),
     PATH: `${goBin()}:${process.env.PATH}`,
   };
+  // A fresh results folder: a study left by an earlier run would be resumed,
+  // and the check would then train nothing.
+  if (!env.HW1_OUT) {
+    env.HW1_OUT = join(outDir, "browser-out");
+    rmSync(env.HW1_OUT, { recursive: true, force: true });
+  }
   const shared = resolve(root, "..", "shared", "data");
   if (!env.HW1_DATA_DIR && existsSync(join(shared, "regression", "train_data.csv"))) {
     env.HW1_DATA_DIR = shared;
