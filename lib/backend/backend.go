@@ -165,9 +165,14 @@ func newFromConfig(config, reason string) (*Choice, error) {
 	plugin, options, _ := strings.Cut(rest, ",")
 	switch plugin {
 	case "":
-		if c, err := XLACUDA(); err == nil {
-			c.Reason = reason + "; " + c.Reason
-			return c, nil
+		// Plain "xla" is the best XLA this machine has: CUDA on a GPU, else CPU.
+		if cuda, _ := FindCUDAPlugin(); cuda != "" && NvidiaGPU() != "" {
+			c, err := XLACUDA()
+			if err == nil {
+				c.Reason = reason + "; " + c.Reason
+				return c, nil
+			}
+			reason += fmt.Sprintf("; CUDA plugin %s failed: %v", cuda, err)
 		}
 		fallthrough
 	case CPU:
@@ -204,7 +209,17 @@ func newFromConfig(config, reason string) (*Choice, error) {
 	return newXLA(plugin, options, device, reason)
 }
 
+// DefaultGoOptions are the pure-Go backend's options when none are given.
+// GoMLX v0.26.0's parallel op executor deadlocks when ops that run in
+// parallel each wait for workers of the same pool (a LeNet5 train step on 2
+// cores hangs for good: see docs/upstream-simplego-deadlock.md), so ops run
+// one after the other; each large op still uses every core.
+const DefaultGoOptions = "ops_sequential"
+
 func newGo(options, reason string) (c *Choice, err error) {
+	if options == "" {
+		options = DefaultGoOptions
+	}
 	config := "go"
 	if options != "" {
 		config += ":" + options
