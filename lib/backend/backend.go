@@ -98,7 +98,7 @@ func New(explicit string) (*Choice, error) {
 			if err == nil {
 				return c, nil
 			}
-			notes = append(notes, fmt.Sprintf("CUDA plugin %s failed: %v", plugin, err))
+			notes = append(notes, oneLine(fmt.Sprintf("CUDA plugin %s failed: %v", plugin, err)))
 		}
 	}
 	if plugin, where := FindPlugin(); plugin != "" {
@@ -106,7 +106,7 @@ func New(explicit string) (*Choice, error) {
 		if err == nil {
 			return c, nil
 		}
-		notes = append(notes, fmt.Sprintf("CPU plugin %s failed: %v", plugin, err))
+		notes = append(notes, oneLine(fmt.Sprintf("CPU plugin %s failed: %v", plugin, err)))
 	} else {
 		notes = append(notes, "no XLA PJRT CPU plugin found ("+strings.Join(searchedPlaces(), ", ")+")")
 	}
@@ -116,6 +116,9 @@ func New(explicit string) (*Choice, error) {
 func joinReason(notes []string, reason string) string {
 	return strings.Join(append(notes, reason), "; ")
 }
+
+// oneLine keeps a plugin's multi-line error on the one line Choice.String prints.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Go returns the pure-Go backend.
 func Go() *Choice {
@@ -172,7 +175,7 @@ func newFromConfig(config, reason string) (*Choice, error) {
 				c.Reason = reason + "; " + c.Reason
 				return c, nil
 			}
-			reason += fmt.Sprintf("; CUDA plugin %s failed: %v", cuda, err)
+			reason += oneLine(fmt.Sprintf("; CUDA plugin %s failed: %v", cuda, err))
 		}
 		fallthrough
 	case CPU:
