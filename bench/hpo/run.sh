@@ -42,4 +42,5 @@ done | xargs -P "$JOBS" -L 1 bash -c 'optuna_task "$@"' _
 for f in $FUNCS; do echo "$f 0 0 $TIMING"; done | xargs -P "$JOBS" -L 1 bash -c 'optuna_task "$@"' _
 # Phase 3: the Go side, then the table.
 cat "$OUT"/optuna.*.jsonl > "$OUT/optuna.jsonl"
+rm -f "$OUT"/optuna.*.jsonl
 "$BIN" -seeds "$SEEDS" -trials "$TRIALS" -timing-trials "$TIMING" -optuna "$OUT/optuna.jsonl" | tee "$OUT/table.txt"
