@@ -54,6 +54,9 @@ type Fold struct {
 	Validation Score
 	// Test is set by Result.Evaluate.
 	Test *Score
+	// TestPredictions are the model's outputs on the test set (values, or
+	// logits for classifiers), kept by Evaluate for the ensembles.
+	TestPredictions []float64
 	// Seconds is the fold's training time.
 	Seconds float64
 }
@@ -64,6 +67,9 @@ type Result struct {
 	Folds  []*Fold
 	// Seconds is the wall time of all folds.
 	Seconds float64
+
+	// test is the set Evaluate scored, whose predictions the folds keep.
+	test *nn.Data
 }
 
 // Run trains one model per fold of train with the configured hyperparameters.
@@ -157,16 +163,72 @@ func (r *Result) Release() {
 }
 
 // Evaluate scores every fold's model on test and keeps the scores in
-// Fold.Test.
+// Fold.Test and the predictions in Fold.TestPredictions (the ensembles of the
+// same test set reuse them rather than predicting again).
 func (r *Result) Evaluate(test *nn.Data) error {
 	for _, f := range r.Folds {
-		loss, acc, err := f.Model.Evaluate(test)
+		p, err := f.Model.Predict(test)
 		if err != nil {
 			return fmt.Errorf("cv.Evaluate: fold %d: %w", f.Index+1, err)
 		}
-		f.Test = &Score{Loss: loss, Accuracy: acc}
+		score, err := ScorePredictions(f.Model.Spec, p, test)
+		if err != nil {
+			return fmt.Errorf("cv.Evaluate: fold %d: %w", f.Index+1, err)
+		}
+		f.Test, f.TestPredictions = &score, p
 	}
+	r.test = test
 	return nil
+}
+
+// ScorePredictions computes the loss (MSE, or cross-entropy of the logits)
+// and, for classifiers, the accuracy of a model's outputs on d.
+func ScorePredictions(spec nn.Spec, outputs []float64, d *nn.Data) (Score, error) {
+	k := spec.NumOutputs()
+	if len(outputs) != d.Len()*k {
+		return Score{}, fmt.Errorf("%d outputs for %d examples of %d", len(outputs), d.Len(), k)
+	}
+	if !spec.Classifier() {
+		if d.Targets == nil {
+			return Score{}, fmt.Errorf("no targets to score against")
+		}
+		return Score{Loss: MSE(outputs, d.TargetsOf()), Accuracy: math.NaN()}, nil
+	}
+	if d.Labels == nil {
+		return Score{}, fmt.Errorf("no labels to score against")
+	}
+	labels := d.LabelsOf()
+	var loss float64
+	for i, label := range labels {
+		row := outputs[i*k : (i+1)*k]
+		top := row[0]
+		for _, v := range row {
+			top = math.Max(top, v)
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(v - top)
+		}
+		loss += top + math.Log(sum) - row[label]
+	}
+	acc := nn.Accuracy(nn.ArgMaxRows(outputs, k), labels)
+	return Score{Loss: loss / float64(len(labels)), Accuracy: acc}, nil
+}
+
+// predictions returns every fold's outputs on d, reusing Evaluate's.
+func (r *Result) predictions(d *nn.Data) ([][]float64, error) {
+	var all [][]float64
+	for _, f := range r.Folds {
+		p := f.TestPredictions
+		if d != r.test || p == nil {
+			var err error
+			if p, err = f.Model.Predict(d); err != nil {
+				return nil, fmt.Errorf("fold %d: %w", f.Index+1, err)
+			}
+		}
+		all = append(all, p)
+	}
+	return all, nil
 }
 
 // Best returns the index of the best model on the test set: the highest
@@ -196,13 +258,9 @@ func better(a, b Score) bool {
 // (d.Len() rows of outputs, flattened) and, when d has targets, their MSE
 // (NaN otherwise).
 func (r *Result) EnsembleRegression(d *nn.Data) (mean []float64, mse float64, err error) {
-	var all [][]float64
-	for _, f := range r.Folds {
-		p, err := f.Model.Predict(d)
-		if err != nil {
-			return nil, 0, fmt.Errorf("cv.EnsembleRegression: fold %d: %w", f.Index+1, err)
-		}
-		all = append(all, p)
+	all, err := r.predictions(d)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cv.EnsembleRegression: %w", err)
 	}
 	mean, err = MeanEnsemble(all)
 	if err != nil {
@@ -223,13 +281,13 @@ func (r *Result) EnsembleClassification(d *nn.Data) (votes []int32, accuracy flo
 	if best < 0 {
 		return nil, 0, fmt.Errorf("cv.EnsembleClassification: call Evaluate first, to know the best model")
 	}
+	outputs, err := r.predictions(d)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cv.EnsembleClassification: %w", err)
+	}
 	var all [][]int32
-	for _, f := range r.Folds {
-		p, err := f.Model.PredictClasses(d)
-		if err != nil {
-			return nil, 0, fmt.Errorf("cv.EnsembleClassification: fold %d: %w", f.Index+1, err)
-		}
-		all = append(all, p)
+	for _, p := range outputs {
+		all = append(all, nn.ArgMaxRows(p, r.Config.Spec.NumOutputs()))
 	}
 	votes, err = MajorityVote(all, best)
 	if err != nil {

@@ -164,3 +164,22 @@ func TestRunRejects(t *testing.T) {
 		t.Error("20 folds of 10 examples accepted")
 	}
 }
+
+func TestScorePredictions(t *testing.T) {
+	spec := nn.LeNet5(0.5, 0.3)
+	d := &nn.Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, 2*784), Labels: []int32{3, 0}}
+	logits := make([]float64, 20)
+	logits[3] = math.Log(4) // example 0: p(3) = 4/13, predicted 3
+	logits[10+2] = 1        // example 1: predicted 2, label 0: p(0) = 1/(9+e)
+	s, err := ScorePredictions(spec, logits, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLoss := (math.Log(13.0/4) + math.Log(9+math.E)) / 2
+	if math.Abs(s.Loss-wantLoss) > 1e-12 || s.Accuracy != 0.5 {
+		t.Errorf("score %+v, want loss %g accuracy 0.5", s, wantLoss)
+	}
+	if _, err := ScorePredictions(spec, logits[:10], d); err == nil {
+		t.Error("too few outputs accepted")
+	}
+}
