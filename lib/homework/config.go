@@ -180,7 +180,7 @@ var presets = map[string]map[string]Config{
 			PrunerStartupTrials: 2, Folds: 2},
 		TaskClassification: {Study: "classification_smoke", Out: "out", Seed: 42, Trials: 2,
 			Space:               with(seedClassificationSpace, func(s *Space) { s.Epochs = IntRange{Low: 1, High: 1} }),
-			PrunerStartupTrials: 1, StudyTrain: 1000, StudyVal: 500, Folds: 2, CVEpochs: 1, CVTrain: 2000},
+			PrunerStartupTrials: 2, StudyTrain: 1000, StudyVal: 500, Folds: 2, CVEpochs: 1, CVTrain: 2000},
 	},
 }
 

@@ -117,7 +117,9 @@ func ClassificationFigures(c ClassificationResults) ([]*Figure, error) {
 }
 
 // StudyFigures renders the study's figures; the contour shows the most
-// important parameter against the next two.
+// important parameter against the next two. A young study cannot have every
+// figure (importances need two complete trials): it returns the figures it
+// could draw, with an error naming those it could not.
 func StudyFigures(s StudyResults) ([]*Figure, error) {
 	var figs []*Figure
 	add := func(f *Figure, err error) error {
@@ -134,10 +136,7 @@ func StudyFigures(s StudyResults) ([]*Figure, error) {
 		add(ParallelCoordinate(s.Study)),
 		add(IntermediateValues(s.Study)),
 	)
-	if err != nil {
-		return nil, err
-	}
-	return figs, nil
+	return figs, err
 }
 
 // Section is one folder of a gallery: a heading and its figures.

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dlworkbench/hw1/lib/homework"
+	"github.com/dlworkbench/hw1/lib/nn"
+)
+
+func init() {
+	register("regression", "the regression task end to end: study, k-fold CV, figures, results folder", func(args []string, stdout, stderr io.Writer) int {
+		return runTask(homework.TaskRegression, args, stdout, stderr)
+	})
+	register("classification", "the classification task end to end: study, k-fold CV, vote, figures, results folder", func(args []string, stdout, stderr io.Writer) int {
+		return runTask(homework.TaskClassification, args, stdout, stderr)
+	})
+}
+
+func runTask(task string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hw1 "+task, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	preset := fs.String("preset", "quick", "budget preset: "+strings.Join(homework.Presets(), ", "))
+	configFile := fs.String("config", "", "JSON file of configuration fields applied over the preset")
+	out := fs.String("out", "", "output folder; results go to <out>/<study>_results (default: the preset's, out)")
+	study := fs.String("study", "", "study name; rerunning a study name resumes it (default: the preset's)")
+	trials := fs.Int("trials", 0, "number of study trials (default: the preset's)")
+	seed := fs.Int64("seed", -1, "random seed of the study, splits and training (default: the preset's)")
+	folds := fs.Int("folds", 0, "k of the k-fold cross-validation (default: the preset's)")
+	timeout := fs.Float64("timeout", 0, "stop the study after this many seconds (0: no limit)")
+	backendFlag := fs.String("backend", "", "backend: go, xla or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else XLA when a plugin is found, else go)")
+	dataDir := fs.String("data-dir", "", "local data directory (default $HW1_DATA_DIR)")
+	quiet := fs.Bool("quiet", false, "no progress bars, only the log lines")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hw1 %s: unexpected argument %q\n", task, fs.Arg(0))
+		return 2
+	}
+	cfg, err := homework.Preset(task, *preset)
+	if err != nil {
+		fmt.Fprintf(stderr, "hw1 %s: %v\n", task, err)
+		return 2
+	}
+	if *configFile != "" {
+		if err := homework.LoadOverrides(&cfg, *configFile); err != nil {
+			fmt.Fprintf(stderr, "hw1 %s: %v\n", task, err)
+			return 2
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["out"] {
+		cfg.Out = *out
+	}
+	if set["study"] {
+		cfg.Study = *study
+	}
+	if set["trials"] {
+		cfg.Trials = *trials
+	}
+	if set["seed"] {
+		cfg.Seed = *seed
+	}
+	if set["folds"] {
+		cfg.Folds = *folds
+	}
+	if set["timeout"] {
+		cfg.TimeoutSeconds = *timeout
+	}
+	if set["backend"] {
+		cfg.Backend = *backendFlag
+	}
+	if set["data-dir"] {
+		cfg.DataDir = *dataDir
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "hw1 %s: %v\n", task, err)
+		return 2
+	}
+	opts := homework.Options{Log: stderr, Progress: nn.ProgressAuto}
+	if *quiet {
+		opts.Progress = nn.ProgressOff
+	}
+	var sum *homework.Summary
+	if task == homework.TaskRegression {
+		sum, err = homework.Regression(cfg, opts)
+	} else {
+		sum, err = homework.Classification(cfg, opts)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "hw1 %s: %v\n", task, err)
+		return 1
+	}
+	printSummary(stdout, sum)
+	return 0
+}
+
+// printSummary is the final table of the key numbers.
+func printSummary(w io.Writer, s *homework.Summary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s study %q (preset %s, backend %s)\n", s.Task, s.Study, s.Preset, s.Backend)
+	st := s.StudyStats
+	fmt.Fprintf(tw, "trials\t%d finished, %d pruned, %d complete, %d failed\n", st.Finished, st.Pruned, st.Complete, st.Failed)
+	if st.BestValue != nil {
+		fmt.Fprintf(tw, "best value\t%.4f (trial %d)\n", *st.BestValue, st.BestNumber)
+	}
+	for _, f := range s.Folds {
+		line := fmt.Sprintf("fold %d\ttest loss %.4f", f.Fold, f.TestLoss)
+		if f.TestAccuracy != nil {
+			line += fmt.Sprintf("\ttest accuracy %.4f", *f.TestAccuracy)
+		}
+		if f.Fold == s.BestFold {
+			line += "\t(best)"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	keys := make([]string, 0, len(s.Metrics))
+	for k := range s.Metrics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%.4f\n", k, s.Metrics[k])
+	}
+	total := 0.0
+	for _, v := range s.Timings {
+		total += v
+	}
+	fmt.Fprintf(tw, "seconds\t%.1f\n", total)
+	fmt.Fprintf(tw, "results\t%s\n", s.ResultsDir)
+	tw.Flush()
+}

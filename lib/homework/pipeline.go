@@ -1,0 +1,293 @@
+package homework
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dlworkbench/hw1/lib/backend"
+	"github.com/dlworkbench/hw1/lib/cv"
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/importance"
+	"github.com/dlworkbench/hw1/lib/nn"
+	"github.com/dlworkbench/hw1/lib/plot"
+)
+
+// Options are the parts of a run that are not configuration: where progress
+// goes.
+type Options struct {
+	// Log receives one line per trial, per fold and per step (os.Stderr when
+	// nil; io.Discard silences it).
+	Log io.Writer
+	// Progress is the per-epoch display of the cross-validation's training
+	// (a bar on a terminal, a live display in GoNB).
+	Progress nn.ProgressMode
+}
+
+// run is what both tasks share: the configuration, the backend, the results
+// folder, the study and the cross-validation.
+type run struct {
+	Config  Config
+	Backend *backend.Choice
+	// Study is the search, once RunStudy has run.
+	Study *hpo.Study
+	// Best is the model of the study's best trial (build_opt_model).
+	Best Model
+	// CV is the k-fold run of the best model, once RunCV has run.
+	CV *cv.Result
+	// Timings holds the seconds each step took.
+	Timings map[string]float64
+
+	log     io.Writer
+	opts    Options
+	res     *results
+	figures []*plot.Figure
+}
+
+func newRun(cfg Config, opts Options) (*run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = os.Stderr
+	}
+	choice, err := backend.New(cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(opts.Log, choice)
+	res, err := newResults(cfg.ResultsDir())
+	if err != nil {
+		return nil, err
+	}
+	r := &run{Config: cfg, Backend: choice, Timings: map[string]float64{}, log: opts.Log, opts: opts, res: res}
+	return r, res.writeJSON(FileConfig, cfg)
+}
+
+// Dir is the results folder.
+func (r *run) Dir() string { return r.res.dir }
+
+func (r *run) timed(step string, f func() error) error {
+	start := time.Now()
+	err := f()
+	r.Timings[step+"_seconds"] += time.Since(start).Seconds()
+	return err
+}
+
+func (r *run) studyDone() error {
+	if r.Study == nil {
+		return fmt.Errorf("the study has not run yet: call RunStudy first")
+	}
+	return nil
+}
+
+func (r *run) cvDone() error {
+	if r.CV == nil {
+		return fmt.Errorf("the cross-validation has not run yet: call RunCV first")
+	}
+	return nil
+}
+
+// writeStudyFiles writes the study statistics (text and JSON), the best
+// parameters and the trials CSV.
+func (r *run) writeStudyFiles() error {
+	stats, err := r.Study.Stats()
+	if err != nil {
+		return err
+	}
+	var text, js, csv strings.Builder
+	if err := stats.WriteText(&text); err != nil {
+		return err
+	}
+	if err := stats.WriteJSON(&js); err != nil {
+		return err
+	}
+	trials, err := r.Study.Trials()
+	if err != nil {
+		return err
+	}
+	if err := hpo.WriteTrialsCSV(&csv, trials); err != nil {
+		return err
+	}
+	for name, body := range map[string]string{FileStudyStats: text.String(), FileStudyStatsJSON: js.String(), FileTrialsCSV: csv.String()} {
+		if err := r.res.write(name, []byte(body)); err != nil {
+			return err
+		}
+	}
+	best, err := r.Study.BestParams()
+	if err != nil {
+		return err
+	}
+	return r.res.writeJSON(FileBestParams, map[string]any{"params": best, "model": r.Best})
+}
+
+// StudyFigures draws the study's figures: optimization history, importances,
+// contour of the most important parameters, slice, parallel coordinates and
+// intermediate values.
+func (r *run) StudyFigures() ([]*plot.Figure, error) {
+	if err := r.studyDone(); err != nil {
+		return nil, err
+	}
+	trials, err := r.Study.Trials()
+	if err != nil {
+		return nil, err
+	}
+	imp, err := Importances(trials)
+	if err != nil {
+		fmt.Fprintf(r.log, "param importances: %v\n", err)
+		imp = map[string]float64{}
+	}
+	dir := "minimize"
+	if r.Study.Direction() == hpo.Maximize {
+		dir = "maximize"
+	}
+	s := plot.Study{Name: r.Config.Study, Direction: dir, Objective: objectiveName(r.Config.Task), Params: plotParams(trials)}
+	for _, e := range hpo.Export(trials) {
+		pt := plot.Trial{Number: e.Number, State: string(e.State), Value: e.Value,
+			Params: e.NumericParams, CategoricalParams: e.LabelParams, Intermediate: map[int]float64{}}
+		for i, step := range e.Steps {
+			pt.Intermediate[step] = e.Intermediate[i]
+		}
+		s.Trials = append(s.Trials, pt)
+	}
+	figs, err := plot.StudyFigures(plot.StudyResults{Study: s, Importances: imp})
+	if err != nil {
+		// Some figures need more complete trials than a short study has:
+		// keep the others.
+		fmt.Fprintf(r.log, "study figures: %v\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return figs, nil
+}
+
+// plotParams describes every parameter the trials used, for the axes.
+func plotParams(trials []hpo.FrozenTrial) []plot.Param {
+	seen := map[string]hpo.Distribution{}
+	for _, t := range trials {
+		for n, d := range t.Distributions {
+			seen[n] = d
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]plot.Param, 0, len(names))
+	for _, n := range names {
+		d := seen[n]
+		p := plot.Param{Name: n, Low: d.Low, High: d.High, Log: d.Log}
+		if d.Kind == hpo.CategoricalKind {
+			p.Choices = d.Choices
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Importances computes fANOVA importances (Optuna's default) over the
+// parameters every complete trial has (Optuna's intersection search space:
+// conditional parameters such as momentum are left out).
+func Importances(trials []hpo.FrozenTrial) (map[string]float64, error) {
+	var complete []hpo.FrozenTrial
+	for _, t := range trials {
+		if t.State == hpo.Complete && !math.IsNaN(t.Value) && !math.IsInf(t.Value, 0) {
+			complete = append(complete, t)
+		}
+	}
+	if len(complete) < 2 {
+		return nil, fmt.Errorf("need at least 2 complete trials, have %d", len(complete))
+	}
+	var names []string
+	for n, d := range complete[0].Distributions {
+		common := true
+		for _, t := range complete[1:] {
+			if od, ok := t.Distributions[n]; !ok || !od.Equal(d) {
+				common = false
+				break
+			}
+		}
+		if common && !d.Single() {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no parameter is common to every complete trial")
+	}
+	params := make([]importance.Param, len(names))
+	for i, n := range names {
+		d := complete[0].Distributions[n]
+		params[i] = importance.Param{Name: n, Low: d.Low, High: d.High, Log: d.Log}
+		if d.Kind == hpo.CategoricalKind {
+			params[i] = importance.Param{Name: n, Categories: len(d.Choices)}
+		}
+	}
+	X := make([][]float64, len(complete))
+	y := make([]float64, len(complete))
+	for i, t := range complete {
+		X[i] = make([]float64, len(names))
+		for j, n := range names {
+			X[i][j] = t.Params[n]
+		}
+		y[i] = t.Value
+	}
+	imp, err := importance.FANOVA(X, y, params, importance.Options{Seed: 0})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64, len(names))
+	for i, n := range names {
+		out[n] = imp[i]
+	}
+	return out, nil
+}
+
+// histories turns the folds' histories into the figures' plain form.
+func histories(res *cv.Result) []plot.History {
+	out := make([]plot.History, len(res.Folds))
+	for i, f := range res.Folds {
+		h := plot.History{}
+		for _, e := range f.History.Epochs {
+			h.Epochs = append(h.Epochs, e.Epoch)
+			h.TrainLoss = append(h.TrainLoss, e.TrainLoss)
+			h.ValLoss = append(h.ValLoss, e.ValLoss)
+			h.TrainAcc = append(h.TrainAcc, e.TrainAccuracy)
+			h.ValAcc = append(h.ValAcc, e.ValAccuracy)
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// saveCheckpoints writes each fold's model to checkpoints/fold_NN.ckpt.
+func (r *run) saveCheckpoints() ([]string, error) {
+	var names []string
+	for _, f := range r.CV.Folds {
+		name := fmt.Sprintf("%s/"+checkpointNameFmt, checkpointDir, f.Index)
+		if err := f.Model.Save(r.res.path(name)); err != nil {
+			return nil, fmt.Errorf("checkpoint of fold %d: %w", f.Index, err)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// saveFigures writes every figure as SVG and PNG into the results folder.
+func (r *run) saveFigures(figs []*plot.Figure, anims []*plot.Animation) error {
+	for _, f := range figs {
+		if err := f.Save(r.res.dir); err != nil {
+			return fmt.Errorf("figure %s: %w", f.Name, err)
+		}
+	}
+	for _, a := range anims {
+		if err := a.Save(r.res.dir); err != nil {
+			return fmt.Errorf("animation %s: %w", a.Name, err)
+		}
+	}
+	r.figures = append(r.figures, figs...)
+	return nil
+}

@@ -1,0 +1,170 @@
+package homework
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/nn"
+)
+
+// Parameter names of the studies, in one place. The MLP's per-layer
+// parameters are suffixed with the layer index: n_units_l0, dropout_l1, ...
+const (
+	ParamNLayers      = "n_layers"
+	ParamNUnits       = "n_units_l"
+	ParamDropout      = "dropout_l"
+	ParamBatchSize    = "batch_size"
+	ParamEpochs       = "n_epochs"
+	ParamLearningRate = "lr"
+	ParamWeightDecay  = "weight_decay"
+	ParamOptimizer    = "optimizer"
+	ParamMomentum     = "momentum"
+)
+
+// suggester is what the search space asks its values from: a study's trial
+// while searching, the best parameters when building the optimized model
+// (the seed's build_opt_model), so both read the space the same way.
+type suggester interface {
+	SuggestInt(name string, low, high int, opts ...hpo.SuggestOption) (int, error)
+	SuggestFloat(name string, low, high float64, opts ...hpo.SuggestOption) (float64, error)
+	SuggestCategorical(name string, choices []string) (string, error)
+}
+
+func suggestInt(s suggester, name string, r IntRange) (int, error) {
+	if r.Low == r.High {
+		return r.Low, nil
+	}
+	if r.Log {
+		return s.SuggestInt(name, r.Low, r.High, hpo.Log())
+	}
+	return s.SuggestInt(name, r.Low, r.High)
+}
+
+func suggestFloat(s suggester, name string, r FloatRange) (float64, error) {
+	if r.Low == r.High {
+		return r.Low, nil
+	}
+	if r.Log {
+		return s.SuggestFloat(name, r.Low, r.High, hpo.Log())
+	}
+	return s.SuggestFloat(name, r.Low, r.High)
+}
+
+// Model is what a point of the search space builds: the network and how to
+// train it.
+type Model struct {
+	Spec            nn.Spec            `json:"spec"`
+	Hyperparameters nn.Hyperparameters `json:"hyperparameters"`
+}
+
+// suggestModel reads one point of the space for the task.
+func suggestModel(s suggester, task string, sp Space) (Model, error) {
+	var m Model
+	var err error
+	errs := func(e error) {
+		if err == nil {
+			err = e
+		}
+	}
+	var e error
+	if task == TaskRegression {
+		nLayers, e1 := suggestInt(s, ParamNLayers, sp.NLayers)
+		errs(e1)
+		hidden := make([]int, nLayers)
+		dropout := make([]float64, nLayers)
+		for i := range hidden {
+			hidden[i], e = suggestInt(s, fmt.Sprintf("%s%d", ParamNUnits, i), sp.NUnits)
+			errs(e)
+			dropout[i], e = suggestFloat(s, fmt.Sprintf("%s%d", ParamDropout, i), sp.Dropout)
+			errs(e)
+		}
+		m.Spec = nn.MLP(hidden, dropout, sp.Activation)
+	} else {
+		d1, e1 := suggestFloat(s, ParamDropout+"0", sp.Dropout)
+		d2, e2 := suggestFloat(s, ParamDropout+"1", sp.Dropout)
+		errs(e1)
+		errs(e2)
+		m.Spec = nn.LeNet5(d1, d2)
+	}
+	h := &m.Hyperparameters
+	h.BatchSize, e = suggestInt(s, ParamBatchSize, sp.BatchSize)
+	errs(e)
+	h.Epochs, e = suggestInt(s, ParamEpochs, sp.Epochs)
+	errs(e)
+	h.LearningRate, e = suggestFloat(s, ParamLearningRate, sp.LearningRate)
+	errs(e)
+	h.WeightDecay, e = suggestFloat(s, ParamWeightDecay, sp.WeightDecay)
+	errs(e)
+	if len(sp.Optimizers) == 1 {
+		h.Optimizer = sp.Optimizers[0]
+	} else {
+		h.Optimizer, e = s.SuggestCategorical(ParamOptimizer, sp.Optimizers)
+		errs(e)
+	}
+	if h.Optimizer == nn.OptimizerSGD {
+		// Momentum is a parameter of SGD only: other trials never see it.
+		h.Momentum, e = suggestFloat(s, ParamMomentum, sp.Momentum)
+		errs(e)
+	}
+	return m, err
+}
+
+// fixedParams answers the space's questions from a study's best parameters.
+type fixedParams map[string]any
+
+func (f fixedParams) get(name string) (any, error) {
+	v, ok := f[name]
+	if !ok {
+		return nil, fmt.Errorf("best parameters lack %q", name)
+	}
+	return v, nil
+}
+
+func (f fixedParams) SuggestInt(name string, low, high int, _ ...hpo.SuggestOption) (int, error) {
+	v, err := f.get(name)
+	if err != nil {
+		return 0, err
+	}
+	switch x := v.(type) {
+	case int:
+		return x, nil
+	case int64:
+		return int(x), nil
+	case float64:
+		return int(math.Round(x)), nil
+	}
+	return 0, fmt.Errorf("parameter %q: %v is not an integer", name, v)
+}
+
+func (f fixedParams) SuggestFloat(name string, low, high float64, _ ...hpo.SuggestOption) (float64, error) {
+	v, err := f.get(name)
+	if err != nil {
+		return 0, err
+	}
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case int:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("parameter %q: %v is not a number", name, v)
+}
+
+func (f fixedParams) SuggestCategorical(name string, choices []string) (string, error) {
+	v, err := f.get(name)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("parameter %q: %v is not a choice", name, v)
+	}
+	return s, nil
+}
+
+// BuildOptModel is the seed's build_opt_model: the model and training of the
+// best parameters of a study over the task's space.
+func BuildOptModel(task string, sp Space, best map[string]any) (Model, error) {
+	return suggestModel(fixedParams(best), task, sp)
+}

@@ -1,0 +1,209 @@
+package homework
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+)
+
+// Summary is summary.json: what a run found, on what, and how long it took.
+type Summary struct {
+	Task    string `json:"task"`
+	Preset  string `json:"preset"`
+	Study   string `json:"study"`
+	Seed    int64  `json:"seed"`
+	Backend string `json:"backend"`
+	// BackendDetail is the line saying which backend and why.
+	BackendDetail string            `json:"backend_detail"`
+	Versions      map[string]string `json:"versions"`
+	ResultsDir    string            `json:"results_dir"`
+	StudyStats    hpo.Stats         `json:"study_stats"`
+	BestModel     Model             `json:"best_model"`
+	Folds         []FoldSummary     `json:"folds"`
+	// BestFold is the index of the best model on the test set.
+	BestFold int `json:"best_fold"`
+	// Metrics holds the headline numbers: ensemble_test_mse or
+	// vote_test_accuracy, and the best single model's.
+	Metrics     map[string]float64 `json:"metrics"`
+	Timings     map[string]float64 `json:"timings_seconds"`
+	Figures     []string           `json:"figures"`
+	Checkpoints []string           `json:"checkpoints"`
+	Finished    time.Time          `json:"finished"`
+}
+
+// FoldSummary is one model of the cross-validation. Accuracies are absent
+// for the regression.
+type FoldSummary struct {
+	Fold         int      `json:"fold"`
+	Epochs       int      `json:"epochs"`
+	ValLoss      float64  `json:"val_loss"`
+	ValAccuracy  *float64 `json:"val_accuracy,omitempty"`
+	TestLoss     float64  `json:"test_loss"`
+	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
+	Seconds      float64  `json:"seconds"`
+}
+
+func finite(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
+}
+
+func versions() map[string]string {
+	v := map[string]string{"go": runtime.Version()}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			switch d.Path {
+			case "github.com/gomlx/gomlx", "github.com/gomlx/go-xla":
+				v[d.Path[strings.LastIndex(d.Path, "/")+1:]] = d.Version
+			}
+		}
+	}
+	return v
+}
+
+// summary gathers what both tasks report.
+func (r *run) summary(checkpoints []string) (*Summary, error) {
+	stats, err := r.Study.Stats()
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{
+		Task: r.Config.Task, Preset: r.Config.Preset, Study: r.Config.Study, Seed: r.Config.Seed,
+		Backend: r.Backend.Name, BackendDetail: r.Backend.String(), Versions: versions(),
+		ResultsDir: r.res.dir, StudyStats: stats, BestModel: r.Best, BestFold: r.CV.Best(),
+		Metrics: map[string]float64{}, Timings: r.Timings, Checkpoints: checkpoints, Finished: time.Now().UTC(),
+	}
+	for _, f := range r.CV.Folds {
+		fs := FoldSummary{Fold: f.Index, Epochs: len(f.History.Epochs), ValLoss: f.Validation.Loss,
+			ValAccuracy: finite(f.Validation.Accuracy), Seconds: f.Seconds}
+		if f.Test != nil {
+			fs.TestLoss, fs.TestAccuracy = f.Test.Loss, finite(f.Test.Accuracy)
+		}
+		s.Folds = append(s.Folds, fs)
+	}
+	for _, f := range r.figures {
+		s.Figures = append(s.Figures, f.Name+".svg", f.Name+".png")
+	}
+	return s, nil
+}
+
+// writeSummary writes summary.json and report.md.
+func (r *run) writeSummary(s *Summary) error {
+	if err := r.res.writeJSON(FileSummary, s); err != nil {
+		return err
+	}
+	return r.res.write(FileReport, []byte(report(s, r.figureTitles())))
+}
+
+func (r *run) figureTitles() map[string]string {
+	t := map[string]string{}
+	for _, f := range r.figures {
+		t[f.Name] = f.Title
+	}
+	return t
+}
+
+// report is report.md: the numbers, then every figure.
+func report(s *Summary, titles map[string]string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s: study %q\n\n", strings.ToUpper(s.Task[:1])+s.Task[1:], s.Study)
+	fmt.Fprintf(&b, "Preset `%s`, seed %d, %s. Finished %s.\n\n", s.Preset, s.Seed, s.BackendDetail, s.Finished.Format(time.RFC3339))
+
+	fmt.Fprintf(&b, "## Study\n\n| | |\n|---|---|\n")
+	st := s.StudyStats
+	fmt.Fprintf(&b, "| finished trials | %d |\n| pruned trials | %d |\n| complete trials | %d |\n", st.Finished, st.Pruned, st.Complete)
+	if st.Failed > 0 {
+		fmt.Fprintf(&b, "| failed trials | %d |\n", st.Failed)
+	}
+	if st.BestValue != nil {
+		fmt.Fprintf(&b, "| best value | %.4g (trial %d) |\n", *st.BestValue, st.BestNumber)
+	}
+	fmt.Fprintf(&b, "\n### Hyperparameters found\n\n| parameter | value |\n|---|---|\n")
+	names := make([]string, 0, len(st.BestParams))
+	for n := range st.BestParams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "| %s | %v |\n", n, st.BestParams[n])
+	}
+
+	fmt.Fprintf(&b, "\n## Cross-validation (k = %d)\n\n| fold | epochs | val loss | test loss |", len(s.Folds))
+	classification := s.Task == TaskClassification
+	if classification {
+		fmt.Fprintf(&b, " val accuracy | test accuracy |")
+	}
+	fmt.Fprintf(&b, " seconds |\n|---|---|---|---|")
+	if classification {
+		fmt.Fprintf(&b, "---|---|")
+	}
+	fmt.Fprintf(&b, "---|\n")
+	for _, f := range s.Folds {
+		mark := ""
+		if f.Fold == s.BestFold {
+			mark = " (best)"
+		}
+		fmt.Fprintf(&b, "| %d%s | %d | %.4f | %.4f |", f.Fold, mark, f.Epochs, f.ValLoss, f.TestLoss)
+		if classification {
+			fmt.Fprintf(&b, " %s | %s |", pct(f.ValAccuracy), pct(f.TestAccuracy))
+		}
+		fmt.Fprintf(&b, " %.1f |\n", f.Seconds)
+	}
+	fmt.Fprintf(&b, "\n## Test set\n\n| metric | value |\n|---|---|\n")
+	keys := make([]string, 0, len(s.Metrics))
+	for k := range s.Metrics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "| %s | %.4f |\n", k, s.Metrics[k])
+	}
+	fmt.Fprintf(&b, "\n## Timings\n\n| step | seconds |\n|---|---|\n")
+	keys = keys[:0]
+	for k := range s.Timings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "| %s | %.1f |\n", strings.TrimSuffix(k, "_seconds"), s.Timings[k])
+	}
+	fmt.Fprintf(&b, "\n## Figures\n\n")
+	for _, f := range s.Figures {
+		switch {
+		case strings.HasSuffix(f, ".png"):
+			name := strings.TrimSuffix(f, ".png")
+			title := titles[name]
+			if title == "" {
+				title = name
+			}
+			fmt.Fprintf(&b, "### %s\n\n![%s](%s)\n\n", title, name, f)
+		case strings.HasSuffix(f, ".gif"):
+			fmt.Fprintf(&b, "### %s\n\n![%s](%s)\n\n", f, f, f)
+		}
+	}
+	return b.String()
+}
+
+func pct(x *float64) string {
+	if x == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", *x)
+}
+
+// close releases the study's storage.
+func (r *run) close() {
+	if r.Study != nil {
+		if c, ok := r.Study.Storage().(interface{ Close() error }); ok {
+			c.Close()
+		}
+	}
+}
