@@ -56,9 +56,13 @@ func TestSameSeedSameNumbers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			ws1 := m1.ws
 			m1.Release()
 			m2, h2 := trainOnce(t, be, spec, hp, 7)
 			defer m2.Release()
+			if m2.ws != ws1 {
+				t.Error("the second model of the same shape did not reuse the released workspace")
+			}
 			w2, err := m2.Variables()
 			if err != nil {
 				t.Fatal(err)

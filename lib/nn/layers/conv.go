@@ -26,10 +26,37 @@ func Conv2D(x, kernel *graph.Node, pad int) *graph.Node {
 	if ho < 1 || wo < 1 {
 		panicf("layers.Conv2D: kernel %dx%d larger than padded input %dx%d", kh, kw, h+2*pad, w+2*pad)
 	}
-	patches := im2col(zeroPad(x, pad), kh, kw, ho, wo)           // [b*ho*wo, kh*kw*cin]
-	k := graph.Reshape(kernel, kh*kw*cin, cout)                  // same (di, dj, c) order
-	return graph.Reshape(graph.Dot(patches, k), b, ho, wo, cout) // [b, ho, wo, cout]
+	// GoMLX's gradient of Convolve fails when the padding exceeds kernel-1
+	// ("outputDimStart ... out-of-bounds"); such shapes use the im2col.
+	if nativeConvOK(x.Graph()) && pad < kh && pad < kw {
+		return nativeConv2D(x, kernel, pad)
+	}
+	patches := im2col(zeroPad(x, pad), kh, kw, ho, wo) // [b, ho*wo, kh*kw*cin]
+	k := graph.Reshape(kernel, kh*kw*cin, cout)        // same (di, dj, c) order
+	var y *graph.Node
+	switch convMatmul {
+	case matmulFlat:
+		y = graph.Dot(graph.Reshape(patches, b*ho*wo, kh*kw*cin), k)
+	default:
+		// One product per image, with the kernel (transposed so that the
+		// contracted axis is last, the layout the pure-Go backend multiplies
+		// without copying) broadcast along the batch: each product is small
+		// enough for the backend's direct loop instead of its 64x64-block path,
+		// and the images are spread over its workers.
+		kt := graph.BroadcastToDims(graph.InsertAxes(graph.Transpose(k, 0, 1), 0), b, cout, kh*kw*cin)
+		y = graph.DotGeneral(patches, []int{2}, []int{0}, kt, []int{2}, []int{0})
+	}
+	return graph.Reshape(y, b, ho, wo, cout)
 }
+
+// How Conv2D multiplies the patches by the kernel; a variable so that
+// benchmarks can compare the variants.
+const (
+	matmulBatched = iota // a DotGeneral with the batch as batch axis
+	matmulFlat           // one Dot of [b*ho*wo, kh*kw*cin] x [kh*kw*cin, cout]
+)
+
+var convMatmul = matmulBatched
 
 // zeroPad surrounds the H and W axes of x with pad zeros on each side. It
 // concatenates zero blocks because the pure-Go backend has no Pad op.
@@ -47,7 +74,8 @@ func zeroPad(x *graph.Node, pad int) *graph.Node {
 
 // im2col gathers, for every output pixel, the kh x kw window of xp
 // [b, H, W, C] into one row: [b*ho*wo, kh*kw*C], ordered (di, dj, c) to match
-// a kernel [kh, kw, C, Cout] reshaped to [kh*kw*C, Cout].
+// a kernel [kh, kw, C, Cout] reshaped to [kh*kw*C, Cout]; the result is
+// [b, ho*wo, kh*kw*C].
 func im2col(xp *graph.Node, kh, kw, ho, wo int) *graph.Node {
 	dims := xp.Shape().Dimensions
 	b, c := dims[0], dims[3]
@@ -61,5 +89,5 @@ func im2col(xp *graph.Node, kh, kw, ho, wo int) *graph.Node {
 	if len(cols) > 1 {
 		patches = graph.Concatenate(cols, 3)
 	}
-	return graph.Reshape(patches, b*ho*wo, kh*kw*c)
+	return graph.Reshape(patches, b, ho*wo, kh*kw*c)
 }

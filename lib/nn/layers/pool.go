@@ -21,5 +21,8 @@ func MaxPool2D(x *graph.Node, k int) *graph.Node {
 	if k == 1 {
 		return x
 	}
+	if nativePoolOK(x.Graph()) {
+		return nativeMaxPool2D(x, k)
+	}
 	return graph.ReduceMax(graph.Reshape(x, b, h/k, k, w/k, k, c), 2, 4)
 }

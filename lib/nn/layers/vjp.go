@@ -152,9 +152,9 @@ func dotGeneralVJP(node *graph.Node, vjps []*graph.Node, outShape shapes.Shape) 
 	if v.Rank() != nb+nlx+nrx || len(lc) != len(rc) || len(lb) != len(rb) {
 		return defaultDotGeneralVJP(node, vjps, outShape)
 	}
-	vBatch := iota(0, nb)
-	vLhsCross := iota(nb, nlx)
-	vRhsCross := iota(nb+nlx, nrx)
+	vBatch := seq(0, nb)
+	vLhsCross := seq(nb, nlx)
+	vRhsCross := seq(nb+nlx, nrx)
 
 	// d lhs: contract v's rhs-cross axes with rhs's cross axes. The result is
 	// [batch, lhs cross, rhs contracting axes in rhs order].
@@ -227,7 +227,7 @@ func toAxisOrder(x *graph.Node, axisOf []int) *graph.Node {
 	return graph.TransposeAllAxes(x, perm...)
 }
 
-func iota(start, n int) []int {
+func seq(start, n int) []int {
 	out := make([]int, n)
 	for i := range out {
 		out[i] = start + i
