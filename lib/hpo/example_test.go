@@ -1,0 +1,61 @@
+package hpo_test
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+)
+
+// A define-by-run objective with a conditional parameter, intermediate values and pruning, on a
+// study that resumes from a journal file.
+func Example() {
+	dir, _ := os.MkdirTemp("", "hpo-example")
+	defer os.RemoveAll(dir)
+	journal, err := hpo.OpenJournal(filepath.Join(dir, "study.jsonl"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer journal.Close()
+	study, err := hpo.NewStudy(hpo.WithName("demo"), hpo.WithSeed(42), hpo.WithStorage(journal))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	objective := func(t *hpo.Trial) (float64, error) {
+		lr, err := t.SuggestFloat("lr", 1e-4, 1e-1, hpo.Log())
+		if err != nil {
+			return 0, err
+		}
+		opt, err := t.SuggestCategorical("optimizer", []string{"adam", "sgd"})
+		if err != nil {
+			return 0, err
+		}
+		momentum := 0.0
+		if opt == "sgd" { // conditional parameter
+			if momentum, err = t.SuggestFloat("momentum", 0, 0.99); err != nil {
+				return 0, err
+			}
+		}
+		loss := 0.0
+		for epoch := 0; epoch < 10; epoch++ {
+			loss = math.Pow(math.Log10(lr)+2.5, 2) + (1-momentum)/4 + 1/float64(epoch+1)
+			t.Report(epoch, loss)
+			if t.ShouldPrune() {
+				return 0, hpo.ErrPruned
+			}
+		}
+		return loss, nil
+	}
+	if err := study.Optimize(objective, 30, 0); err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, _ := study.Stats()
+	fmt.Println("finished:", st.Finished, "pruned+complete:", st.Pruned+st.Complete)
+	// Output:
+	// finished: 30 pruned+complete: 30
+}
