@@ -79,6 +79,10 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hw1 cv: unexpected arguments %v\n", fs.Args())
 		return 2
 	}
+	if *folds < 0 || *epochs < 0 || *batch < 0 || *lr < 0 {
+		fmt.Fprintln(stderr, "hw1 cv: --folds, --epochs, --batch and --lr must be positive (0 means the default)")
+		return 2
+	}
 	start := time.Now()
 
 	var spec nn.Spec
