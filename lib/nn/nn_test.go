@@ -404,3 +404,30 @@ func TestHistoryJSON(t *testing.T) {
 		t.Errorf("round trip: %+v", e)
 	}
 }
+
+// TestProgressLines checks the progress written when asked on a
+// non-terminal: one line per epoch with the label and the losses.
+func TestProgressLines(t *testing.T) {
+	spec, hp := smallRegression()
+	hp.Epochs = 2
+	m, err := New(backend.Go().Backend, spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Release()
+	var out strings.Builder
+	if _, err := Fit(m, wave(40), wave(11), hp, Options{Label: "fold 3/5", Progress: ProgressAlways, ProgressOut: &out}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "fold 3/5: epoch 2/2 train loss ") || !strings.Contains(lines[1], "val loss") {
+		t.Errorf("progress:\n%s", out.String())
+	}
+	out.Reset()
+	if _, err := Fit(m, wave(40), nil, hp, Options{ProgressOut: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("automatic progress wrote to a non-terminal: %q", out.String())
+	}
+}

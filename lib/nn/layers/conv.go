@@ -85,9 +85,8 @@ func im2col(xp *graph.Node, kh, kw, ho, wo int) *graph.Node {
 			cols = append(cols, graph.Slice(xp, graph.AxisRange(), graph.AxisRange(di, di+ho), graph.AxisRange(dj, dj+wo), graph.AxisRange()))
 		}
 	}
-	patches := cols[0]
-	if len(cols) > 1 {
-		patches = graph.Concatenate(cols, 3)
+	if len(cols) == 1 {
+		return graph.Reshape(cols[0], b, ho*wo, c)
 	}
-	return graph.Reshape(patches, b, ho*wo, kh*kw*c)
+	return graph.Reshape(graph.Concatenate(cols, 3), b, ho*wo, kh*kw*c)
 }
