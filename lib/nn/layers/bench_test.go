@@ -123,10 +123,7 @@ func benchStep(b *testing.B, be backends.Backend, batch int) {
 		b.Fatal(err)
 	}
 	x, y := fakeBatch(batch)
-	if os.Getenv("LAYERS_BENCH_CONV") == "flat" {
-		convMatmul = matmulFlat
-		defer func() { convMatmul = matmulBatched }()
-	}
+	defer benchVariant()()
 	start := time.Now()
 	if _, err := exec.Exec(x, y); err != nil {
 		b.Fatal(err)
@@ -159,6 +156,7 @@ func BenchmarkLeNet5Eval10k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			defer benchVariant()()
 			x, _ := fakeBatch(10000)
 			if _, err := exec.Exec(x); err != nil {
 				b.Fatal(err)
@@ -184,4 +182,18 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchVariant applies the layer variants named in the environment, for
+// comparing them: LAYERS_BENCH_CONV=flat (one flat Dot instead of the batched
+// DotGeneral), LAYERS_BENCH_NATIVE=0 (im2col and reshape-max even where the
+// backend's own conv and pool could train). It returns the undo function.
+func benchVariant() func() {
+	if os.Getenv("LAYERS_BENCH_CONV") == "flat" {
+		convMatmul = matmulFlat
+	}
+	if os.Getenv("LAYERS_BENCH_NATIVE") == "0" {
+		useNative = false
+	}
+	return func() { convMatmul, useNative = matmulBatched, true }
 }
