@@ -80,6 +80,8 @@ var benches = map[string]func(args []string) error{
 	"lenet5":     lenet5Main,
 	"regression": regressionMain,
 	"study":      studyMain,
+	"table":      tableMain,
+	"backends":   backendsMain,
 }
 
 func main() {
@@ -123,5 +125,20 @@ func report(bench string, c *common, choice *backend.Choice, fields map[string]a
 		return fmt.Errorf("report: %w", err)
 	}
 	fmt.Println(string(b))
+	return nil
+}
+
+// backendsMain prints the backends this machine can measure, one per line
+// (go always; xla when its PJRT plugin loads), for run.sh.
+func backendsMain(args []string) error {
+	if len(args) != 0 {
+		return fmt.Errorf("backends takes no arguments")
+	}
+	if _, err := backend.XLA(); err == nil {
+		fmt.Println("xla")
+	} else {
+		fmt.Fprintf(os.Stderr, "xla: %v\n", err)
+	}
+	fmt.Println("go")
 	return nil
 }

@@ -42,6 +42,10 @@ func studyMain(args []string) error {
 	}
 	defer os.RemoveAll(out)
 	cfg.Trials, cfg.Out, cfg.Backend, cfg.DataDir = *trials, out, c.backend, c.dataDir
+	// The reference runs Optuna's MedianPruner() with its defaults (5 startup
+	// trials, no warm-up) and seed 0: the same here, so that both sides run
+	// the same algorithm; epochs_run says how much training each did.
+	cfg.Seed, cfg.PrunerStartupTrials, cfg.PrunerWarmupSteps = c.seed, 5, 0
 	logTo := io.Discard
 	if *verbose {
 		logTo = os.Stderr
@@ -67,8 +71,10 @@ func studyMain(args []string) error {
 		return err
 	}
 	states := map[hpo.TrialState]int{}
+	epochsRun := 0
 	for _, tr := range all {
 		states[tr.State]++
+		epochsRun += len(tr.Intermediate)
 	}
 	best, err := run.Study.BestValue()
 	if err != nil {
@@ -78,6 +84,7 @@ func studyMain(args []string) error {
 	return report("regression_study", &c, choice, map[string]any{
 		"trials": len(all), "complete": states[hpo.Complete], "pruned": states[hpo.Pruned], "failed": states[hpo.Failed],
 		"epochs_range": []int{sp.Epochs.Low, sp.Epochs.High}, "seed": cfg.Seed,
-		"seconds": wall, "cpu_s": cpu, "best_value": round4(best),
+		"seconds": wall, "cpu_s": cpu, "best_value": round4(best), "epochs_run": epochsRun,
+		"ms_per_epoch_run": round3(1000 * wall / float64(max(epochsRun, 1))),
 	})
 }

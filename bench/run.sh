@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Runs the project (bench/go, on every backend this machine has: xla, go) and
+# the PyTorch reference (bench/pytorch) alternately on the same machine, N
+# times each, and prints the table of medians with the ratio project/PyTorch
+# of every line. See docs/PERFORMANCE.md for what each line measures.
+#
+#   bench/run.sh                 full: every benchmark, 3 runs each
+#   bench/run.sh --quick         under 5 minutes: LeNet5 epoch (xla; go
+#                                extrapolated from 50 steps) and regression CV
+#                                (xla), 1 run; ends with the three ratio lines
+#   bench/run.sh --runs 5 --only "lenet5 regression_cv" --backends xla
+#
+# Options: --runs N, --quick, --backends "xla go", --only "ITEMS" (lenet5_64
+# lenet5_256 regression_epoch regression_cv regression_study), --profile
+# (pprof CPU profiles of the project's runs), --out DIR (default
+# bench/out/run-<UTC time>). Environment: PYTORCH_PYTHON (default
+# /usr/bin/python3, Debian's, with torch 1.13 and optuna 3.1), HW1_DATA_DIR
+# (default ../shared/data when it exists), GO_LENET5_STEPS (full mode: time
+# this many steps on the go backend and extrapolate; default 0, the whole
+# epoch), XLA_LENET5_STEPS (same for xla; quick mode default 300).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+runs=""
+quick=0
+profile=0
+backends=""
+only=""
+out=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 ;;
+	--profile) profile=1 ;;
+	--runs) runs=$2; shift ;;
+	--backends) backends=$2; shift ;;
+	--only) only=$2; shift ;;
+	--out) out=$2; shift ;;
+	-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+py=${PYTORCH_PYTHON:-/usr/bin/python3}
+if [ -z "${HW1_DATA_DIR:-}" ] && [ -d "$root/../shared/data" ]; then
+	export HW1_DATA_DIR="$root/../shared/data"
+fi
+if [ -z "${REGRESSION_DIR:-}" ] && [ -n "${HW1_DATA_DIR:-}" ]; then
+	export REGRESSION_DIR="$HW1_DATA_DIR/regression"
+fi
+out=${out:-bench/out/run-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+
+if [ "$quick" = 1 ]; then
+	runs=${runs:-1}
+	only=${only:-"lenet5_64 regression_cv"}
+	xla_steps=${XLA_LENET5_STEPS:-300}
+	go_steps=${GO_LENET5_STEPS:-50}
+	item_timeout=600
+else
+	runs=${runs:-3}
+	only=${only:-"lenet5_64 lenet5_256 regression_epoch regression_cv regression_study"}
+	xla_steps=${XLA_LENET5_STEPS:-0}
+	go_steps=${GO_LENET5_STEPS:-0}
+	item_timeout=3600
+fi
+
+bin="$out/bench-go"
+go build -o "$bin" ./bench/go
+if [ -z "$backends" ]; then
+	backends=$("$bin" backends 2>"$out/backends.err" | tr '\n' ' ')
+fi
+if [ "$quick" = 1 ]; then
+	: # the quick ratios need both backends for LeNet5 and xla for the CV
+fi
+if ! "$py" -c 'import torch' 2>/dev/null; then
+	echo "run.sh: $py has no torch: set PYTORCH_PYTHON to a Python with torch 1.13" >&2
+	exit 1
+fi
+
+# The PyTorch study script is optional until it exists.
+py_study=""
+for f in bench/pytorch/study.py bench/pytorch/regression_study.py; do
+	[ -f "$f" ] && py_study=$f && break
+done
+
+# pytorch_cmd ITEM and project_cmd ITEM BACKEND print the command of a run.
+pytorch_cmd() {
+	case "$1" in
+	lenet5_64) echo "$py bench/pytorch/lenet5.py --batch 64" ;;
+	lenet5_256) echo "$py bench/pytorch/lenet5.py --batch 256" ;;
+	regression_epoch) echo "$py bench/pytorch/regression.py --bench epoch" ;;
+	regression_cv) echo "$py bench/pytorch/regression.py --bench cv" ;;
+	regression_study) [ -n "$py_study" ] && echo "$py $py_study --trials 50" ;;
+	esac
+}
+project_cmd() {
+	local steps=0
+	[ "$2" = go ] && steps=$go_steps
+	[ "$2" = xla ] && steps=$xla_steps
+	local extra=""
+	[ "$quick" = 1 ] && extra="--no-eval"
+	case "$1" in
+	lenet5_64) echo "$bin lenet5 --backend $2 --batch 64 --steps $steps $extra" ;;
+	lenet5_256) echo "$bin lenet5 --backend $2 --batch 256 --steps $steps $extra" ;;
+	regression_epoch) echo "$bin regression --bench epoch --backend $2" ;;
+	regression_cv) echo "$bin regression --bench cv --backend $2" ;;
+	regression_study) echo "$bin study --trials 50 --backend $2" ;;
+	esac
+}
+# project_backends ITEM: the backends an item runs on (quick mode measures
+# the CV on xla only, to stay under 5 minutes).
+project_backends() {
+	if [ "$quick" = 1 ] && [ "$1" = regression_cv ]; then
+		case " $backends " in *" xla "*) echo xla ;; *) echo "$backends" ;; esac
+		return
+	fi
+	echo "$backends"
+}
+
+# measure NAME CMD...: runs CMD, appends its JSON line to the results and
+# keeps its stderr; a failure is reported and the bench goes on.
+measure() {
+	local name=$1
+	shift
+	local start=$SECONDS
+	local line
+	if line=$(timeout "$item_timeout" "$@" 2>>"$out/$name.err" | grep '^{' | tail -1) && [ -n "$line" ]; then
+		echo "$line" >>"$results"
+		printf '  %-34s %4ds\n' "$name" $((SECONDS - start)) >&2
+	else
+		printf '  %-34s FAILED after %ds (see %s)\n' "$name" $((SECONDS - start)) "$out/$name.err" >&2
+	fi
+}
+
+echo "bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), backends: $backends, runs: $runs$([ "$quick" = 1 ] && echo ', quick')" >&2
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for r in $(seq 1 "$runs"); do
+	echo "run $r/$runs" >&2
+	for item in $only; do
+		pcmd=$(pytorch_cmd "$item" || true)
+		# Alternate which side goes first, so that neither always meets the
+		# machine in the same state.
+		if [ $((r % 2)) = 1 ] && [ -n "$pcmd" ]; then measure "$item-pytorch-$r" $pcmd; fi
+		for be in $(project_backends "$item"); do
+			cmd=$(project_cmd "$item" "$be")
+			[ "$profile" = 1 ] && cmd="$cmd --cpuprofile $out/$item-$be-$r.prof"
+			measure "$item-$be-$r" $cmd
+		done
+		if [ $((r % 2)) = 0 ] && [ -n "$pcmd" ]; then measure "$item-pytorch-$r" $pcmd; fi
+	done
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "results: $results" >&2
+[ "$quick" = 1 ] && [ "$go_steps" -gt 0 ] && echo "note: the go backend's LeNet5 epoch is extrapolated from $go_steps steps$([ "$xla_steps" -gt 0 ] && echo ", xla's from $xla_steps"); PyTorch's is a whole epoch" >&2
+quick_flag=""
+[ "$quick" = 1 ] && quick_flag=--quick
+"$bin" table $quick_flag "$results" | tee "$out/table.md"
