@@ -3,7 +3,6 @@ package homework
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"sort"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/cv"
 	"github.com/dlworkbench/hw1/lib/hpo"
-	"github.com/dlworkbench/hw1/lib/hpo/importance"
 	"github.com/dlworkbench/hw1/lib/nn"
 	"github.com/dlworkbench/hw1/lib/plot"
 )
@@ -136,10 +134,14 @@ func (r *run) StudyFigures() ([]*plot.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	imp, err := Importances(trials)
-	if err != nil {
+	// fANOVA over the parameters every complete trial has, as Optuna.
+	imp := map[string]float64{}
+	if pis, err := r.Study.ParamImportances(hpo.ImportanceOptions{}); err != nil {
 		fmt.Fprintf(r.log, "param importances: %v\n", err)
-		imp = map[string]float64{}
+	} else {
+		for _, pi := range pis {
+			imp[pi.Name] = pi.Importance
+		}
 	}
 	dir := "minimize"
 	if r.Study.Direction() == hpo.Maximize {
@@ -186,64 +188,6 @@ func plotParams(trials []hpo.FrozenTrial) []plot.Param {
 		out = append(out, p)
 	}
 	return out
-}
-
-// Importances computes fANOVA importances (Optuna's default) over the
-// parameters every complete trial has (Optuna's intersection search space:
-// conditional parameters such as momentum are left out).
-func Importances(trials []hpo.FrozenTrial) (map[string]float64, error) {
-	var complete []hpo.FrozenTrial
-	for _, t := range trials {
-		if t.State == hpo.Complete && !math.IsNaN(t.Value) && !math.IsInf(t.Value, 0) {
-			complete = append(complete, t)
-		}
-	}
-	if len(complete) < 2 {
-		return nil, fmt.Errorf("need at least 2 complete trials, have %d", len(complete))
-	}
-	var names []string
-	for n, d := range complete[0].Distributions {
-		common := true
-		for _, t := range complete[1:] {
-			if od, ok := t.Distributions[n]; !ok || !od.Equal(d) {
-				common = false
-				break
-			}
-		}
-		if common && !d.Single() {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no parameter is common to every complete trial")
-	}
-	params := make([]importance.Param, len(names))
-	for i, n := range names {
-		d := complete[0].Distributions[n]
-		params[i] = importance.Param{Name: n, Low: d.Low, High: d.High, Log: d.Log}
-		if d.Kind == hpo.CategoricalKind {
-			params[i] = importance.Param{Name: n, Categories: len(d.Choices)}
-		}
-	}
-	X := make([][]float64, len(complete))
-	y := make([]float64, len(complete))
-	for i, t := range complete {
-		X[i] = make([]float64, len(names))
-		for j, n := range names {
-			X[i][j] = t.Params[n]
-		}
-		y[i] = t.Value
-	}
-	imp, err := importance.FANOVA(X, y, params, importance.Options{Seed: 0})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]float64, len(names))
-	for i, n := range names {
-		out[n] = imp[i]
-	}
-	return out, nil
 }
 
 // histories turns the folds' histories into the figures' plain form.
