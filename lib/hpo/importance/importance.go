@@ -156,9 +156,11 @@ func encode(X [][]float64, y []float64, params []Param, logSpace bool) (*encoded
 			case params[p].Categories > 0:
 				e.x[base+cols[int(v)]] = 1
 			case logSpace && params[p].Log:
-				e.x[base+cols[0]] = math.Log(v)
+				e.x[base+cols[0]] = float64(float32(math.Log(v)))
 			default:
-				e.x[base+cols[0]] = v
+				// scikit-learn fits trees on a float32 copy of X: its thresholds
+				// are midpoints of float32 values, and so are ours.
+				e.x[base+cols[0]] = float64(float32(v))
 			}
 		}
 		e.y = append(e.y, y[i])

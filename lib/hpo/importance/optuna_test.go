@@ -139,38 +139,52 @@ func meanRows(rows [][]float64) []float64 {
 // agreement compares our importances (one row per forest seed) with Optuna's
 // (one row per forest seed) on one study.
 type agreement struct {
-	topMatches, pairs      int     // seeds (ours) whose top parameter is Optuna's mean top
-	minSpearman, meanSpear float64 // ours (each seed) vs Optuna (each seed)
-	meanMaxAbs             float64 // mean over seed pairs of the max |ours - Optuna|
-	meansSpearman          float64 // mean over seeds, ours vs Optuna
-	meansMaxAbs            float64
-	// Optuna against itself across its own seeds: the noise floor.
-	optunaMinSpearman, optunaMeanSpearman, optunaMeanMaxAbs float64
+	topSame bool // the top parameter of our seed mean is that of Optuna's
+	// Seeds whose top parameter is that of Optuna's seed mean: ours, Optuna's.
+	topMatches, optunaTopMatches, seeds int
+	// Spearman over all (our seed, Optuna seed) pairs, and over Optuna's own pairs.
+	meanSpearman, minSpearman, optunaMeanSpearman, optunaMinSpearman float64
+	// Mean over those pairs of the largest |difference| of one importance.
+	meanMaxAbs, optunaMeanMaxAbs float64
+	// Seed means: their Spearman, their largest |difference|, and the largest
+	// difference above negligible in standard errors (the larger seed-to-seed
+	// standard deviation of the two sides, times sqrt(1/seeds + 1/Optuna seeds)).
+	meansSpearman, meansMaxAbs, maxZ float64
+}
+
+func stddev(rows [][]float64, p int, mean float64) float64 {
+	var s float64
+	for _, r := range rows {
+		s += (r[p] - mean) * (r[p] - mean)
+	}
+	return math.Sqrt(s / float64(len(rows)-1))
 }
 
 func compare(ours, theirs [][]float64) agreement {
-	a := agreement{minSpearman: 1, optunaMinSpearman: 1}
-	top := argmax(meanRows(theirs))
+	a := agreement{minSpearman: 1, optunaMinSpearman: 1, seeds: len(ours)}
+	meanOurs, meanTheirs := meanRows(ours), meanRows(theirs)
+	top := argmax(meanTheirs)
+	a.topSame = argmax(meanOurs) == top
 	n := 0
 	for _, o := range ours {
 		if argmax(o) == top {
 			a.topMatches++
 		}
-		a.pairs++
 		for _, th := range theirs {
 			s := spearman(o, th)
 			a.minSpearman = min(a.minSpearman, s)
-			a.meanSpear += s
+			a.meanSpearman += s
 			a.meanMaxAbs += maxAbsDiff(o, th)
 			n++
 		}
 	}
-	a.meanSpear /= float64(n)
+	a.meanSpearman /= float64(n)
 	a.meanMaxAbs /= float64(n)
-	a.meansSpearman = spearman(meanRows(ours), meanRows(theirs))
-	a.meansMaxAbs = maxAbsDiff(meanRows(ours), meanRows(theirs))
 	n = 0
 	for i := range theirs {
+		if argmax(theirs[i]) == top {
+			a.optunaTopMatches++
+		}
 		for j := i + 1; j < len(theirs); j++ {
 			s := spearman(theirs[i], theirs[j])
 			a.optunaMinSpearman = min(a.optunaMinSpearman, s)
@@ -179,30 +193,47 @@ func compare(ours, theirs [][]float64) agreement {
 			n++
 		}
 	}
-	a.optunaMeanMaxAbs /= float64(n)
 	a.optunaMeanSpearman /= float64(n)
+	a.optunaMeanMaxAbs /= float64(n)
+	a.meansSpearman = spearman(meanOurs, meanTheirs)
+	a.meansMaxAbs = maxAbsDiff(meanOurs, meanTheirs)
+	for p := range meanOurs {
+		sd := max(stddev(ours, p, meanOurs[p]), stddev(theirs, p, meanTheirs[p]))
+		se := sd * math.Sqrt(1/float64(len(ours))+1/float64(len(theirs)))
+		if d := math.Abs(meanOurs[p] - meanTheirs[p]); d > negligible {
+			a.maxZ = max(a.maxZ, d/se)
+		}
+	}
 	return a
 }
 
 // ourSeeds are the forest seeds our side runs per study; as many as Optuna's.
-var ourSeeds = []int64{0, 1, 2, 3, 4}
+var ourSeeds = []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 
-// The agreement bars, for each study (4 to 8 parameters). Our forest cannot
-// draw NumPy's random numbers, so the bar is Optuna's agreement with itself
-// across its own forest seeds, measured on the same studies (logged below):
-//   - the top parameter (by Optuna's mean over its seeds) is ours for every seed;
-//   - the mean Spearman correlation over all (our seed, Optuna seed) pairs is
-//     at least minMeanSpearman and at most spearmanSlack below Optuna's own
-//     mean over its seed pairs. Optuna's pairs go as low as 0.6 on 4
-//     parameters (one swap of two near-equal small importances costs 0.2), so
-//     the mean over 25 pairs, not the worst pair, is held to the bar;
-//   - our mean over seeds is within maxMeanAbsDiff of Optuna's mean for every
-//     parameter; with Optuna's seed-to-seed standard deviation up to 0.02 per
-//     parameter, two 5-seed means differ by up to about 0.04 by chance.
+// The agreement bars, per study (4 to 8 parameters, 120 to 200 trials). Our
+// forest cannot draw NumPy's random numbers, so the yardstick is Optuna's
+// agreement with itself across its own forest seeds, on the same studies:
+//   - the top parameter of our mean over seeds is that of Optuna's mean, and
+//     our seeds pick it at least as often as Optuna's own seeds do, less one
+//     (on log_categorical/seed2 only 6 of Optuna's 10 seeds pick it);
+//   - the mean Spearman correlation over our x Optuna seed pairs is at least
+//     minMeanSpearman and at most spearmanSlack below Optuna's own mean over
+//     its seed pairs. Single pairs are too coarse to hold to a bar: on 4
+//     parameters, swapping two near-equal small importances costs 0.2, and
+//     Optuna's own pairs go down to 0.6. Our forests' seed-to-seed spread is
+//     up to ~20% wider than scikit-learn's on dominant/seed2 (measured over
+//     100-200 seeds each side; the means agree to 0.004 there), which costs
+//     that study 0.06-0.09 of mean Spearman;
+//   - every parameter's mean importance is within negligible or within maxZ
+//     standard errors of Optuna's (a difference of means over 10 seeds each,
+//     with the larger of the two seed-to-seed standard deviations). Over
+//     100-200 seeds each side, the largest systematic difference found is
+//     0.0025 (MDI of the int parameter z in dominant/seed1: 0.0215 vs 0.0240).
 const (
 	minMeanSpearman = 0.7
-	spearmanSlack   = 0.1
-	maxMeanAbsDiff  = 0.06
+	spearmanSlack   = 0.15
+	negligible      = 0.01
+	maxZ            = 4
 )
 
 type evaluator func([][]float64, []float64, []Param, Options) ([]float64, error)
@@ -227,22 +258,23 @@ func checkAgainstOptuna(t *testing.T, what string, eval evaluator, pick func(*re
 			names[k] = p.Name
 		}
 		meanOurs, meanTheirs := meanRows(ours), meanRows(theirs)
-		t.Logf("%s %-20s %d trials: top %d/%d; Spearman ours-Optuna mean %.3f min %.3f, Optuna-Optuna mean %.3f min %.3f; "+
-			"max|diff| ours-Optuna %.3f, Optuna-Optuna %.3f; seed means: Spearman %.3f, max|diff| %.3f",
-			what, s.Name, len(s.Y), a.topMatches, a.pairs, a.meanSpear, a.minSpearman, a.optunaMeanSpearman, a.optunaMinSpearman,
-			a.meanMaxAbs, a.optunaMeanMaxAbs, a.meansSpearman, a.meansMaxAbs)
+		t.Logf("%s %-21s %d trials: top %d/%d (Optuna %d/%d); Spearman mean %.3f min %.3f (Optuna-Optuna %.3f, %.3f); "+
+			"max|diff| %.3f (Optuna-Optuna %.3f); seed means: Spearman %.3f, max|diff| %.3f, largest above %.2f: %.1f SE",
+			what, s.Name, len(s.Y), a.topMatches, a.seeds, a.optunaTopMatches, len(theirs),
+			a.meanSpearman, a.minSpearman, a.optunaMeanSpearman, a.optunaMinSpearman,
+			a.meanMaxAbs, a.optunaMeanMaxAbs, a.meansSpearman, a.meansMaxAbs, negligible, a.maxZ)
 		t.Logf("    params %v\n    ours   %.3f\n    Optuna %.3f", names, meanOurs, meanTheirs)
-		if a.topMatches != a.pairs {
-			t.Errorf("%s %s: top parameter is Optuna's %q for only %d of %d seeds (ours %.3f, Optuna %.3f)",
-				what, s.Name, names[argmax(meanTheirs)], a.topMatches, a.pairs, meanOurs, meanTheirs)
+		if !a.topSame || a.topMatches < a.optunaTopMatches-1 {
+			t.Errorf("%s %s: top parameter: Optuna's %q, ours %q; %d of our seeds agree, %d of Optuna's (ours %.3f, Optuna %.3f)",
+				what, s.Name, names[argmax(meanTheirs)], names[argmax(meanOurs)], a.topMatches, a.optunaTopMatches, meanOurs, meanTheirs)
 		}
-		if a.meanSpear < minMeanSpearman || a.meanSpear < a.optunaMeanSpearman-spearmanSlack {
+		if a.meanSpearman < minMeanSpearman || a.meanSpearman < a.optunaMeanSpearman-spearmanSlack {
 			t.Errorf("%s %s: mean Spearman with Optuna %.3f, want >= %.2f and >= Optuna's own %.3f - %.2f (ours %.3f, Optuna %.3f)",
-				what, s.Name, a.meanSpear, minMeanSpearman, a.optunaMeanSpearman, spearmanSlack, meanOurs, meanTheirs)
+				what, s.Name, a.meanSpearman, minMeanSpearman, a.optunaMeanSpearman, spearmanSlack, meanOurs, meanTheirs)
 		}
-		if a.meansMaxAbs > maxMeanAbsDiff {
-			t.Errorf("%s %s: mean importances differ from Optuna's by up to %.3f, want <= %.2f (ours %.3f, Optuna %.3f)",
-				what, s.Name, a.meansMaxAbs, maxMeanAbsDiff, meanOurs, meanTheirs)
+		if a.maxZ > maxZ {
+			t.Errorf("%s %s: a mean importance differs from Optuna's by more than %.2f and %.1f standard errors, want <= %d (ours %.3f, Optuna %.3f)",
+				what, s.Name, negligible, a.maxZ, maxZ, meanOurs, meanTheirs)
 		}
 	}
 }
