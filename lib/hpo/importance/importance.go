@@ -82,7 +82,7 @@ func (o Options) withDefaults() (Options, error) {
 // each, categorical ones one-hot, single-valued ones dropped.
 type encoded struct {
 	n, cols int
-	x       []float64 // row-major, n x cols
+	x       []float64 // row-major, n x cols, numbers rounded to float32 as scikit-learn
 	y       []float64
 	lo, hi  []float64 // search-space bounds per column
 	// groups[p] lists the columns of parameter p; empty when p is single.
