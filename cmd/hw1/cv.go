@@ -154,7 +154,6 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hw1 cv: %v\n", err)
 		return 1
 	}
-	defer res.Release()
 	if err := res.Evaluate(test); err != nil {
 		fmt.Fprintf(stderr, "hw1 cv: %v\n", err)
 		return 1

@@ -99,7 +99,6 @@ func Run(backend backends.Backend, cfg Config, train *nn.Data) (*Result, error) 
 	for i, split := range splits {
 		f, err := runFold(backend, cfg, train, i, split)
 		if err != nil {
-			res.Release()
 			return nil, fmt.Errorf("cv.Run: fold %d/%d: %w", i+1, len(splits), err)
 		}
 		res.Folds = append(res.Folds, f)
@@ -142,7 +141,6 @@ func runFold(backend backends.Backend, cfg Config, train *nn.Data, i int, split 
 	}
 	history, err := nn.Fit(m, trainPart, val, cfg.Hyperparameters, opts)
 	if err != nil {
-		m.Release()
 		return nil, err
 	}
 	f := &Fold{Index: i, Train: split.Train, Val: split.Val, Model: m, History: history,
@@ -153,13 +151,6 @@ func runFold(backend backends.Backend, cfg Config, train *nn.Data, i int, split 
 	}
 	f.Seconds = time.Since(start).Seconds()
 	return f, nil
-}
-
-// Release hands every fold's model back (see nn.Model.Release).
-func (r *Result) Release() {
-	for _, f := range r.Folds {
-		f.Model.Release()
-	}
 }
 
 // Evaluate scores every fold's model on test and keeps the scores in

@@ -103,7 +103,6 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Release()
 	if len(res.Folds) != 3 || snapshots != 8 {
 		t.Fatalf("%d folds, %d snapshots; want 3 and 8", len(res.Folds), snapshots)
 	}

@@ -38,7 +38,6 @@ func benchFit(b *testing.B, spec Spec, hp Hyperparameters, d *Data) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer m.Release()
 			// The first Fit compiles.
 			if _, err := Fit(m, d, nil, hp, Options{Progress: ProgressOff}); err != nil {
 				b.Fatal(err)

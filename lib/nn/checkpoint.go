@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 )
@@ -101,24 +102,23 @@ func Load(path string, backend backends.Backend) (*Model, error) {
 	}
 	m.Hyperparameters = cp.Hyperparameters
 	m.History = cp.History
-	have, err := m.Variables()
-	if err != nil {
-		m.Release()
-		return nil, fmt.Errorf("nn.Load %s: %w", path, err)
-	}
-	if len(have) != len(cp.Variables) {
-		m.Release()
-		return nil, fmt.Errorf("nn.Load %s: %d variables, the %s model has %d", path, len(cp.Variables), cp.Spec.Kind, len(have))
+	if len(m.names) != len(cp.Variables) {
+		return nil, fmt.Errorf("nn.Load %s: %d variables, the %s model has %d", path, len(cp.Variables), cp.Spec.Kind, len(m.names))
 	}
 	for i, sv := range cp.Variables {
-		values, err := decodeValues(sv, m.Spec.DType)
-		if err == nil {
-			err = m.SetVariable(sv.Name, values)
+		j := slices.Index(m.names, sv.Name)
+		if j < 0 {
+			return nil, fmt.Errorf("nn.Load %s: variables[%d]: the %s model has no variable %q", path, i, cp.Spec.Kind, sv.Name)
 		}
+		want := m.weights[j].Shape().Dimensions
+		if !slices.Equal(sv.Shape, want) {
+			return nil, fmt.Errorf("nn.Load %s: variables[%d] %q: shape %v, the model's is %v", path, i, sv.Name, sv.Shape, want)
+		}
+		values, err := decodeValues(sv, m.Spec.DType)
 		if err != nil {
-			m.Release()
 			return nil, fmt.Errorf("nn.Load %s: variables[%d] %q: %w", path, i, sv.Name, err)
 		}
+		m.weights[j] = m.tensorOf(values, want)
 	}
 	return m, nil
 }

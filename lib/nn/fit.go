@@ -76,9 +76,9 @@ type Options struct {
 // (which may be nil) at the end of each, and returns the history, also kept in
 // m.History. Batches are reshuffled every epoch, like a PyTorch DataLoader with
 // shuffle=True; the last batch may be smaller.
-func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (*History, error) {
-	if err := m.usable(); err != nil {
-		return nil, fmt.Errorf("nn.Fit: %w", err)
+func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history *History, err error) {
+	if m == nil || m.weights == nil {
+		return nil, fmt.Errorf("nn.Fit: model not built with nn.New or nn.Load")
 	}
 	if err := hp.Validate(); err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
@@ -92,12 +92,37 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (*History
 		}
 	}
 	kind, _ := optimizerKind(hp.Optimizer)
-	ws := m.ws
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	ws.batchSizes[hp.BatchSize] = true
 
-	exec, err := m.trainExec(kind)
+	// Attach a workspace for the whole run; callbacks reach it through m.ws.
+	m.mu.Lock()
+	if m.ws != nil {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("nn.Fit: the model is already being trained")
+	}
+	ws, err := acquireWorkspace(m.backend, m.Spec)
+	if err != nil {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	m.ws = ws
+	m.mu.Unlock()
+	ws.mu.Lock()
+	defer func() {
+		// Keep what was trained, even when a later epoch failed.
+		if storeErr := m.store(ws); storeErr != nil && err == nil {
+			err = fmt.Errorf("nn.Fit: %w", storeErr)
+		}
+		ws.mu.Unlock()
+		m.mu.Lock()
+		m.ws = nil
+		m.mu.Unlock()
+		ws.release()
+	}()
+	if err := m.load(ws); err != nil {
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	ws.batchSizes[hp.BatchSize] = true
+	exec, err := ws.trainExec(kind)
 	if err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
@@ -113,7 +138,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (*History
 
 	hpCopy := hp
 	m.Hyperparameters = &hpCopy
-	history := &History{}
+	history = &History{}
 	m.History = history
 	bar := newProgress(opts, hp.Epochs, (train.Len()+hp.BatchSize-1)/hp.BatchSize)
 	defer bar.done()
@@ -130,7 +155,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (*History
 		batches := 0
 		for lo := 0; lo < n; lo += hp.BatchSize {
 			rows := order[lo:min(lo+hp.BatchSize, n)]
-			loss, right, err := m.trainStep(exec, train, rows)
+			loss, right, err := ws.step(exec, train, rows)
 			if err != nil {
 				return history, fmt.Errorf("nn.Fit: epoch %d, batch %d: %w", epoch, batches+1, err)
 			}
@@ -145,7 +170,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (*History
 			stats.TrainAccuracy = correct / float64(n)
 		}
 		if val != nil {
-			loss, acc, err := m.evaluateLocked(val, opts.EvalBatchSize)
+			loss, acc, err := ws.evaluate(val, opts.EvalBatchSize)
 			if err != nil {
 				return history, fmt.Errorf("nn.Fit: epoch %d validation: %w", epoch, err)
 			}
@@ -198,23 +223,20 @@ func mix(seed int64, stream uint64) int64 {
 // trainExec returns the compiled train step for an optimizer, building it the
 // first time. Compiled graphs are kept per batch shape by GoMLX, so an epoch
 // compiles at most twice (full batches and the last one).
-func (m *Model) trainExec(kind string) (*context.Exec, error) {
-	if e := m.ws.train[kind]; e != nil {
+func (ws *workspace) trainExec(kind string) (*context.Exec, error) {
+	if e := ws.train[kind]; e != nil {
 		return e, nil
 	}
-	spec := m.Spec
-	e, err := context.NewExec(m.backend, m.ws.ctx.Checked(false), func(ctx *context.Context, x, y *Node) []*Node {
+	spec := ws.spec
+	e, err := context.NewExec(ws.backend, ws.ctx.Checked(false), func(ctx *context.Context, x, y *Node) []*Node {
 		g := x.Graph()
 		ctx.SetTraining(g, true)
-		out := m.forward(ctx, x, nil)
+		out := ws.forward(ctx, x, nil)
 		loss := ReduceAllMean(exampleLosses(spec.Loss, out, y))
-		var params []*context.Variable
-		var nodes []*Node
-		for v := range m.modelVariables() {
-			if v.Trainable {
-				params = append(params, v)
-				nodes = append(nodes, v.ValueGraph(g))
-			}
+		params := ws.vars
+		nodes := make([]*Node, len(params))
+		for i, v := range params {
+			nodes[i] = v.ValueGraph(g)
 		}
 		grads := Gradient(loss, nodes...)
 		buildOptimizerUpdate(ctx, spec, kind, params, grads)
@@ -224,15 +246,16 @@ func (m *Model) trainExec(kind string) (*context.Exec, error) {
 		return nil, fmt.Errorf("building the %s train step: %w", kind, err)
 	}
 	// A search tries many batch sizes, each compiling up to two graphs:
-	// no limit here; Release bounds what a pooled workspace keeps.
+	// no limit here; the pool frees a workspace that compiled too many.
 	e.SetMaxCache(0)
-	m.ws.train[kind] = e
+	ws.train[kind] = e
 	return e, nil
 }
 
-func (m *Model) trainStep(exec *context.Exec, d *Data, rows []int) (loss, correct float64, err error) {
-	x := d.batchInputs(rows, m.Spec.DType)
-	y := d.batchTargets(rows, m.Spec)
+// step runs a train or evaluation graph on the examples rows of d.
+func (ws *workspace) step(exec *context.Exec, d *Data, rows []int) (loss, correct float64, err error) {
+	x := d.batchInputs(rows, ws.spec.DType)
+	y := d.batchTargets(rows, ws.spec)
 	var out []*tensors.Tensor
 	err = guard("train step", func() error {
 		var err error
@@ -270,33 +293,38 @@ func scalarOf(t *tensors.Tensor) float64 {
 // Evaluate returns the mean loss over d (dropout off) and, for classifiers,
 // the accuracy (NaN for regression).
 func (m *Model) Evaluate(d *Data) (loss, accuracy float64, err error) {
-	if err := m.usable(); err != nil {
+	if m != nil {
+		if err := d.check(m.Spec, true, "evaluation data"); err != nil {
+			return 0, 0, fmt.Errorf("nn.Evaluate: %w", err)
+		}
+	}
+	err = m.with(false, func(ws *workspace) error {
+		var err error
+		loss, accuracy, err = ws.evaluate(d, 0)
+		return err
+	})
+	if err != nil {
 		return 0, 0, fmt.Errorf("nn.Evaluate: %w", err)
 	}
-	if err := d.check(m.Spec, true, "evaluation data"); err != nil {
-		return 0, 0, fmt.Errorf("nn.Evaluate: %w", err)
-	}
-	m.ws.mu.Lock()
-	defer m.ws.mu.Unlock()
-	return m.evaluateLocked(d, 0)
+	return loss, accuracy, nil
 }
 
 const defaultEvalBatch = 500
 
-func (m *Model) evaluateLocked(d *Data, batch int) (loss, accuracy float64, err error) {
+func (ws *workspace) evaluate(d *Data, batch int) (loss, accuracy float64, err error) {
 	if batch <= 0 {
 		batch = defaultEvalBatch
 	}
-	if m.ws.eval == nil {
-		spec := m.Spec
-		m.ws.eval, err = context.NewExec(m.backend, m.ws.ctx.Checked(false), func(ctx *context.Context, x, y *Node) []*Node {
-			out := m.forward(ctx, x, nil)
+	if ws.eval == nil {
+		spec := ws.spec
+		ws.eval, err = context.NewExec(ws.backend, ws.ctx.Checked(false), func(ctx *context.Context, x, y *Node) []*Node {
+			out := ws.forward(ctx, x, nil)
 			return []*Node{ReduceAllSum(exampleLosses(spec.Loss, out, y)), correctCount(spec, out, y)}
 		})
 		if err != nil {
 			return 0, 0, fmt.Errorf("building the evaluation graph: %w", err)
 		}
-		m.ws.eval.SetMaxCache(0)
+		ws.eval.SetMaxCache(0)
 	}
 	n := d.Len()
 	rows := make([]int, 0, batch)
@@ -306,7 +334,7 @@ func (m *Model) evaluateLocked(d *Data, batch int) (loss, accuracy float64, err 
 		for i := lo; i < min(lo+batch, n); i++ {
 			rows = append(rows, i)
 		}
-		l, c, err := m.trainStep(m.ws.eval, d, rows)
+		l, c, err := ws.step(ws.eval, d, rows)
 		if err != nil {
 			return 0, 0, fmt.Errorf("evaluation: %w", err)
 		}
@@ -314,7 +342,7 @@ func (m *Model) evaluateLocked(d *Data, batch int) (loss, accuracy float64, err 
 		correct += c
 	}
 	accuracy = math.NaN()
-	if m.Spec.Classifier() {
+	if ws.spec.Classifier() {
 		accuracy = correct / float64(n)
 	}
 	return lossSum / float64(n), accuracy, nil
@@ -324,46 +352,57 @@ func (m *Model) evaluateLocked(d *Data, batch int) (loss, accuracy float64, err 
 // Spec.NumOutputs() values (regression values, or a classifier's logits),
 // flattened row after row.
 func (m *Model) Predict(d *Data) ([]float64, error) {
-	if err := m.usable(); err != nil {
-		return nil, fmt.Errorf("nn.Predict: %w", err)
-	}
-	if err := d.check(m.Spec, false, "prediction inputs"); err != nil {
-		return nil, fmt.Errorf("nn.Predict: %w", err)
-	}
-	m.ws.mu.Lock()
-	defer m.ws.mu.Unlock()
-	if m.ws.predict == nil {
-		var err error
-		m.ws.predict, err = context.NewExec(m.backend, m.ws.ctx.Checked(false), func(ctx *context.Context, x *Node) *Node {
-			return m.forward(ctx, x, nil)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("nn.Predict: building the graph: %w", err)
+	if m != nil {
+		if err := d.check(m.Spec, false, "prediction inputs"); err != nil {
+			return nil, fmt.Errorf("nn.Predict: %w", err)
 		}
 	}
+	var out []float64
+	err := m.with(false, func(ws *workspace) error {
+		var err error
+		out, err = ws.predictAll(d)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nn.Predict: %w", err)
+	}
+	return out, nil
+}
+
+func (ws *workspace) predictAll(d *Data) ([]float64, error) {
+	if ws.predict == nil {
+		var err error
+		ws.predict, err = context.NewExec(ws.backend, ws.ctx.Checked(false), func(ctx *context.Context, x *Node) *Node {
+			return ws.forward(ctx, x, nil)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("building the graph: %w", err)
+		}
+		ws.predict.SetMaxCache(0)
+	}
 	n := d.Len()
-	out := make([]float64, 0, n*m.Spec.NumOutputs())
+	out := make([]float64, 0, n*ws.spec.NumOutputs())
 	rows := make([]int, 0, defaultEvalBatch)
 	for lo := 0; lo < n; lo += defaultEvalBatch {
 		rows = rows[:0]
 		for i := lo; i < min(lo+defaultEvalBatch, n); i++ {
 			rows = append(rows, i)
 		}
-		x := d.batchInputs(rows, m.Spec.DType)
+		x := d.batchInputs(rows, ws.spec.DType)
 		var res []*tensors.Tensor
 		err := guard("prediction", func() error {
 			var err error
-			res, err = m.ws.predict.Exec(x)
+			res, err = ws.predict.Exec(x)
 			return err
 		})
 		finalize(x)
 		if err != nil {
-			return nil, fmt.Errorf("nn.Predict: %w", err)
+			return nil, err
 		}
 		values, err := tensorFloats(res[0])
 		finalize(res...)
 		if err != nil {
-			return nil, fmt.Errorf("nn.Predict: %w", err)
+			return nil, err
 		}
 		out = append(out, values...)
 	}

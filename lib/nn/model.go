@@ -24,8 +24,11 @@ const (
 	settingsScope = "/settings"
 )
 
-// Model is a built model of a Spec with its weights, on one backend. Models
-// are not safe for concurrent training; prediction may run concurrently.
+// Model is a model of a Spec with its weights. It holds the weights only (in
+// host memory); the compiled graphs live in workspaces shared by all models of
+// the same shape and backend, so keeping many models (k folds, hundreds of
+// trials) costs no compilation. Methods may be called from several
+// goroutines; they are serialised per model.
 type Model struct {
 	// Spec is the architecture.
 	Spec Spec
@@ -37,15 +40,26 @@ type Model struct {
 	History *History
 
 	backend backends.Backend
-	ws      *workspace
+	// names and weights of the model's variables, in the workspace's order.
+	names   []string
+	weights []*tensors.Tensor
+
+	mu sync.Mutex
+	// ws is set while Fit runs: its callbacks then see the weights being
+	// trained.
+	ws *workspace
 }
 
-// workspace is a context with its compiled graphs. It outlives the model that
-// released it and serves the next model of the same shape.
+// workspace is a context holding one model's weights at a time, with the
+// compiled graphs of its shape. Its graph functions capture only the
+// workspace, never a model.
 type workspace struct {
 	key     string
+	spec    Spec
 	backend backends.Backend
 	ctx     *context.Context
+	// vars are the model's variables, in creation order.
+	vars []*context.Variable
 
 	mu      sync.Mutex
 	train   map[string]*context.Exec // by optimizer kind
@@ -61,18 +75,74 @@ var pool = struct {
 	idle map[string][]*workspace
 }{idle: map[string][]*workspace{}}
 
-// maxIdleWorkspaces bounds the idle workspaces kept per shape: a search runs
-// trials one or two at a time.
-const maxIdleWorkspaces = 2
+// maxIdleWorkspaces bounds the idle workspaces kept per shape: one is busy
+// per model being trained or queried at the same time.
+const maxIdleWorkspaces = 4
 
 // maxPooledBatchSizes bounds the compiled train graphs a pooled workspace
 // keeps: past it, the workspace is freed rather than pooled.
 const maxPooledBatchSizes = 32
 
+// acquireWorkspace takes an idle workspace for spec from the pool, or builds
+// one.
+func acquireWorkspace(backend backends.Backend, spec Spec) (*workspace, error) {
+	key := backend.Name() + "|" + spec.shapeKey()
+	pool.Lock()
+	if idle := pool.idle[key]; len(idle) > 0 {
+		ws := idle[len(idle)-1]
+		pool.idle[key] = idle[:len(idle)-1]
+		pool.Unlock()
+		return ws, nil
+	}
+	pool.Unlock()
+	ws := &workspace{key: key, spec: spec, backend: backend, ctx: context.New(),
+		train: map[string]*context.Exec{}, batchSizes: map[int]bool{}}
+	err := guard("building "+spec.Kind, func() error {
+		// Build the forward graph once, without compiling it, so that the
+		// layers create their variables.
+		g := NewGraph(backend, "create_variables")
+		defer g.Finalize()
+		x := Parameter(g, "x", shapes.Make(ws.dtype(), append([]int{1}, spec.ExampleShape()...)...))
+		ws.forward(ws.ctx, x, nil)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for v := range ws.ctx.IterVariables() {
+		if strings.HasPrefix(v.Scope(), modelScope+"/") {
+			ws.vars = append(ws.vars, v)
+		}
+	}
+	for i := range spec.Dropout {
+		dropoutVar(ws.ctx, spec, i)
+	}
+	return ws, nil
+}
+
+// release hands the workspace back to the pool.
+func (ws *workspace) release() {
+	pool.Lock()
+	defer pool.Unlock()
+	if len(pool.idle[ws.key]) < maxIdleWorkspaces && len(ws.batchSizes) <= maxPooledBatchSizes {
+		pool.idle[ws.key] = append(pool.idle[ws.key], ws)
+		return
+	}
+	for _, e := range ws.train {
+		e.Finalize()
+	}
+	for _, e := range []*context.Exec{ws.eval, ws.predict, ws.taps} {
+		if e != nil {
+			e.Finalize()
+		}
+	}
+	ws.ctx.Finalize()
+}
+
 // New builds a model of spec on the backend with weights initialised as
 // PyTorch does (uniform in ±1/sqrt(fan_in)), from seed: the same seed gives
-// the same weights.
-func New(backend backends.Backend, spec Spec, seed int64) (m *Model, err error) {
+// the same weights, on every backend.
+func New(backend backends.Backend, spec Spec, seed int64) (*Model, error) {
 	if backend == nil {
 		return nil, fmt.Errorf("nn.New: no backend")
 	}
@@ -80,58 +150,29 @@ func New(backend backends.Backend, spec Spec, seed int64) (m *Model, err error) 
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("nn.New: %w", err)
 	}
-	m = &Model{Spec: spec, Seed: seed, backend: backend}
-	key := backend.Name() + "|" + spec.shapeKey()
-	pool.Lock()
-	if idle := pool.idle[key]; len(idle) > 0 {
-		m.ws = idle[len(idle)-1]
-		pool.idle[key] = idle[:len(idle)-1]
+	ws, err := acquireWorkspace(backend, spec)
+	if err != nil {
+		return nil, fmt.Errorf("nn.New: %w", err)
 	}
-	pool.Unlock()
-	if m.ws == nil {
-		m.ws = &workspace{key: key, backend: backend, ctx: context.New(), train: map[string]*context.Exec{}, batchSizes: map[int]bool{}}
-		if err := guard("building "+spec.Kind, func() error { return m.createVariables() }); err != nil {
-			return nil, fmt.Errorf("nn.New: %w", err)
-		}
-	} else {
-		for v := range m.modelVariables() {
-			if err := v.Reset(); err != nil {
-				return nil, fmt.Errorf("nn.New: resetting %s: %w", v.ScopeAndName(), err)
-			}
-		}
-	}
-	if err := m.initialise(seed); err != nil {
+	defer ws.release()
+	m := &Model{Spec: spec, Seed: seed, backend: backend}
+	if err := m.initialise(ws, seed); err != nil {
 		return nil, fmt.Errorf("nn.New: %w", err)
 	}
 	return m, nil
 }
 
-// createVariables builds the forward graph once, without compiling it, so that
-// the layers create their variables.
-func (m *Model) createVariables() error {
-	g := NewGraph(m.backend, "create_variables")
-	defer g.Finalize()
-	x := Parameter(g, "x", shapes.Make(m.dtype(), append([]int{1}, m.Spec.ExampleShape()...)...))
-	m.forward(m.ws.ctx, x, nil)
-	for i := range m.Spec.Dropout {
-		dropoutVar(m.ws.ctx, m.Spec, i)
-	}
-	return nil
-}
-
 // initialise draws the weights from seed, as PyTorch's Linear and Conv2d do
 // (weights and biases uniform in ±1/sqrt(fan_in), the rule lib/nn/layers
-// also follows), and sets the dropout rates.
+// also follows).
 //
 // The draws are made here in Go rather than by GoMLX's variable initialisers:
-// those compile a graph on every re-initialisation (seconds on XLA, for each
-// trial of a search), and Go's generator gives the same weights on every
-// backend.
-func (m *Model) initialise(seed int64) error {
-	ctx := m.ws.ctx
+// those compile a graph for every new model (seconds on XLA, for each trial of
+// a search), and Go's generator gives the same weights on every backend.
+func (m *Model) initialise(ws *workspace, seed int64) error {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x696e6974))
-	for v := range m.modelVariables() {
-		fanIn, err := m.fanIn(v)
+	for _, v := range ws.vars {
+		fanIn, err := ws.fanIn(v)
 		if err != nil {
 			return err
 		}
@@ -140,24 +181,18 @@ func (m *Model) initialise(seed int64) error {
 		for i := range values {
 			values[i] = (2*rng.Float64() - 1) * bound
 		}
-		if err := v.SetValue(m.tensorOf(values, v.Shape().Dimensions)); err != nil {
-			return fmt.Errorf("initialising %s: %w", v.ScopeAndName(), err)
-		}
-	}
-	for i, p := range m.Spec.Dropout {
-		if err := dropoutVar(ctx, m.Spec, i).SetValue(scalarTensor(m.Spec, p)); err != nil {
-			return fmt.Errorf("dropout[%d]: %w", i, err)
-		}
+		m.names = append(m.names, variableName(v))
+		m.weights = append(m.weights, m.tensorOf(values, v.Shape().Dimensions))
 	}
 	return nil
 }
 
 // fanIn is the number of inputs of the layer a weight or bias belongs to:
 // "in" of dense weights [in, out], kh*kw*Cin of kernels [kh, kw, Cin, Cout].
-func (m *Model) fanIn(v *context.Variable) (int, error) {
+func (ws *workspace) fanIn(v *context.Variable) (int, error) {
 	w := v
 	if v.Name() != "weights" {
-		w = m.ws.ctx.GetVariableByScopeAndName(v.Scope(), "weights")
+		w = ws.ctx.GetVariableByScopeAndName(v.Scope(), "weights")
 		if w == nil {
 			return 0, fmt.Errorf("initialising %s: no weights in its layer to take fan_in from", v.ScopeAndName())
 		}
@@ -173,7 +208,7 @@ func (m *Model) fanIn(v *context.Variable) (int, error) {
 	return fan, nil
 }
 
-// tensorOf makes a tensor of the model's dtype.
+// tensorOf makes a host tensor of the model's dtype.
 func (m *Model) tensorOf(values []float64, dims []int) *tensors.Tensor {
 	if m.Spec.DType == Float64 {
 		return tensors.FromFlatDataAndDimensions(append([]float64(nil), values...), dims...)
@@ -181,50 +216,85 @@ func (m *Model) tensorOf(values []float64, dims []int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(toFloat32(values), dims...)
 }
 
-// Release hands the model's compiled graphs to the next model of the same
-// shape. The model must not be used afterwards.
-func (m *Model) Release() {
-	if m == nil || m.ws == nil {
-		return
+// load puts the model's weights and dropout rates into the workspace. The
+// workspace gets copies: training replaces (and may donate) its buffers.
+func (m *Model) load(ws *workspace) error {
+	if len(ws.vars) != len(m.weights) {
+		return fmt.Errorf("model has %d weight tensors, its workspace %d", len(m.weights), len(ws.vars))
 	}
-	ws := m.ws
-	m.ws = nil
-	pool.Lock()
-	defer pool.Unlock()
-	if len(pool.idle[ws.key]) < maxIdleWorkspaces && len(ws.batchSizes) <= maxPooledBatchSizes {
-		pool.idle[ws.key] = append(pool.idle[ws.key], ws)
-		return
-	}
-	ws.finalize()
-}
-
-func (ws *workspace) finalize() {
-	for _, e := range ws.train {
-		e.Finalize()
-	}
-	for _, e := range []*context.Exec{ws.eval, ws.predict, ws.taps} {
-		if e != nil {
-			e.Finalize()
+	for i, v := range ws.vars {
+		t, err := m.weights[i].LocalClone()
+		if err == nil {
+			err = v.SetValue(t)
+		}
+		if err != nil {
+			return fmt.Errorf("loading %s: %w", m.names[i], err)
 		}
 	}
-	ws.ctx.Finalize()
+	for i, p := range m.Spec.Dropout {
+		if err := dropoutVar(ws.ctx, m.Spec, i).SetValue(scalarTensor(m.Spec, p)); err != nil {
+			return fmt.Errorf("loading dropout[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// store copies the workspace's weights back into the model.
+func (m *Model) store(ws *workspace) error {
+	for i, v := range ws.vars {
+		value, err := v.Value()
+		if err == nil {
+			m.weights[i], err = value.LocalClone()
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", m.names[i], err)
+		}
+	}
+	return nil
+}
+
+// with runs fn on a workspace holding the model's weights: Fit's own while it
+// runs (for its callbacks), else one from the pool. When mutates is set, the
+// weights are copied back afterwards.
+func (m *Model) with(mutates bool, fn func(ws *workspace) error) error {
+	if m == nil || m.weights == nil {
+		return fmt.Errorf("model not built with nn.New or nn.Load")
+	}
+	m.mu.Lock()
+	if ws := m.ws; ws != nil {
+		m.mu.Unlock()
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		return fn(ws)
+	}
+	defer m.mu.Unlock()
+	ws, err := acquireWorkspace(m.backend, m.Spec)
+	if err != nil {
+		return err
+	}
+	defer ws.release()
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if err := m.load(ws); err != nil {
+		return err
+	}
+	if err := fn(ws); err != nil {
+		return err
+	}
+	if mutates {
+		return m.store(ws)
+	}
+	return nil
 }
 
 // Backend is the backend the model runs on.
 func (m *Model) Backend() backends.Backend { return m.backend }
 
-func (m *Model) dtype() dtypes.DType {
-	if m.Spec.DType == Float64 {
+func (ws *workspace) dtype() dtypes.DType {
+	if ws.spec.DType == Float64 {
 		return dtypes.Float64
 	}
 	return dtypes.Float32
-}
-
-func (m *Model) usable() error {
-	if m == nil || m.ws == nil {
-		return fmt.Errorf("model released or not built with nn.New")
-	}
-	return nil
 }
 
 // dropoutVar is the variable holding dropout rate i, fed to the graph so that
@@ -252,7 +322,7 @@ func (s Spec) Layers() []string {
 
 // forward builds the model's graph. taps, when not nil, receives each layer's
 // output after its activation, by layer name.
-func (m *Model) forward(ctx *context.Context, x *Node, taps map[string]*Node) *Node {
+func (ws *workspace) forward(ctx *context.Context, x *Node, taps map[string]*Node) *Node {
 	ctx = ctx.InAbsPath(modelScope).Checked(false)
 	tap := func(name string, n *Node) {
 		if taps != nil {
@@ -263,9 +333,9 @@ func (m *Model) forward(ctx *context.Context, x *Node, taps map[string]*Node) *N
 		if !ctx.IsTraining(n.Graph()) {
 			return n
 		}
-		return dropoutGraph(ctx, n, dropoutVar(ctx, m.Spec, i).ValueGraph(n.Graph()))
+		return dropoutGraph(ctx, n, dropoutVar(ctx, ws.spec, i).ValueGraph(n.Graph()))
 	}
-	switch m.Spec.Kind {
+	switch ws.spec.Kind {
 	case KindLeNet5:
 		x = relu(layers.Conv(ctx.In("conv1"), x, 6, 5, 2))
 		tap("conv1", x)
@@ -283,13 +353,13 @@ func (m *Model) forward(ctx *context.Context, x *Node, taps map[string]*Node) *N
 		x = layers.Dense(ctx.In("fc3"), x, 10)
 		tap("fc3", x)
 	default:
-		for i, units := range m.Spec.Hidden {
+		for i, units := range ws.spec.Hidden {
 			name := fmt.Sprintf("hidden_%d", i)
-			x = activate(m.Spec.Activation, layers.Dense(ctx.In(name), x, units))
+			x = activate(ws.spec.Activation, layers.Dense(ctx.In(name), x, units))
 			tap(name, x)
 			x = dropout(x, i)
 		}
-		x = layers.Dense(ctx.In("output"), x, m.Spec.Outputs)
+		x = layers.Dense(ctx.In("output"), x, ws.spec.Outputs)
 		tap("output", x)
 	}
 	return x
@@ -322,19 +392,6 @@ func activate(name string, x *Node) *Node {
 		return Where(GreaterThan(x, ZerosLike(x)), x, Expm1(x))
 	default:
 		return relu(x)
-	}
-}
-
-// modelVariables lists the model's weights in creation order.
-func (m *Model) modelVariables() func(yield func(*context.Variable) bool) {
-	return func(yield func(*context.Variable) bool) {
-		for v := range m.ws.ctx.IterVariables() {
-			if v.Scope() == modelScope || strings.HasPrefix(v.Scope(), modelScope+"/") {
-				if !yield(v) {
-					return
-				}
-			}
-		}
 	}
 }
 

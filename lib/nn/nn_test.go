@@ -56,13 +56,7 @@ func TestSameSeedSameNumbers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ws1 := m1.ws
-			m1.Release()
 			m2, h2 := trainOnce(t, be, spec, hp, 7)
-			defer m2.Release()
-			if m2.ws != ws1 {
-				t.Error("the second model of the same shape did not reuse the released workspace")
-			}
 			w2, err := m2.Variables()
 			if err != nil {
 				t.Fatal(err)
@@ -75,8 +69,7 @@ func TestSameSeedSameNumbers(t *testing.T) {
 					t.Errorf("same seed, different %s", w1[i].Name)
 				}
 			}
-			m3, h3 := trainOnce(t, be, spec, hp, 8)
-			defer m3.Release()
+			_, h3 := trainOnce(t, be, spec, hp, 8)
 			if slices.Equal(lossesOf(h1), lossesOf(h3)) {
 				t.Errorf("seeds 7 and 8 gave the same losses %v", lossesOf(h1))
 			}
@@ -98,7 +91,6 @@ func TestFitLearns(t *testing.T) {
 	spec, hp := smallRegression()
 	hp.Epochs = 30
 	m, h := trainOnce(t, backend.Go(), spec, hp, 1)
-	defer m.Release()
 	if len(h.Epochs) != hp.Epochs {
 		t.Fatalf("%d epochs recorded, want %d", len(h.Epochs), hp.Epochs)
 	}
@@ -126,7 +118,6 @@ func TestCallbackStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Release()
 	prune := func(_ *Model, s EpochStats) error {
 		if s.Epoch == 2 {
 			return fmt.Errorf("pruned at %d: %w", s.Epoch, ErrStop)
@@ -192,7 +183,6 @@ func TestCheckpointAcrossProcesses(t *testing.T) {
 	for _, be := range backend.ForTests(t) {
 		t.Run(be.Name, func(t *testing.T) {
 			m, h := trainOnce(t, be, spec, hp, 3)
-			defer m.Release()
 			want, err := m.Predict(wave(23))
 			if err != nil {
 				t.Fatal(err)
@@ -220,7 +210,6 @@ func TestCheckpointAcrossProcesses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer l.Release()
 			if !slices.Equal(l.Spec.Hidden, spec.Hidden) || l.Hyperparameters == nil || *l.Hyperparameters != hp {
 				t.Errorf("loaded spec %+v hyperparameters %+v", l.Spec, l.Hyperparameters)
 			}
@@ -238,14 +227,18 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		"format.json":  `{"format":"other/1"}`,
 		"spec.json":    `{"format":"hw1-model/1","spec":{"kind":"rnn"}}`,
 		"count.json":   `{"format":"hw1-model/1","spec":{"kind":"mlp","hidden":[2]},"variables":[]}`,
+		"shape.json": `{"format":"hw1-model/1","spec":{"kind":"mlp","hidden":[2]},"variables":[` +
+			`{"name":"hidden_0/weights","shape":[2,1],"dtype":"float32","data":"AAAAAAAAAAA="},` +
+			`{"name":"hidden_0/biases","shape":[2],"dtype":"float32","data":"AAAAAAAAAAA="},` +
+			`{"name":"output/weights","shape":[2,1],"dtype":"float32","data":"AAAAAAAAAAA="},` +
+			`{"name":"output/biases","shape":[1],"dtype":"float32","data":"AAAAAA=="}]}`,
 	}
 	for name, content := range bad {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := Load(path, backend.Go().Backend); err == nil {
-			m.Release()
+		if _, err := Load(path, backend.Go().Backend); err == nil {
 			t.Errorf("%s: loaded without error", name)
 		} else if !strings.Contains(err.Error(), name) && name != "spec.json" {
 			t.Errorf("%s: error %q does not name the file", name, err)
@@ -289,7 +282,6 @@ func TestLeNet5(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Release()
 	w, err := m.Weights()
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +336,6 @@ func TestDataChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Release()
 	hp := Hyperparameters{Epochs: 1, BatchSize: 4, LearningRate: 0.1, Optimizer: "sgd"}
 	images := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, 784), Labels: []int32{0}}
 	if _, err := Fit(m, images, nil, hp, Options{}); err == nil || !strings.Contains(err.Error(), "shape") {
@@ -414,7 +405,6 @@ func TestProgressLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Release()
 	var out strings.Builder
 	if _, err := Fit(m, wave(40), wave(11), hp, Options{Label: "fold 3/5", Progress: ProgressAlways, ProgressOut: &out}); err != nil {
 		t.Fatal(err)
@@ -429,5 +419,37 @@ func TestProgressLines(t *testing.T) {
 	}
 	if out.Len() != 0 {
 		t.Errorf("automatic progress wrote to a non-terminal: %q", out.String())
+	}
+}
+
+// TestSharedGraphsNewShapes trains models of one shape one after the other
+// with data sizes that make new last-batch shapes: the shared train step must
+// compile them for the model at hand (it once captured the first model).
+func TestSharedGraphsNewShapes(t *testing.T) {
+	spec := MLP([]int{18}, nil, ActivationReLU)
+	hp := Hyperparameters{Epochs: 2, BatchSize: 7, LearningRate: 0.008, Optimizer: OptimizerSGD, Momentum: 0.39}
+	var models []*Model
+	for i, n := range []int{80, 50, 45} {
+		m, err := New(backend.Go().Backend, spec, int64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Fit(m, wave(n), wave(10), hp, Options{Seed: int64(i), Progress: ProgressOff}); err != nil {
+			t.Fatalf("model %d: %v", i, err)
+		}
+		models = append(models, m)
+	}
+	// Every model keeps its own weights although they shared a workspace.
+	a, _ := models[0].Variables()
+	b, _ := models[1].Variables()
+	if slices.Equal(a[0].Values, b[0].Values) {
+		t.Error("two models trained in one workspace have the same weights")
+	}
+	p0, _ := models[0].Predict(wave(5))
+	if _, err := Fit(models[1], wave(30), nil, hp, Options{Progress: ProgressOff}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := models[0].Predict(wave(5)); !slices.Equal(p, p0) {
+		t.Error("training one model changed another's predictions")
 	}
 }

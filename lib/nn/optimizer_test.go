@@ -58,7 +58,6 @@ func TestOptimizerParity(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer m.Release()
 				for name, values := range ref.Initial {
 					if err := m.SetVariable(name, values); err != nil {
 						t.Fatal(err)

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
@@ -22,22 +23,34 @@ type Variable struct {
 
 // Variables returns the model's weights in layer order.
 func (m *Model) Variables() ([]Variable, error) {
-	if err := m.usable(); err != nil {
-		return nil, fmt.Errorf("nn.Variables: %w", err)
+	if m == nil || m.weights == nil {
+		return nil, fmt.Errorf("nn.Variables: model not built with nn.New or nn.Load")
 	}
-	m.ws.mu.Lock()
-	defer m.ws.mu.Unlock()
-	var out []Variable
-	for v := range m.modelVariables() {
-		t, err := v.Value()
-		if err != nil {
-			return nil, fmt.Errorf("nn.Variables: %s: %w", v.ScopeAndName(), err)
+	values := make([]*tensors.Tensor, len(m.weights))
+	m.mu.Lock()
+	if ws := m.ws; ws != nil {
+		// Inside Fit's callback: the weights being trained.
+		m.mu.Unlock()
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		for i, v := range ws.vars {
+			t, err := v.Value()
+			if err != nil {
+				return nil, fmt.Errorf("nn.Variables: %s: %w", m.names[i], err)
+			}
+			values[i] = t
 		}
-		values, err := tensorFloats(t)
+	} else {
+		defer m.mu.Unlock()
+		copy(values, m.weights)
+	}
+	out := make([]Variable, len(values))
+	for i, t := range values {
+		floats, err := tensorFloats(t)
 		if err != nil {
-			return nil, fmt.Errorf("nn.Variables: %s: %w", v.ScopeAndName(), err)
+			return nil, fmt.Errorf("nn.Variables: %s: %w", m.names[i], err)
 		}
-		out = append(out, Variable{Name: variableName(v), Shape: v.Shape().Dimensions, Values: values})
+		out[i] = Variable{Name: m.names[i], Shape: t.Shape().Dimensions, Values: floats}
 	}
 	return out, nil
 }
@@ -48,25 +61,24 @@ func variableName(v *context.Variable) string {
 
 // SetVariable overwrites one weight tensor, named as in Variables.
 func (m *Model) SetVariable(name string, values []float64) error {
-	if err := m.usable(); err != nil {
-		return fmt.Errorf("nn.SetVariable: %w", err)
+	i := -1
+	if m != nil {
+		i = slices.Index(m.names, name)
 	}
-	m.ws.mu.Lock()
-	defer m.ws.mu.Unlock()
-	for v := range m.modelVariables() {
-		if variableName(v) != name {
-			continue
-		}
+	if i < 0 {
+		return fmt.Errorf("nn.SetVariable: the model has no variable %q", name)
+	}
+	err := m.with(true, func(ws *workspace) error {
+		v := ws.vars[i]
 		if n := v.Shape().Size(); n != len(values) {
-			return fmt.Errorf("nn.SetVariable %s: %d values for shape %v (%d)", name, len(values), v.Shape().Dimensions, n)
+			return fmt.Errorf("%d values for shape %v (%d)", len(values), v.Shape().Dimensions, n)
 		}
-		t := m.tensorOf(values, v.Shape().Dimensions)
-		if err := v.SetValue(t); err != nil {
-			return fmt.Errorf("nn.SetVariable %s: %w", name, err)
-		}
-		return nil
+		return v.SetValue(m.tensorOf(values, v.Shape().Dimensions))
+	})
+	if err != nil {
+		return fmt.Errorf("nn.SetVariable %s: %w", name, err)
 	}
-	return fmt.Errorf("nn.SetVariable: the %s model has no variable %q", m.Spec.Kind, name)
+	return nil
 }
 
 // LayerWeights are one layer's weights as the figures want them.
@@ -120,20 +132,30 @@ type Activation struct {
 // for the inputs of d (dropout off): the MLP's activation profiles, LeNet5's
 // feature maps ("conv1", "conv2"). Layers are in Spec.Layers order.
 func (m *Model) Activations(d *Data) ([]Activation, error) {
-	if err := m.usable(); err != nil {
-		return nil, fmt.Errorf("nn.Activations: %w", err)
+	if m != nil {
+		if err := d.check(m.Spec, false, "activation inputs"); err != nil {
+			return nil, fmt.Errorf("nn.Activations: %w", err)
+		}
 	}
-	if err := d.check(m.Spec, false, "activation inputs"); err != nil {
-		return nil, fmt.Errorf("nn.Activations: %w", err)
-	}
-	m.ws.mu.Lock()
-	defer m.ws.mu.Unlock()
-	layerNames := m.Spec.Layers()
-	if m.ws.taps == nil {
+	var out []Activation
+	err := m.with(false, func(ws *workspace) error {
 		var err error
-		m.ws.taps, err = context.NewExec(m.backend, m.ws.ctx.Checked(false), func(ctx *context.Context, x *Node) []*Node {
+		out, err = ws.activations(d)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nn.Activations: %w", err)
+	}
+	return out, nil
+}
+
+func (ws *workspace) activations(d *Data) ([]Activation, error) {
+	layerNames := ws.spec.Layers()
+	if ws.taps == nil {
+		var err error
+		ws.taps, err = context.NewExec(ws.backend, ws.ctx.Checked(false), func(ctx *context.Context, x *Node) []*Node {
 			taps := map[string]*Node{}
-			m.forward(ctx, x, taps)
+			ws.forward(ctx, x, taps)
 			out := make([]*Node, len(layerNames))
 			for i, name := range layerNames {
 				out[i] = taps[name]
@@ -141,29 +163,30 @@ func (m *Model) Activations(d *Data) ([]Activation, error) {
 			return out
 		})
 		if err != nil {
-			return nil, fmt.Errorf("nn.Activations: building the graph: %w", err)
+			return nil, fmt.Errorf("building the graph: %w", err)
 		}
+		ws.taps.SetMaxCache(0)
 	}
 	rows := make([]int, d.Len())
 	for i := range rows {
 		rows[i] = i
 	}
-	x := d.batchInputs(rows, m.Spec.DType)
+	x := d.batchInputs(rows, ws.spec.DType)
 	defer finalize(x)
 	var res []*tensors.Tensor
 	if err := guard("activations", func() error {
 		var err error
-		res, err = m.ws.taps.Exec(x)
+		res, err = ws.taps.Exec(x)
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("nn.Activations: %w", err)
+		return nil, err
 	}
 	defer finalize(res...)
 	out := make([]Activation, len(layerNames))
 	for i, name := range layerNames {
 		values, err := tensorFloats(res[i])
 		if err != nil {
-			return nil, fmt.Errorf("nn.Activations %s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out[i] = Activation{Layer: name, Shape: res[i].Shape().Dimensions, Values: toFloat32(values)}
 	}
