@@ -48,7 +48,6 @@ func lenet5Main(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer m.Release()
 	newS, _ := newT.stop()
 
 	// Warm-up: one full batch and, when the epoch ends on a smaller one, that

@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strings"
 
 	"github.com/dlworkbench/hw1/lib/backend"
 )
@@ -38,7 +39,7 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.backend, "backend", "go", "backend to measure: go or xla")
+	fs.StringVar(&c.backend, "backend", "go", "backend to measure: go or xla, or a full configuration such as go:ops_sequential,dotgeneral_large (for experiments)")
 	fs.StringVar(&c.dataDir, "data-dir", "", "data directory laid out like ../shared/data ($HW1_DATA_DIR when empty)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.Int64Var(&c.seed, "seed", 0, "seed of weights, shuffling and splits")
@@ -52,6 +53,9 @@ func (c *common) open() (*backend.Choice, error) {
 		return backend.Go(), nil
 	case "xla":
 		return backend.XLA()
+	}
+	if strings.HasPrefix(c.backend, "go:") || strings.HasPrefix(c.backend, "xla:") {
+		return backend.New(c.backend)
 	}
 	return nil, fmt.Errorf("--backend %q: want go or xla", c.backend)
 }

@@ -21,6 +21,7 @@ func regressionMain(args []string) error {
 	which := fs.String("bench", "", "epoch or cv")
 	epochs := fs.Int("epochs", 0, "epoch: epochs to average; cv: epochs per fold (default: the seed's 180)")
 	folds := fs.Int("folds", 5, "folds of the cross-validation")
+	validate := fs.Bool("validate", false, "epoch: validate on the fold's 20 points after every epoch, as cv.Run does")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,14 +43,14 @@ func regressionMain(args []string) error {
 	train, test := nn.FromCSV(trainCSV), nn.FromCSV(testCSV)
 	switch *which {
 	case "epoch":
-		return regressionEpoch(&c, choice, spec, hp, train, *folds)
+		return regressionEpoch(&c, choice, spec, hp, train, *folds, *validate)
 	case "cv":
 		return regressionCV(&c, choice, spec, hp, train, test, *folds)
 	}
 	return fmt.Errorf("--bench %q: want epoch or cv", *which)
 }
 
-func regressionEpoch(c *common, choice *backend.Choice, spec nn.Spec, hp nn.Hyperparameters, all *nn.Data, folds int) error {
+func regressionEpoch(c *common, choice *backend.Choice, spec nn.Spec, hp nn.Hyperparameters, all *nn.Data, folds int, validate bool) error {
 	splits, err := data.KFold(all.Len(), folds, c.seed)
 	if err != nil {
 		return err
@@ -58,15 +59,20 @@ func regressionEpoch(c *common, choice *backend.Choice, spec nn.Spec, hp nn.Hype
 	if err != nil {
 		return err
 	}
+	var val *nn.Data
+	if validate {
+		if val, err = all.Subset(splits[0].Val); err != nil {
+			return err
+		}
+	}
 	m, err := nn.New(choice.Backend, spec, c.seed)
 	if err != nil {
 		return err
 	}
-	defer m.Release()
 	epochs := hp.Epochs
 	hp.Epochs = 1
 	warm := startTimer()
-	if _, err := nn.Fit(m, train, nil, hp, nn.Options{Seed: c.seed, Progress: nn.ProgressOff}); err != nil {
+	if _, err := nn.Fit(m, train, val, hp, nn.Options{Seed: c.seed, Progress: nn.ProgressOff}); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
 	warmS, _ := warm.stop()
@@ -76,14 +82,14 @@ func regressionEpoch(c *common, choice *backend.Choice, spec nn.Spec, hp nn.Hype
 		return err
 	}
 	t := startTimer()
-	_, err = nn.Fit(m, train, nil, hp, nn.Options{Seed: c.seed + 1, Progress: nn.ProgressOff})
+	_, err = nn.Fit(m, train, val, hp, nn.Options{Seed: c.seed + 1, Progress: nn.ProgressOff})
 	wall, cpu := t.stop()
 	stop()
 	if err != nil {
 		return err
 	}
 	return report("regression_epoch", c, choice, map[string]any{
-		"samples": train.Len(), "batch": hp.BatchSize, "epochs": epochs, "compile_s": warmS,
+		"samples": train.Len(), "batch": hp.BatchSize, "epochs": epochs, "compile_s": warmS, "validate": validate,
 		"epoch_ms": round3(1000 * wall / float64(epochs)), "epoch_cpu_ms": round3(1000 * cpu / float64(epochs)),
 	})
 }
@@ -102,7 +108,6 @@ func regressionCV(c *common, choice *backend.Choice, spec nn.Spec, hp nn.Hyperpa
 		stop()
 		return err
 	}
-	defer res.Release()
 	if err := res.Evaluate(test); err != nil {
 		stop()
 		return err
