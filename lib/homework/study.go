@@ -84,9 +84,8 @@ func trainObjective(b backends.Backend, cfg *Config, train, val *nn.Data, log io
 		if err != nil {
 			return math.NaN(), err
 		}
-		// No model.Release(): reusing a released model's compiled graphs
-		// for a new batch size fails in lib/nn (nil pointer in the train
-		// step; internal/scratch reproduces it), so every trial compiles its own.
+		// Models of one shape share their compiled graphs (lib/nn pools
+		// them), so a trial of a shape already seen compiles nothing.
 		last := math.NaN()
 		pruned := false
 		report := func(_ *nn.Model, st nn.EpochStats) error {
