@@ -153,10 +153,21 @@ func tableMain(args []string) error {
 			if py != nil {
 				tv = median(py[m.field])
 			}
-			ratio := pv / tv
 			name := m.name
-			if n := extrapolated[m.key][be]; n > 0 && strings.HasPrefix(m.field, "train_epoch") {
-				name += fmt.Sprintf(" (extrapolated from %.0f steps)", n)
+			if m.field == "first_step_s" && math.IsNaN(tv) && py != nil {
+				// PyTorch has no compile step and its scripts time whole
+				// epochs: compare with its mean step.
+				ep, imgs, batch := median(py["train_epoch_s"]), median(py["train_images"]), median(py["batch"])
+				tv = ep / math.Ceil(imgs/batch)
+				name += " (PyTorch: mean step)"
+			}
+			ratio := pv / tv
+			if n := extrapolated[m.key][be]; n > 0 {
+				if strings.HasPrefix(m.field, "train_epoch") {
+					name += fmt.Sprintf(" (extrapolated from %.0f steps)", n)
+				} else if m.quality {
+					name += fmt.Sprintf(" (after %.0f steps only)", n)
+				}
 			}
 			target, met := "", ""
 			if t, ok := m.target[be]; ok {
