@@ -107,10 +107,13 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	m.ws = ws
 	m.mu.Unlock()
 	ws.mu.Lock()
+	loaded := false
 	defer func() {
 		// Keep what was trained, even when a later epoch failed.
-		if storeErr := m.store(ws); storeErr != nil && err == nil {
-			err = fmt.Errorf("nn.Fit: %w", storeErr)
+		if loaded {
+			if storeErr := m.store(ws); storeErr != nil && err == nil {
+				err = fmt.Errorf("nn.Fit: %w", storeErr)
+			}
 		}
 		ws.mu.Unlock()
 		m.mu.Lock()
@@ -121,6 +124,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	if err := m.load(ws); err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
+	loaded = true
 	ws.batchSizes[hp.BatchSize] = true
 	exec, err := ws.trainExec(kind)
 	if err != nil {
