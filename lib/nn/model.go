@@ -86,7 +86,8 @@ const maxPooledBatchSizes = 32
 // acquireWorkspace takes an idle workspace for spec from the pool, or builds
 // one.
 func acquireWorkspace(backend backends.Backend, spec Spec) (*workspace, error) {
-	key := backend.Name() + "|" + spec.shapeKey()
+	// The backend's identity, not its name: two XLA plugins share a name.
+	key := fmt.Sprintf("%p|%s", backend, spec.shapeKey())
 	pool.Lock()
 	if idle := pool.idle[key]; len(idle) > 0 {
 		ws := idle[len(idle)-1]
