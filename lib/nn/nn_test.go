@@ -453,3 +453,43 @@ func TestSharedGraphsNewShapes(t *testing.T) {
 		t.Error("training one model changed another's predictions")
 	}
 }
+
+// TestConcurrentPredict predicts with two models of one shape from several
+// goroutines: each must get its own model's outputs.
+func TestConcurrentPredict(t *testing.T) {
+	spec := MLP([]int{8}, nil, ActivationTanh)
+	var models [2]*Model
+	var want [2][]float64
+	for i := range models {
+		m, err := New(backend.Go().Backend, spec, int64(10+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		models[i] = m
+		if want[i], err = m.Predict(wave(9)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			m := models[g%2]
+			for range 20 {
+				p, err := m.Predict(wave(9))
+				if err == nil && !slices.Equal(p, want[g%2]) {
+					err = fmt.Errorf("goroutine %d got another model's predictions", g)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
