@@ -5,9 +5,12 @@
 //
 // A model is described by a Spec and trained with Hyperparameters, both plain
 // Go values that save as JSON. Training runs on whichever GoMLX backend the
-// caller chose with lib/backend; compiled train steps are cached per model
-// shape and reused across epochs and, through Model.Release, across models of
-// the same shape (the hyperparameter search trains hundreds of them).
+// caller chose with lib/backend. A Model holds only its weights; compiled
+// graphs live in workspaces pooled per backend and model shape, so they are
+// reused across epochs and across models of the same shape (the
+// hyperparameter search trains hundreds of them, k-fold keeps k). Dropout
+// rates and the optimizer's learning rate, weight decay and momentum are fed
+// as variables, so they do not count as shape.
 //
 // It is not for the layers themselves (lib/nn/layers, which train on every
 // backend), for k-fold runs and ensembles (lib/cv), nor for the search over

@@ -308,8 +308,8 @@ func dropoutVar(ctx *context.Context, spec Spec, i int) *context.Variable {
 	return ctx.InAbsPath(settingsScope).Checked(false).VariableWithValue(name, scalarTensor(spec, spec.Dropout[i])).SetTrainable(false)
 }
 
-// Layer names, in order: the scopes of the weights and the names of the
-// activations the figures show.
+// Layers returns the layer names, in order: the scopes of the weights and
+// the names of the activations the figures show.
 func (s Spec) Layers() []string {
 	if s.Kind == KindLeNet5 {
 		return []string{"conv1", "conv2", "fc1", "fc2", "fc3"}

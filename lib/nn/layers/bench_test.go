@@ -202,5 +202,15 @@ func benchVariant() func() {
 	if os.Getenv("LAYERS_BENCH_NATIVE") == "0" {
 		useNative = false
 	}
-	return func() { convMatmul, useNative = matmulBatched, true }
+	stacked, maxC := im2colStacked, stackedMaxChannels
+	switch os.Getenv("LAYERS_BENCH_STACK") {
+	case "0":
+		im2colStacked = false
+	case "all":
+		stackedMaxChannels = 1 << 30
+	}
+	return func() {
+		convMatmul, useNative = matmulBatched, true
+		im2colStacked, stackedMaxChannels = stacked, maxC
+	}
 }
