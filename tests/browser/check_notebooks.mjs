@@ -4,9 +4,10 @@
 // token, a throw-away settings folder), opens each notebook in Debian's
 // Chromium through playwright-core, runs all cells from the Run menu, waits for
 // the last cell to finish, and checks that no cell failed and that the images
-// the notebook must show are loaded in the page. A screenshot of each whole
-// notebook goes to notebooks/.executed/<name>.png. JupyterLab is stopped at the
-// end, pass or fail.
+// the notebook must show are loaded in the page. A screenshot of each notebook
+// goes to notebooks/.executed/<name>.png (the first 16,000 pixels, Chromium's
+// limit; <name>-end.png shows the end of a longer one). JupyterLab is stopped
+// at the end, pass or fail.
 //
 // The notebooks and their expected image counts come from
 // scripts/check_notebooks.py --list-json, the one place for them.
@@ -246,6 +247,15 @@ async function runNotebook(context, lab, nbPath, minImages) {
   await sleep(1000);
   const shot = join(outDir, `${name}.png`);
   await page.screenshot({ path: shot });
+  if (height + 200 > 16000) {
+    // Taller than one screenshot can be: a second one shows the end.
+    await page.evaluate(() => {
+      const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
+      for (const el of panel.querySelectorAll(".jp-WindowedPanel-outer, .jp-Notebook")) el.scrollTop = el.scrollHeight;
+    });
+    await sleep(1000);
+    await page.screenshot({ path: join(outDir, `${name}-end.png`) });
+  }
   await page.setViewportSize({ width: 1280, height: 900 });
 
   const problems = [];
