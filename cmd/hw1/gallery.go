@@ -4,26 +4,35 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
+	"time"
 
+	"github.com/dlworkbench/hw1/lib/homework"
+	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/plot"
 )
 
 func init() {
-	register("gallery", "render every figure to a folder with index.html", runGallery)
+	register("gallery", "render every figure of a small real run (or --synthetic) to a folder with index.html", runGallery)
 }
 
 // runGallery draws every figure of the homework and of the studies into
 // --out, with an index.html showing them all.
 //
-// The data are SYNTHETIC (lib/plot/synthetic.go): made-up results shaped
-// like the real ones, so that the figures can be checked without a training
-// run. To draw a real run instead, replace the four plot.Synthetic* calls
-// below with the results of lib/homework adapted to the plot types.
+// By default the figures come from a small REAL run of both tasks (the smoke
+// preset with a few more trials and epochs, so that the figures have
+// something to show), whose results folders go to --out/runs. --synthetic
+// draws made-up results instead (lib/plot/synthetic.go): seconds instead of
+// minutes, for checking the figures' code.
 func runGallery(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gallery", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "gallery", "folder to write the figures and index.html to")
-	seed := fs.Uint64("seed", 1, "seed of the synthetic data")
+	synthetic := fs.Bool("synthetic", false, "draw made-up results instead of training (seconds, not minutes)")
+	seed := fs.Uint64("seed", 1, "seed of the synthetic data (--synthetic only)")
+	backendFlag := fs.String("backend", "", "backend of the real run: go, xla or xla:/abs/plugin.so (default: as hw1 regression)")
+	dataDir := fs.String("data-dir", "", "local data directory of the real run (default $HW1_DATA_DIR)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -31,14 +40,25 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hw1 gallery: unexpected arguments %v\n", fs.Args())
 		return 2
 	}
-	sections, err := syntheticSections(*seed)
+	var (
+		sections    []plot.Section
+		title, note string
+		err         error
+	)
+	if *synthetic {
+		sections, err = syntheticSections(*seed)
+		title = "Homework 1 figures (synthetic data)"
+		note = "SYNTHETIC DATA: every number in these figures is made up (lib/plot/synthetic.go) " +
+			"to show what the figures look like; nothing was trained."
+	} else {
+		sections, note, err = realSections(filepath.Join(*out, "runs"), *backendFlag, *dataDir, stderr)
+		title = "Homework 1 figures (small real run)"
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "hw1 gallery:", err)
 		return 1
 	}
-	note := "SYNTHETIC DATA: every number in these figures is made up (lib/plot/synthetic.go) " +
-		"to show what the figures look like; nothing was trained."
-	if err := plot.WriteGallery(*out, "Homework 1 figures (synthetic data)", note, sections); err != nil {
+	if err := plot.WriteGallery(*out, title, note, sections); err != nil {
 		fmt.Fprintln(stderr, "hw1 gallery:", err)
 		return 1
 	}
@@ -46,8 +66,135 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 	for _, s := range sections {
 		n += len(s.Figures) + len(s.Animations)
 	}
-	fmt.Fprintf(stdout, "wrote %d figures and %s\n", n, *out+"/index.html")
+	fmt.Fprintf(stdout, "wrote %d figures and %s\n", n, filepath.Join(*out, "index.html"))
 	return 0
+}
+
+// galleryConfigs are the two tasks' configurations of the real gallery: the
+// smoke preset with enough trials and epochs that pruning, importances and
+// the fit animation have something to show, in about four to five minutes on
+// 2 cores with XLA (a loaded machine; most of it compiles and trains
+// LeNet5).
+func galleryConfigs(out, backendName, dataDir string) (reg, cls homework.Config, err error) {
+	if reg, err = homework.Preset(homework.TaskRegression, "smoke"); err != nil {
+		return reg, cls, err
+	}
+	reg.Study, reg.Out, reg.Backend, reg.DataDir = "gallery_regression", out, backendName, dataDir
+	reg.Trials = 10
+	reg.Space.Epochs = homework.IntRange{Low: 30, High: 60}
+	reg.PrunerStartupTrials, reg.PrunerWarmupSteps = 4, 10
+	reg.Folds, reg.CVEpochs = 3, 50
+
+	if cls, err = homework.Preset(homework.TaskClassification, "smoke"); err != nil {
+		return reg, cls, err
+	}
+	cls.Study, cls.Out, cls.Backend, cls.DataDir = "gallery_classification", out, backendName, dataDir
+	cls.Trials = 4
+	cls.StudyTrain, cls.StudyVal = 10000, 5000
+	cls.Space.Epochs = homework.IntRange{Low: 1, High: 2}
+	cls.Folds, cls.CVEpochs, cls.CVTrain = 3, 2, 6000
+	return reg, cls, nil
+}
+
+// realSections runs both tasks small and returns the gallery's sections and
+// the note saying what was run.
+func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Section, string, error) {
+	regCfg, clsCfg, err := galleryConfigs(out, backendName, dataDir)
+	if err != nil {
+		return nil, "", err
+	}
+	start := time.Now()
+	reg, err := homework.NewRegression(regCfg, homework.Options{Log: log})
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() { closeStudy(reg.Study) }()
+	regSum, err := runAll(reg.RunStudy, reg.RunCV, reg.WriteResults)
+	if err != nil {
+		return nil, "", fmt.Errorf("regression: %w", err)
+	}
+	regFigs, regAnims, err := reg.Figures()
+	if err != nil {
+		return nil, "", fmt.Errorf("regression figures: %w", err)
+	}
+	regStudy, err := reg.StudyFigures()
+	if err != nil {
+		return nil, "", fmt.Errorf("regression study figures: %w", err)
+	}
+
+	cls, err := homework.NewClassification(clsCfg, homework.Options{Log: log})
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() { closeStudy(cls.Study) }()
+	clsSum, err := runAll(cls.RunStudy, cls.RunCV, cls.WriteResults)
+	if err != nil {
+		return nil, "", fmt.Errorf("classification: %w", err)
+	}
+	clsFigs, err := cls.Figures()
+	if err != nil {
+		return nil, "", fmt.Errorf("classification figures: %w", err)
+	}
+	clsStudy, err := cls.StudyFigures()
+	if err != nil {
+		return nil, "", fmt.Errorf("classification study figures: %w", err)
+	}
+
+	// The gallery's figures go into the results folders themselves (the
+	// same files WriteResults wrote), so the page shows what a run keeps.
+	regDir, _ := filepath.Rel(filepath.Dir(out), reg.Dir())
+	clsDir, _ := filepath.Rel(filepath.Dir(out), cls.Dir())
+	note := fmt.Sprintf("REAL RUN, small: %s; %s; backend %s; %.0f s in all. Results folders: %s, %s.",
+		describeRun(regCfg, regSum), describeRun(clsCfg, clsSum), regSum.Backend,
+		time.Since(start).Seconds(), regDir, clsDir)
+	return []plot.Section{
+		{Title: "Regression study (real, small)", Dir: regDir, Figures: regStudy},
+		{Title: "Regression (real, small)", Dir: regDir, Figures: regFigs, Animations: regAnims},
+		{Title: "Classification study (real, small)", Dir: clsDir, Figures: clsStudy},
+		{Title: "Classification (real, small)", Dir: clsDir, Figures: clsFigs},
+	}, note, nil
+}
+
+// runAll runs a task's study and cross-validation, then writes its results
+// folder.
+func runAll(study, cv func() error, write func() (*homework.Summary, error)) (*homework.Summary, error) {
+	if err := study(); err != nil {
+		return nil, err
+	}
+	if err := cv(); err != nil {
+		return nil, err
+	}
+	return write()
+}
+
+// describeRun says in one phrase what a task ran and found.
+func describeRun(cfg homework.Config, s *homework.Summary) string {
+	st := s.StudyStats
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (preset %s, %d trials of %d-%d epochs: %d complete, %d pruned; %d-fold CV of %d epochs",
+		cfg.Task, cfg.Preset, cfg.Trials, cfg.Space.Epochs.Low, cfg.Space.Epochs.High,
+		st.Complete, st.Pruned, cfg.Folds, cfg.CVEpochs)
+	if cfg.Task == homework.TaskClassification {
+		fmt.Fprintf(&b, " on %d images; study on %d/%d images", cfg.CVTrain, cfg.StudyTrain, cfg.StudyVal)
+	}
+	for _, k := range []string{"ensemble_test_mse", "vote_test_accuracy"} {
+		if v, ok := s.Metrics[k]; ok {
+			fmt.Fprintf(&b, "; %s %.4f", k, v)
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// closeStudy closes the study's storage file, as homework.Regression does
+// when it returns.
+func closeStudy(s *hpo.Study) {
+	if s == nil {
+		return
+	}
+	if c, ok := s.Storage().(interface{ Close() error }); ok {
+		c.Close()
+	}
 }
 
 // syntheticSections builds the four sections of the gallery from synthetic

@@ -14,7 +14,7 @@ func TestGalleryWritesEveryFigure(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	if code := runGallery([]string{"--out", dir}, &out, &errb); code != 0 {
+	if code := runGallery([]string{"--synthetic", "--out", dir}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	idx, err := os.ReadFile(filepath.Join(dir, "index.html"))
@@ -42,5 +42,35 @@ func TestGalleryRejectsStrayArguments(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := runGallery([]string{"--out", t.TempDir(), "extra"}, &out, &errb); code != 2 {
 		t.Errorf("exit %d, want 2", code)
+	}
+}
+
+// The real gallery takes minutes, so the unit tests check only that its
+// configurations would be accepted and stay small.
+func TestGalleryRealConfigsAreValidAndSmall(t *testing.T) {
+	reg, cls, err := galleryConfigs(t.TempDir(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		trials   int
+		validate func() error
+	}{
+		{"regression", reg.Trials, reg.Validate},
+		{"classification", cls.Trials, cls.Validate},
+	} {
+		if err := c.validate(); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if c.trials > 12 {
+			t.Errorf("%s: %d trials, too many for a gallery", c.name, c.trials)
+		}
+	}
+	if cls.Space.Epochs.High > 2 || cls.CVEpochs > 2 || cls.CVTrain > 6000 || cls.CVTrain == 0 {
+		t.Errorf("classification budget too large: epochs %d, CV epochs %d on %d images", cls.Space.Epochs.High, cls.CVEpochs, cls.CVTrain)
+	}
+	if reg.Study == cls.Study || reg.Study == "regression" || cls.Study == "classification" {
+		t.Errorf("gallery studies %q, %q would resume the homework's own", reg.Study, cls.Study)
 	}
 }

@@ -214,5 +214,8 @@ func TestStudyWithConditionalParams(t *testing.T) {
 		} else if strings.Contains(string(svg), ">never<") {
 			t.Errorf("%s draws the never-sampled parameter", f.Name)
 		}
+		if f.Name == NameParallelCoordinate && !strings.Contains(f.Title, "dotted across a parameter the trial did not use") {
+			t.Errorf("%s: title %q does not say how trials without momentum are drawn", f.Name, f.Title)
+		}
 	}
 }

@@ -217,7 +217,13 @@ func FeatureMaps(name string, input Image, maps Layer) (*Figure, error) {
 	for k := range ch {
 		m := maps.Weights[k*h*w : (k+1)*h*w]
 		lo, hi := minMax32(m)
-		cells = append(cells, imageCell{img: raster(m, h, w, lo, hi, cmapViridis), label: fmt.Sprintf("map %d", k+1)})
+		label := fmt.Sprintf("map %d", k+1)
+		if lo == hi {
+			// Scaled to its own range a constant map is one colour, which
+			// does not say which: name it (a dead ReLU channel is all 0).
+			label += " (all " + strconv.FormatFloat(float64(lo), 'g', 3, 32) + ")"
+		}
+		cells = append(cells, imageCell{img: raster(m, h, w, lo, hi, cmapViridis), label: label})
 	}
 	ilo, ihi := minMax32(input.Pixels)
 	in := imageGrid{cells: []imageCell{{img: raster(input.Pixels, input.Height, input.Width, ilo, ihi, cmapGrey),

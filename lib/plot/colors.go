@@ -1,6 +1,7 @@
 package plot
 
 import (
+	gplot "gonum.org/v1/plot"
 	"image"
 	"image/color"
 	"math"
@@ -82,6 +83,8 @@ type colorBar struct {
 	m      colorMap
 	lo, hi float64
 	label  string
+	// ticks labels the bar; niceTicks when nil.
+	ticks gplot.Ticker
 }
 
 func newColorBar(m colorMap, lo, hi float64, label string) colorBar {
@@ -112,8 +115,12 @@ func (b colorBar) draw(c draw.Canvas) {
 	sty := textStyle(tickFontSize, draw.XLeft, draw.YCenter)
 	ls := draw.LineStyle{Color: colModel, Width: vg.Points(0.5)}
 	var labelEnd vg.Length
-	for _, t := range (niceTicks{}).Ticks(b.lo, b.hi) {
-		if t.Label == "" {
+	var ticker gplot.Ticker = niceTicks{}
+	if b.ticks != nil {
+		ticker = b.ticks
+	}
+	for _, t := range ticker.Ticks(b.lo, b.hi) {
+		if t.Label == "" || t.Value < b.lo || t.Value > b.hi {
 			continue
 		}
 		y := y0 + (y1-y0)*vg.Length((t.Value-b.lo)/(b.hi-b.lo))

@@ -144,3 +144,128 @@ func TestStudyAxes(t *testing.T) {
 		t.Errorf("log axis over 1e-4..1e-2 labels %v", labels)
 	}
 }
+
+func TestIntTicksLabelOnlyWholeNumbers(t *testing.T) {
+	for _, r := range [][2]float64{{1, 2}, {0.5, 1.5}, {1, 3}, {-0.5, 0.5}, {0, 17}, {40, 80}, {1, 1000}} {
+		var labels []string
+		for _, tk := range (intTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label == "" {
+				continue
+			}
+			if tk.Value != math.Round(tk.Value) || strings.Contains(tk.Label, ".") {
+				t.Errorf("%v: label %q at %v is not a whole number", r, tk.Label, tk.Value)
+			}
+			if tk.Value < r[0]-1e-9 || tk.Value > r[1]+1e-9 {
+				t.Errorf("%v: tick %v outside the range", r, tk.Value)
+			}
+			labels = append(labels, tk.Label)
+		}
+		if want := min(2, int(math.Floor(r[1])-math.Ceil(r[0]))+1); len(labels) < want || len(labels) > 8 {
+			t.Errorf("%v: labels %v, want %d..8", r, labels, want)
+		}
+	}
+}
+
+func TestStudyAxesOfWholeNumbers(t *testing.T) {
+	s := SyntheticRegressionStudy(1).Study
+	for _, a := range s.axes() {
+		if want := a.name == "n_layers" || a.name == "n_units_l0" || a.name == "batch_size" || a.name == "n_epochs"; a.integer != want {
+			t.Errorf("%s: integer %v, want %v", a.name, a.integer, want)
+		}
+	}
+	a, _ := s.axis("n_layers")
+	var labels []string
+	for _, tk := range a.ticker().Ticks(1, 3) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if strings.Join(labels, ",") != "1,2,3" {
+		t.Errorf("n_layers axis labels %v, want 1,2,3", labels)
+	}
+}
+
+func TestActivationsOfOneOutputUnit(t *testing.T) {
+	f, err := Activations(2, []Activation{{Layer: "hidden_0", Values: []float64{0, 1.5, 0.2}}, {Layer: "output", Values: []float64{-1.25}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "output: -1.25") {
+		t.Error("the output panel does not give the output's value")
+	}
+	if strings.Contains(string(svg), "of 1 units active") {
+		t.Error("the linear output unit is counted as active or not")
+	}
+	if !strings.Contains(string(svg), "2 of 3 units active") {
+		t.Error("the hidden layer's count of active units is missing")
+	}
+}
+
+func TestIntermediateValuesOfOneEpochTrialsAreDrawn(t *testing.T) {
+	s := Study{Name: "one epoch", Direction: "maximize", Objective: "validation accuracy", Trials: []Trial{
+		{Number: 0, State: "COMPLETE", Value: 0.7, Intermediate: map[int]float64{1: 0.7}},
+		{Number: 1, State: "PRUNED", Intermediate: map[int]float64{1: 0.1}},
+	}}
+	f, err := IntermediateValues(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A one-point line draws nothing: each value needs its own dot (a
+	// circle is two arcs in gonum's SVG).
+	if n := strings.Count(string(svg), "A2.2,2.2 0 1 1"); n < 4 {
+		t.Errorf("%d arcs of dots, want one dot (2 arcs) per trial", n)
+	}
+}
+
+func TestQuietCornerAvoidsData(t *testing.T) {
+	p := newPlot("", "x", "y")
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 10, 0, 1
+	// Points top right and bottom right: the legend goes left, top first.
+	quietCorner(p, []float64{9, 9.5, 9}, []float64{0.95, 0.9, 0.05})
+	if !p.Legend.Top || !p.Legend.Left {
+		t.Errorf("legend top=%v left=%v, want top left", p.Legend.Top, p.Legend.Left)
+	}
+	quietCorner(p, []float64{1, 9, 9}, []float64{0.95, 0.9, 0.05})
+	if p.Legend.Top || !p.Legend.Left {
+		t.Errorf("legend top=%v left=%v, want bottom left", p.Legend.Top, p.Legend.Left)
+	}
+}
+
+func TestDegenerateParamAxisUsesSearchedRange(t *testing.T) {
+	a := paramAxis{name: "momentum", low: 0, high: 0.9}
+	if lo, hi := a.span(0.086, 0.086); lo != 0 || hi != 0.9 {
+		t.Errorf("momentum held by one trial spans %v..%v, want the searched 0..0.9", lo, hi)
+	}
+	lr := paramAxis{name: "lr", log: true, low: 1e-4, high: 1e-2}
+	if lo, hi := lr.span(-3, -3); math.Abs(lo+4) > 1e-12 || math.Abs(hi+2) > 1e-12 {
+		t.Errorf("log axis spans %v..%v, want -4..-2", lo, hi)
+	}
+	ep := paramAxis{name: "n_epochs", integer: true, low: 1, high: 2}
+	if lo, hi := ep.span(1, 1); lo != 0.5 || hi != 1.5 {
+		t.Errorf("integer axis spans %v..%v, want 0.5..1.5", lo, hi)
+	}
+}
+
+func TestFeatureMapsNameConstantMaps(t *testing.T) {
+	maps := Layer{Name: "conv2", Shape: []int{2, 2, 2}, Weights: []float32{0, 0, 0, 0, 0, 1, 2, 3}}
+	in := Image{Pixels: []float32{0, 0.5, 1, 0.2}, Height: 2, Width: 2}
+	f, err := FeatureMaps(NameFeatureMapsConv2, in, maps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "map 1 (all 0)") || strings.Contains(string(svg), "map 2 (all") {
+		t.Error("the all-zero map is not named, or the varying one is")
+	}
+}

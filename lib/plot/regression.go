@@ -260,12 +260,18 @@ func Accuracies(folds []History) (*Figure, error) {
 		Width: 6.4 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
 }
 
+// fewEpochs is the length of a history up to which the epochs are marked
+// with dots: over two or three epochs a bare line hides that only its ends
+// are measured.
+const fewEpochs = 12
+
 func meanPanel(folds []History, trainField, valField, yLabel string, logOK bool) (*gplot.Plot, error) {
 	if err := checkHistories(folds, trainField, valField); err != nil {
 		return nil, err
 	}
 	xs := epochsFloat(folds[0])
 	p := newPlot("", "epoch", yLabel)
+	p.X.Tick.Marker = intTicks{}
 	lg := newLegend(p)
 	type stats struct {
 		name         string
@@ -286,6 +292,9 @@ func meanPanel(folds []History, trainField, valField, yLabel string, logOK bool)
 		b := band(xs, ty(s.lo), ty(s.hi), s.c)
 		l := line(xs, ty(s.mean), s.c, 1.8, false)
 		p.Add(b, l)
+		if len(xs) <= fewEpochs {
+			p.Add(scatter(xs, ty(s.mean), s.c, 2.4, draw.CircleGlyph{}))
+		}
 		lg.add(s.name+" (mean)", l)
 		lg.add(s.name+" (min..max)", b)
 	}
@@ -301,6 +310,7 @@ func LossesForEachFold(folds []History) (*Figure, error) {
 	withTrain := checkHistories(folds, "TrainLoss") == nil
 	xs := epochsFloat(folds[0])
 	p := newPlot("", "epoch", "validation loss")
+	p.X.Tick.Marker = intTicks{}
 	lg := newLegend(p)
 	var all [][]float64
 	for _, h := range folds {
@@ -317,6 +327,9 @@ func LossesForEachFold(folds []History) (*Figure, error) {
 		}
 		l := line(xs, ty(h.ValLoss), c, 1.5, false)
 		p.Add(l)
+		if len(xs) <= fewEpochs {
+			p.Add(scatter(xs, ty(h.ValLoss), c, 2.2, draw.CircleGlyph{}))
+		}
 		lg.add(fmt.Sprintf("fold %d", k+1), l)
 	}
 	title := "Validation loss of each fold"
@@ -407,8 +420,15 @@ func Activations(h float64, layers []Activation) (*Figure, error) {
 				active++
 			}
 		}
-		p := newPlot(fmt.Sprintf("%s: %d of %d units active", a.Layer, active, len(a.Values)), "unit", "activation")
+		title := fmt.Sprintf("%s: %d of %d units active", a.Layer, active, len(a.Values))
+		if len(a.Values) == 1 {
+			// The output unit is linear: "active" means nothing there, its
+			// value is the prediction.
+			title = fmt.Sprintf("%s: %s", a.Layer, strconv.FormatFloat(a.Values[0], 'g', 4, 64))
+		}
+		p := newPlot(title, "unit", "activation")
 		p.Add(stems{vals: a.Values, color: colTrain})
+		p.X.Tick.Marker = intTicks{}
 		p.X.Min, p.X.Max = -0.5, float64(len(a.Values))-0.5
 		p.Y.Min = math.Min(0, p.Y.Min)
 		if p.Y.Max <= p.Y.Min {

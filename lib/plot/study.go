@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -109,6 +110,12 @@ type paramAxis struct {
 	name    string
 	log     bool
 	choices []string
+	// integer is set when every trial's value is a whole number (layers,
+	// units, epochs, batch size), so that the axis is labelled in them.
+	integer bool
+	// low and high are the searched range, when known: the span of an
+	// axis whose trials all hold one value (momentum in the one SGD trial).
+	low, high float64
 }
 
 // axes returns the axes of the study's parameters, in the order of
@@ -165,11 +172,12 @@ func (s Study) axes() []paramAxis {
 			if _, choices := s.infer(n); choices != nil {
 				a.choices = choices
 			} else {
-				a.log = p.Log
+				a.log, a.low, a.high = p.Log, p.Low, p.High
 			}
 		default:
 			a.log, a.choices = s.infer(n)
 		}
+		a.integer = a.choices == nil && !a.log && s.wholeNumbers(n)
 		out = append(out, a)
 	}
 	return out
@@ -196,6 +204,17 @@ func (s Study) infer(name string) (log bool, choices []string) {
 	// Searched ranges of 10x or less (epochs, batch sizes, units) read
 	// better linear; rates and decays span two or more decades.
 	return lo > 0 && hi/lo >= 30, nil
+}
+
+// wholeNumbers reports whether every trial that has the parameter holds a
+// whole number in it.
+func (s Study) wholeNumbers(name string) bool {
+	for _, t := range s.Trials {
+		if v, ok := t.Params[name]; ok && v != math.Round(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // value returns the trial's position on this axis.
@@ -225,6 +244,29 @@ func (a paramAxis) value(t Trial) (float64, bool) {
 	return v, true
 }
 
+// span returns the axis range to draw for values from lo to hi (in axis
+// coordinates): lo..hi itself, except when all trials hold one value, where
+// a made-up margin would invent values (a negative momentum, 1.4 epochs):
+// the searched range then, else half a unit either side.
+func (a paramAxis) span(lo, hi float64) (float64, float64) {
+	if hi > lo {
+		return lo, hi
+	}
+	if a.choices == nil && a.high > a.low && !a.integer {
+		slo, shi := a.low, a.high
+		if a.log {
+			if slo <= 0 {
+				return lo - 0.5, hi + 0.5
+			}
+			slo, shi = math.Log10(slo), math.Log10(shi)
+		}
+		if slo <= lo && lo <= shi {
+			return slo, shi
+		}
+	}
+	return lo - 0.5, hi + 0.5
+}
+
 func (a paramAxis) label() string {
 	if a.log {
 		return a.name + " (log scale)"
@@ -239,6 +281,8 @@ func (a paramAxis) ticker() gplot.Ticker {
 		return namedTicks(a.choices)
 	case a.log:
 		return log10Ticks{}
+	case a.integer:
+		return intTicks{}
 	}
 	return niceTicks{}
 }
@@ -274,6 +318,7 @@ func OptimizationHistory(s Study) (*Figure, error) {
 		return nil, fmt.Errorf("plot: %s: study %q has no complete trial", NameOptimizationHistory, s.Name)
 	}
 	p := newPlot("", "trial", s.objective())
+	p.X.Tick.Marker = intTicks{}
 	lg := newLegend(p)
 	var px, py []float64
 	for _, t := range s.Trials {
@@ -309,7 +354,7 @@ func OptimizationHistory(s Study) (*Figure, error) {
 	lg.add("complete trial", sc)
 	lg.add("best value so far", bl)
 	padY(p, 0.04)
-	p.Legend.Top = !s.maximize()
+	quietCorner(p, slices.Concat(cx, px, bx), slices.Concat(ty(cy), ty(py), ty(by)))
 	return &Figure{Name: NameOptimizationHistory, Title: "Optimization history (" + s.counts() + ")",
 		Width: 7.2 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
 }
@@ -460,7 +505,7 @@ func Contour(s Study, params []string) (*Figure, error) {
 		row[i] = p
 	}
 	bar := newColorBar(cmapViridis, zlo, zhi, s.objective())
-	return &Figure{Name: NameContour, Title: "Contour of the objective (complete trials as points)",
+	return &Figure{Name: NameContour, Title: fmt.Sprintf("Contour of the objective interpolated between %d complete trials (points)", len(done)),
 		Width: vg.Length(len(panels))*4.6*vg.Inch + 1*vg.Inch, Height: 4.6 * vg.Inch,
 		body: withColorBar(grid([][]*gplot.Plot{row}), bar)}, nil
 }
@@ -557,10 +602,13 @@ func Slice(s Study) (*Figure, error) {
 		p.X.Tick.Marker = a.ticker()
 		if a.choices != nil {
 			p.X.Min, p.X.Max = -0.5, float64(len(a.choices))-0.5
+		} else if lo, hi := rangeOf(pts.x); len(pts.x) > 0 && lo == hi {
+			p.X.Min, p.X.Max = a.span(lo, hi)
 		}
 		g[i/cols] = append(g[i/cols], p)
 	}
 	bar := newColorBar(cmapViridis, nlo, nhi, "trial")
+	bar.ticks = intTicks{}
 	return &Figure{Name: NameSlice, Title: "Slice plot: " + s.objective() + " against each parameter (complete trials)",
 		Width: vg.Length(cols)*3.2*vg.Inch + 1*vg.Inch, Height: vg.Length(rows)*3*vg.Inch + 0.4*vg.Inch,
 		body: withColorBar(grid(g), bar)}, nil
@@ -604,6 +652,7 @@ func ParallelCoordinate(s Study) (*Figure, error) {
 	pc := parallel{names: []string{s.objective()}}
 	cols := [][]float64{make([]float64, len(done))}
 	tickers := []gplot.Ticker{niceTicks{}}
+	pc.axes = []paramAxis{{}}
 	cats := [][]string{nil}
 	for i, t := range done {
 		cols[0][i] = t.Value
@@ -625,8 +674,16 @@ func ParallelCoordinate(s Study) (*Figure, error) {
 		cols = append(cols, col)
 		tickers = append(tickers, a.ticker())
 		cats = append(cats, a.choices)
+		pc.axes = append(pc.axes, a)
 	}
 	pc.cols, pc.tickers, pc.choices = cols, tickers, cats
+	skips := ""
+	for _, col := range cols {
+		if slices.ContainsFunc(col, math.IsNaN) {
+			skips = "; dotted across a parameter the trial did not use"
+			break
+		}
+	}
 	vlo, vhi := rangeOf(cols[0])
 	best := 0
 	for i, t := range done {
@@ -646,13 +703,14 @@ func ParallelCoordinate(s Study) (*Figure, error) {
 	p.Y.Min, p.Y.Max = -0.04, 1.04
 	bar := newColorBar(cmapViridis, vlo, vhi, s.objective())
 	return &Figure{Name: NameParallelCoordinate,
-		Title: fmt.Sprintf("Parallel coordinates of %d complete trials (best in red)", len(done)),
+		Title: fmt.Sprintf("Parallel coordinates of %d complete trials (best in red%s)", len(done), skips),
 		Width: vg.Length(len(pc.names))*1.25*vg.Inch + 1.6*vg.Inch, Height: 5 * vg.Inch,
 		body: withColorBar(single(p), bar)}, nil
 }
 
 type parallel struct {
 	names    []string
+	axes     []paramAxis // the objective's is the zero axis
 	cols     [][]float64
 	tickers  []gplot.Ticker
 	choices  [][]string
@@ -675,7 +733,7 @@ func (pc parallel) Plot(c draw.Canvas, p *gplot.Plot) {
 			lo, hi = 0, float64(len(pc.choices[a])-1)
 		}
 		if hi <= lo {
-			lo, hi = lo-0.5, hi+0.5
+			lo, hi = pc.axes[a].span(lo, hi)
 		}
 		lims[a] = [2]float64{lo, hi}
 		norm[a] = make([]float64, len(col))
@@ -683,17 +741,29 @@ func (pc parallel) Plot(c draw.Canvas, p *gplot.Plot) {
 			norm[a][i] = (v - lo) / (hi - lo)
 		}
 	}
+	// A trial without a parameter (momentum without SGD, the units of
+	// layers it does not have) skips that axis with a dotted line, so that
+	// it can still be followed from the objective to the last axis.
 	trial := func(i int, sty draw.LineStyle) {
+		skip := sty
+		skip.Dashes, skip.Width = []vg.Length{vg.Points(1), vg.Points(2.5)}, sty.Width*0.7
 		var pts []vg.Point
+		gap := false
 		for a := range norm {
 			if math.IsNaN(norm[a][i]) {
+				gap = true
+				continue
+			}
+			pt := vg.Point{X: tx(float64(a)), Y: ty(norm[a][i])}
+			if gap && len(pts) > 0 {
 				if len(pts) > 1 {
 					c.StrokeLines(sty, pts)
 				}
-				pts = nil
-				continue
+				c.StrokeLines(skip, []vg.Point{pts[len(pts)-1], pt})
+				pts = pts[:0]
 			}
-			pts = append(pts, vg.Point{X: tx(float64(a)), Y: ty(norm[a][i])})
+			gap = false
+			pts = append(pts, pt)
 		}
 		if len(pts) > 1 {
 			c.StrokeLines(sty, pts)
@@ -737,6 +807,7 @@ func IntermediateValues(s Study) (*Figure, error) {
 		return nil, fmt.Errorf("plot: %s: %w", NameIntermediateValues, err)
 	}
 	p := newPlot("", "step (epoch)", "intermediate "+s.objective())
+	p.X.Tick.Marker = intTicks{}
 	lg := newLegend(p)
 	type curve struct {
 		xs, ys []float64
@@ -768,6 +839,7 @@ func IntermediateValues(s Study) (*Figure, error) {
 	}
 	ty := logYIfWide(p, all...)
 	var lp, lc *plotter.Line
+	var allX, allY []float64
 	for _, cv := range curves {
 		c := colTrain
 		if cv.pruned {
@@ -775,6 +847,13 @@ func IntermediateValues(s Study) (*Figure, error) {
 		}
 		l := line(cv.xs, ty(cv.ys), withAlpha(c, 0.6), 0.8, false)
 		p.Add(l)
+		if len(cv.xs) < 10 {
+			// A line through one or two values is invisible or says
+			// nothing about where they are: a trial of one epoch, or one
+			// pruned at its first report.
+			p.Add(scatter(cv.xs, ty(cv.ys), withAlpha(c, 0.8), 2.2, draw.CircleGlyph{}))
+		}
+		allX, allY = append(allX, cv.xs...), append(allY, ty(cv.ys)...)
 		if cv.pruned && lp == nil {
 			lp = l
 		} else if !cv.pruned && lc == nil {
@@ -787,7 +866,8 @@ func IntermediateValues(s Study) (*Figure, error) {
 	if lp != nil {
 		lg.add("pruned", lp)
 	}
-	p.Legend.Top = !s.maximize()
+	padY(p, 0.04)
+	quietCorner(p, allX, allY)
 	return &Figure{Name: NameIntermediateValues, Title: "Intermediate values (" + s.counts() + ")",
 		Width: 7.2 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
 }

@@ -293,6 +293,72 @@ func (niceTicks) Ticks(lo, hi float64) []gplot.Tick {
 	return ticks
 }
 
+// quietCorner puts the legend in the corner of the panel where the fewest of
+// the points (xs[i], ys[i], in plot coordinates) lie, so that it hides no
+// data: a study's pruned trial or a late curve can sit in any corner. Ties
+// go to the top right, then top left. Call it once the axes are final.
+func quietCorner(p *gplot.Plot, xs, ys []float64) {
+	w, h := p.X.Max-p.X.Min, p.Y.Max-p.Y.Min
+	if !(w > 0) || !(h > 0) {
+		return
+	}
+	best := -1
+	for _, c := range []struct{ top, left bool }{{true, false}, {true, true}, {false, false}, {false, true}} {
+		n := 0
+		for i := range xs {
+			fx, fy := (xs[i]-p.X.Min)/w, (ys[i]-p.Y.Min)/h
+			inX := fx > 0.55
+			if c.left {
+				inX = fx < 0.45
+			}
+			inY := fy > 0.72
+			if !c.top {
+				inY = fy < 0.28
+			}
+			if inX && inY {
+				n++
+			}
+		}
+		if best < 0 || n < best {
+			best = n
+			p.Legend.Top, p.Legend.Left = c.top, c.left
+		}
+	}
+}
+
+// intTicks labels an axis of whole numbers (epochs, units, layers, batch
+// sizes) only at whole numbers: niceTicks would label an axis from 1 to 2
+// epochs "1.0 1.2 1.4", values no trial or layer can have.
+type intTicks struct{}
+
+func (intTicks) Ticks(lo, hi float64) []gplot.Tick {
+	var out []gplot.Tick
+	labelled := 0
+	for _, t := range (niceTicks{}).Ticks(lo, hi) {
+		if t.Value != math.Round(t.Value) {
+			continue
+		}
+		if t.Label != "" {
+			t.Label = strconv.FormatFloat(t.Value, 'f', 0, 64)
+			labelled++
+		}
+		out = append(out, t)
+	}
+	if labelled >= 2 {
+		return out
+	}
+	// Fewer than two whole numbers among the round values: label every
+	// whole number in range, or the one value of a degenerate axis.
+	out = out[:0]
+	for v := math.Ceil(lo); v <= hi && hi-lo < 100; v++ {
+		out = append(out, gplot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
+	}
+	if len(out) == 0 {
+		out = append(out, gplot.Tick{Value: lo, Label: formatTick(lo)})
+	}
+	return out
+}
+
 // legend adds entries to a panel's legend and, under them, a white box so
 // that the legend stays readable where it overlaps data.
 type legend struct {
