@@ -202,15 +202,5 @@ func benchVariant() func() {
 	if os.Getenv("LAYERS_BENCH_NATIVE") == "0" {
 		useNative = false
 	}
-	stacked, maxC := im2colStacked, stackedMaxChannels
-	switch os.Getenv("LAYERS_BENCH_STACK") {
-	case "0":
-		im2colStacked = false
-	case "all":
-		stackedMaxChannels = 1 << 30
-	}
-	return func() {
-		convMatmul, useNative = matmulBatched, true
-		im2colStacked, stackedMaxChannels = stacked, maxC
-	}
+	return func() { convMatmul, useNative = matmulBatched, true }
 }

@@ -31,9 +31,6 @@ func Conv2D(x, kernel *graph.Node, pad int) *graph.Node {
 	if nativeConvOK(x.Graph()) && pad < kh && pad < kw {
 		return nativeConv2D(x, kernel, pad)
 	}
-	if im2colStacked && cin <= stackedMaxChannels {
-		return conv2DStacked(zeroPad(x, pad), kernel, ho, wo)
-	}
 	patches := im2col(zeroPad(x, pad), kh, kw, ho, wo) // [b, ho*wo, kh*kw*cin]
 	k := graph.Reshape(kernel, kh*kw*cin, cout)        // same (di, dj, c) order
 	var y *graph.Node
@@ -92,38 +89,4 @@ func im2col(xp *graph.Node, kh, kw, ho, wo int) *graph.Node {
 		return graph.Reshape(cols[0], b, ho*wo, c)
 	}
 	return graph.Reshape(graph.Concatenate(cols, 3), b, ho*wo, kh*kw*c)
-}
-
-// im2colStacked selects conv2DStacked for inputs of at most
-// stackedMaxChannels channels; variables so that benchmarks can compare.
-var (
-	im2colStacked      = true
-	stackedMaxChannels = 1
-)
-
-// conv2DStacked stacks the kh*kw slices of xp [b, H, W, C] on a new leading
-// axis, [kh*kw, b, ho, wo, C], and contracts the (slice, channel) axes with the
-// kernel in one DotGeneral whose output is already [b, ho, wo, Cout].
-// Concatenating on the channel axis instead makes the pure-Go backend copy
-// chunks of C values, slow for C=1 (conv1); here the backend rearranges the
-// stack in one pass when it multiplies.
-func conv2DStacked(xp, kernel *graph.Node, ho, wo int) *graph.Node {
-	kd := kernel.Shape().Dimensions
-	kh, kw, c, cout := kd[0], kd[1], kd[2], kd[3]
-	b := xp.Shape().Dimensions[0]
-	cols := make([]*graph.Node, 0, kh*kw)
-	for di := range kh {
-		for dj := range kw {
-			s := graph.Slice(xp, graph.AxisRange(), graph.AxisRange(di, di+ho), graph.AxisRange(dj, dj+wo), graph.AxisRange())
-			cols = append(cols, graph.InsertAxes(s, 0))
-		}
-	}
-	stacked := cols[0]
-	if len(cols) > 1 {
-		stacked = graph.Concatenate(cols, 0) // [kh*kw, b, ho, wo, c]
-	}
-	// kernel [kh, kw, c, cout] -> [cout, kh*kw, c], broadcast on the batch.
-	kt := graph.TransposeAllAxes(graph.Reshape(kernel, kh*kw, c, cout), 2, 0, 1)
-	kt = graph.BroadcastToDims(graph.InsertAxes(kt, 0), b, cout, kh*kw, c)
-	return graph.DotGeneral(stacked, []int{0, 4}, []int{1}, kt, []int{2, 3}, []int{0})
 }
