@@ -6,8 +6,11 @@ SHELL := /bin/bash
 # when there is one (lib/data otherwise looks in its usual places).
 SHARED_DATA := $(abspath $(CURDIR)/../shared/data)
 export HW1_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/regression/train_data.csv),$(SHARED_DATA))
+PY := .venv/bin/python
+# Seconds one notebook cell may run: the quick preset trains for minutes.
+RUN_CELL_TIMEOUT ?= 3600
 
-.PHONY: all setup run test unit-test vet doctor lab bench bench-quick bench-hpo clean
+.PHONY: all setup run test vet unit-test notebooks-test browser-test doctor lab gallery bench bench-quick bench-hpo clean
 
 all: test
 
@@ -15,23 +18,55 @@ all: test
 setup:
 	@scripts/setup.sh
 
-## run: set up, then run the main job
+## run: set up, then run both homework notebooks headless with the quick preset
 run: setup
-	bin/hw1 doctor
+	HW1_PRESET=$${HW1_PRESET:-quick} HW1_OUT=$(CURDIR)/out $(PY) scripts/check_notebooks.py --timeout $(RUN_CELL_TIMEOUT)
+	@mkdir -p out/notebooks && cp notebooks/.executed/*.ipynb notebooks/.executed/*.html out/notebooks/
+	@echo "executed notebooks and their HTML exports: out/notebooks/"
+	@echo "results folders: out/regression_results/ and out/classification_results/ (report.md in each)"
 
 ## test: set up, then pass every test (CI runs this)
-test: setup vet unit-test
+test: setup vet unit-test notebooks-test browser-test
 
 vet:
 	go vet ./...
+	$(PY) scripts/check_notebooks.py --check-clean
 
 # HW1_REQUIRE_*: a missing XLA plugin or dataset fails the tests instead of skipping them.
 unit-test:
 	HW1_REQUIRE_XLA=1 HW1_REQUIRE_DATA=1 go test -count=1 -timeout 30m ./...
 
+## notebooks-test: execute both notebooks headless (nbconvert/nbclient, smoke preset); fail on errors or missing figures
+notebooks-test:
+	HW1_PRESET=smoke $(PY) scripts/check_notebooks.py
+
+## browser-test: JupyterLab in Debian's Chromium (playwright-core) runs each notebook and takes a screenshot
+browser-test:
+	HW1_PRESET=smoke node tests/browser/check_notebooks.mjs
+
 ## doctor: what backend, versions and datasets this machine has
 doctor: setup
 	bin/hw1 doctor
+
+## lab: JupyterLab on the notebooks
+lab: setup
+	.venv/bin/jupyter lab notebooks/
+
+## gallery: every figure from a small real run, in out/gallery/index.html
+gallery: setup
+	bin/hw1 gallery --out out/gallery
+
+## bench: the project against PyTorch, alternately, with medians and ratios (needs python3-torch, python3-optuna)
+bench: setup
+	bash bench/run.sh
+
+## bench-quick: the same in under 5 minutes; ends with the three ratio lines
+bench-quick: setup
+	bash bench/run.sh --quick
+
+## bench-hpo: lib/hpo's TPE against Optuna on test functions (about an hour); last line worst_regret_ratio=
+bench-hpo:
+	bash bench/hpo/run.sh
 
 clean:
 	rm -rf bin out notebooks/.executed
