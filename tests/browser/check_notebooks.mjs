@@ -249,9 +249,11 @@ async function runNotebook(context, lab, nbPath, minImages) {
   await page.screenshot({ path: shot });
   if (height + 200 > 16000) {
     // Taller than one screenshot can be: a second one shows the end.
+    // Align the last cell with the bottom (the notebook pads its end with
+    // blank space as tall as the window, so scrolling to the end shows none).
     await page.evaluate(() => {
-      const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
-      for (const el of panel.querySelectorAll(".jp-WindowedPanel-outer, .jp-Notebook")) el.scrollTop = el.scrollHeight;
+      const cells = document.querySelectorAll(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell");
+      cells[cells.length - 1].scrollIntoView({ block: "end" });
     });
     await sleep(1000);
     await page.screenshot({ path: join(outDir, `${name}-end.png`) });
