@@ -152,7 +152,7 @@ func TestIntTicksLabelOnlyWholeNumbers(t *testing.T) {
 			if tk.Label == "" {
 				continue
 			}
-			if tk.Value != math.Round(tk.Value) || strings.Contains(tk.Label, ".") {
+			if tk.Value != math.Round(tk.Value) || strings.Contains(tk.Label, ".") || tk.Label == "-0" {
 				t.Errorf("%v: label %q at %v is not a whole number", r, tk.Label, tk.Value)
 			}
 			if tk.Value < r[0]-1e-9 || tk.Value > r[1]+1e-9 {
@@ -237,6 +237,11 @@ func TestQuietCornerAvoidsData(t *testing.T) {
 	if p.Legend.Top || !p.Legend.Left {
 		t.Errorf("legend top=%v left=%v, want bottom left", p.Legend.Top, p.Legend.Left)
 	}
+	// Every corner taken: room is made at the top.
+	quietCorner(p, []float64{1, 9, 9, 1}, []float64{0.95, 0.9, 0.05, 0.05})
+	if !p.Legend.Top || p.Y.Max <= 1.2 {
+		t.Errorf("legend top=%v, y axis up to %v: want room made above the data", p.Legend.Top, p.Y.Max)
+	}
 }
 
 func TestDegenerateParamAxisUsesSearchedRange(t *testing.T) {
@@ -267,5 +272,32 @@ func TestFeatureMapsNameConstantMaps(t *testing.T) {
 	}
 	if !strings.Contains(string(svg), "map 1 (all 0)") || strings.Contains(string(svg), "map 2 (all") {
 		t.Error("the all-zero map is not named, or the varying one is")
+	}
+}
+
+func TestSliceSharesTheObjectiveScale(t *testing.T) {
+	// Three one-epoch trials, one of them SGD with momentum: the momentum
+	// panel has one point and must not get a scale of its own around it
+	// (validation accuracy from -0.4 to 0.4).
+	s := Study{Name: "small", Direction: "maximize", Objective: "validation accuracy", Trials: []Trial{
+		{Number: 0, State: "COMPLETE", Value: 0.70, Params: map[string]float64{"lr": 0.009}},
+		{Number: 1, State: "COMPLETE", Value: 0.074, Params: map[string]float64{"lr": 0.0001, "momentum": 0.086}},
+		{Number: 2, State: "COMPLETE", Value: 0.68, Params: map[string]float64{"lr": 0.002}},
+	}, Params: []Param{{Name: "lr", Low: 1e-4, High: 1e-2, Log: true}, {Name: "momentum", Low: 0, High: 0.9}}}
+	f, err := Slice(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{">-0.2<", ">-0.4<", ">-0.1<"} {
+		if strings.Contains(string(svg), bad) {
+			t.Errorf("slice plot labels a negative accuracy %s", bad)
+		}
+	}
+	if !strings.Contains(string(svg), ">0.8<") {
+		t.Error("the momentum axis does not run over the searched 0..0.9")
 	}
 }

@@ -585,6 +585,19 @@ func Slice(s Study) (*Figure, error) {
 	cols := min(len(axes), 4)
 	rows := (len(axes) + cols - 1) / cols
 	g := make([][]*gplot.Plot, rows)
+	// One objective scale for every panel: panels compare at a glance, and
+	// a parameter only a trial or two used (momentum) gets no scale of its
+	// own, such as a negative accuracy around a single point.
+	var values []float64
+	for _, t := range done {
+		values = append(values, t.Value)
+	}
+	ylo, yhi := rangeOf(values)
+	if ylo == yhi {
+		d := math.Max(math.Abs(ylo)*0.1, 0.01)
+		ylo, yhi = ylo-d, yhi+d
+	}
+	ylo, yhi = padRange(ylo, yhi, 0.06)
 	for i, a := range axes {
 		ylabel := ""
 		if i%cols == 0 {
@@ -605,6 +618,7 @@ func Slice(s Study) (*Figure, error) {
 		} else if lo, hi := rangeOf(pts.x); len(pts.x) > 0 && lo == hi {
 			p.X.Min, p.X.Max = a.span(lo, hi)
 		}
+		p.Y.Min, p.Y.Max = ylo, yhi
 		g[i/cols] = append(g[i/cols], p)
 	}
 	bar := newColorBar(cmapViridis, nlo, nhi, "trial")

@@ -296,7 +296,9 @@ func (niceTicks) Ticks(lo, hi float64) []gplot.Tick {
 // quietCorner puts the legend in the corner of the panel where the fewest of
 // the points (xs[i], ys[i], in plot coordinates) lie, so that it hides no
 // data: a study's pruned trial or a late curve can sit in any corner. Ties
-// go to the top right, then top left. Call it once the axes are final.
+// go to the top right, then top left. When every corner holds a point, the
+// y axis grows at the top to make an empty band for the legend. Call it once
+// the axes are final.
 func quietCorner(p *gplot.Plot, xs, ys []float64) {
 	w, h := p.X.Max-p.X.Min, p.Y.Max-p.Y.Min
 	if !(w > 0) || !(h > 0) {
@@ -323,6 +325,10 @@ func quietCorner(p *gplot.Plot, xs, ys []float64) {
 			best = n
 			p.Legend.Top, p.Legend.Left = c.top, c.left
 		}
+	}
+	if best > 0 {
+		p.Y.Max += 0.3 * h
+		p.Legend.Top, p.Legend.Left = true, false
 	}
 }
 
@@ -351,6 +357,9 @@ func (intTicks) Ticks(lo, hi float64) []gplot.Tick {
 	// whole number in range, or the one value of a degenerate axis.
 	out = out[:0]
 	for v := math.Ceil(lo); v <= hi && hi-lo < 100; v++ {
+		if v == 0 {
+			v = 0 // math.Ceil(-0.5) is -0, labelled "-0"
+		}
 		out = append(out, gplot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
 	}
 	if len(out) == 0 {
