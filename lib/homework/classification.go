@@ -104,7 +104,7 @@ func (r *ClassificationRun) RunCV() error {
 		}
 		res, err := cv.Run(r.Backend.Backend, cv.Config{
 			Spec: r.Best.Spec, Hyperparameters: hp, Folds: r.Config.Folds, Seed: r.Config.Seed,
-			Progress: r.opts.Progress, ProgressOut: r.log, Log: r.log,
+			Callbacks: r.foldCallbacks(nil), Progress: r.opts.Progress, ProgressOut: r.log, Log: r.log,
 		}, train)
 		if err != nil {
 			return err

@@ -84,6 +84,10 @@ type Config struct {
 	CVTrain int    `json:"cv_train,omitempty"`
 	Backend string `json:"backend,omitempty"`
 	DataDir string `json:"data_dir,omitempty"`
+	// EnqueueSeedBest makes the first trial of a new study the seed's best
+	// hyperparameters (TABLE II or IV, clipped to the space), as Optuna's
+	// enqueue_trial: a short study then starts from a known good point.
+	EnqueueSeedBest bool `json:"enqueue_seed_best,omitempty"`
 }
 
 // Known names, in one place.
@@ -166,10 +170,10 @@ var presets = map[string]map[string]Config{
 	"quick": {
 		TaskRegression: {Study: "regression", Out: "out", Seed: 42, Trials: 40,
 			Space:               with(seedRegressionSpace, func(s *Space) { s.Epochs = IntRange{Low: 100, High: 300} }),
-			PrunerStartupTrials: 5, PrunerWarmupSteps: 20, Folds: 5},
-		TaskClassification: {Study: "classification", Out: "out", Seed: 42, Trials: 12,
-			Space:               with(seedClassificationSpace, func(s *Space) { s.Epochs = IntRange{Low: 2, High: 6} }),
-			PrunerStartupTrials: 3, StudyTrain: 10000, StudyVal: 5000, Folds: 10, CVEpochs: 4},
+			PrunerStartupTrials: 5, PrunerWarmupSteps: 20, Folds: 5, EnqueueSeedBest: true},
+		TaskClassification: {Study: "classification", Out: "out", Seed: 42, Trials: 8,
+			Space:               with(seedClassificationSpace, func(s *Space) { s.Epochs = IntRange{Low: 1, High: 3} }),
+			PrunerStartupTrials: 3, StudyTrain: 10000, StudyVal: 5000, Folds: 10, CVEpochs: 4, EnqueueSeedBest: true},
 	},
 	"smoke": {
 		TaskRegression: {Study: "regression_smoke", Out: "out", Seed: 42, Trials: 4,

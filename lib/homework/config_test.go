@@ -106,3 +106,23 @@ func TestLoadOverrides(t *testing.T) {
 		t.Errorf("misspelt field: %v", err)
 	}
 }
+
+func TestSeedBestParamsFitTheSpace(t *testing.T) {
+	for _, task := range []string{TaskRegression, TaskClassification} {
+		cfg, _ := Preset(task, "quick")
+		m, err := BuildOptModel(task, cfg.Space, seedBestParams(task, cfg.Space))
+		if err != nil {
+			t.Fatalf("%s: %v", task, err)
+		}
+		h := m.Hyperparameters
+		if h.Epochs < cfg.Space.Epochs.Low || h.Epochs > cfg.Space.Epochs.High {
+			t.Errorf("%s: epochs %d outside %v", task, h.Epochs, cfg.Space.Epochs)
+		}
+		if task == TaskRegression && (len(m.Spec.Hidden) != 2 || m.Spec.Hidden[0] != 216 || h.Optimizer != "RMSprop" || h.BatchSize != 10) {
+			t.Errorf("regression: not TABLE II: %+v %+v", m.Spec, h)
+		}
+		if task == TaskClassification && (h.Optimizer != "Adam" || h.BatchSize != 64 || h.LearningRate != 0.00214) {
+			t.Errorf("classification: not TABLE IV: %+v", h)
+		}
+	}
+}

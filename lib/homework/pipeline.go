@@ -24,6 +24,23 @@ type Options struct {
 	// Progress is the per-epoch display of the cross-validation's training
 	// (a bar on a terminal, a live display in GoNB).
 	Progress nn.ProgressMode
+	// FoldCallbacks, when set, adds per-epoch callbacks to each fold of the
+	// cross-validation (LiveLossCurves draws the curves as they train).
+	FoldCallbacks func(fold int) []nn.Callback
+}
+
+// foldCallbacks joins the run's own per-fold callbacks with the caller's.
+func (r *run) foldCallbacks(own func(fold int) []nn.Callback) func(fold int) []nn.Callback {
+	return func(fold int) []nn.Callback {
+		var cbs []nn.Callback
+		if own != nil {
+			cbs = append(cbs, own(fold)...)
+		}
+		if r.opts.FoldCallbacks != nil {
+			cbs = append(cbs, r.opts.FoldCallbacks(fold)...)
+		}
+		return cbs
+	}
 }
 
 // run is what both tasks share: the configuration, the backend, the results

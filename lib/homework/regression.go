@@ -106,12 +106,12 @@ func (r *RegressionRun) RunCV() error {
 		k := r.Config.Folds
 		res, err := cv.Run(r.Backend.Backend, cv.Config{
 			Spec: r.Best.Spec, Hyperparameters: hp, Folds: k, Seed: r.Config.Seed,
-			Callbacks: func(fold int) []nn.Callback {
+			Callbacks: r.foldCallbacks(func(fold int) []nn.Callback {
 				if fold != k-1 {
 					return nil
 				}
 				return []nn.Callback{nn.SnapshotEvery(snapshotEvery, grid, &r.Frames)}
-			},
+			}),
 			Progress: r.opts.Progress, ProgressOut: r.log, Log: r.log,
 		}, nn.FromCSV(r.Train))
 		if err != nil {

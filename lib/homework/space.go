@@ -168,3 +168,41 @@ func (f fixedParams) SuggestCategorical(name string, choices []string) (string, 
 func BuildOptModel(task string, sp Space, best map[string]any) (Model, error) {
 	return suggestModel(fixedParams(best), task, sp)
 }
+
+// seedBestParams are the seed's best hyperparameters (TABLE II for the
+// regression, TABLE IV for the classification) under this package's
+// parameter names, each clipped to the space; parameters the space fixes are
+// left out (the trial never asks for them).
+func seedBestParams(task string, sp Space) map[string]any {
+	clipI := func(v int, r IntRange) int { return max(r.Low, min(r.High, v)) }
+	clipF := func(v float64, r FloatRange) float64 { return max(r.Low, min(r.High, v)) }
+	var spec nn.Spec
+	var hp nn.Hyperparameters
+	p := map[string]any{}
+	if task == TaskRegression {
+		spec, hp = nn.SeedRegressionBest()
+		p[ParamNLayers] = clipI(len(spec.Hidden), sp.NLayers)
+		for i, u := range spec.Hidden {
+			p[fmt.Sprintf("%s%d", ParamNUnits, i)] = clipI(u, sp.NUnits)
+			p[fmt.Sprintf("%s%d", ParamDropout, i)] = clipF(0, sp.Dropout)
+		}
+	} else {
+		spec, hp = nn.SeedClassificationBest()
+		for i, d := range spec.Dropout {
+			p[fmt.Sprintf("%s%d", ParamDropout, i)] = clipF(d, sp.Dropout)
+		}
+	}
+	p[ParamBatchSize] = clipI(hp.BatchSize, sp.BatchSize)
+	p[ParamEpochs] = clipI(hp.Epochs, sp.Epochs)
+	p[ParamLearningRate] = clipF(hp.LearningRate, sp.LearningRate)
+	p[ParamWeightDecay] = clipF(hp.WeightDecay, sp.WeightDecay)
+	for _, o := range sp.Optimizers {
+		if o == hp.Optimizer {
+			p[ParamOptimizer] = o
+		}
+	}
+	if hp.Optimizer == nn.OptimizerSGD {
+		p[ParamMomentum] = clipF(hp.Momentum, sp.Momentum)
+	}
+	return p
+}

@@ -136,6 +136,11 @@ func runStudy(b backends.Backend, cfg *Config, dir string, train, val *nn.Data, 
 	if err != nil {
 		return study, Model{}, err
 	}
+	if done == 0 && cfg.EnqueueSeedBest {
+		if err := study.EnqueueTrial(seedBestParams(cfg.Task, cfg.Space)); err != nil {
+			return study, Model{}, fmt.Errorf("study: enqueue the seed's best: %w", err)
+		}
+	}
 	if left := cfg.Trials - done; left > 0 {
 		if done > 0 && log != nil {
 			fmt.Fprintf(log, "resuming study %q: %d trials done, %d to go\n", cfg.Study, done, left)
