@@ -171,7 +171,7 @@ func runAll(study, cv func() error, write func() (*homework.Summary, error)) (*h
 func describeRun(cfg homework.Config, s *homework.Summary) string {
 	st := s.StudyStats
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (preset %s, %d trials of %d-%d epochs: %d complete, %d pruned; %d-fold CV of %d epochs",
+	fmt.Fprintf(&b, "%s (preset %s, enlarged: %d trials of %d-%d epochs: %d complete, %d pruned; %d-fold CV of %d epochs",
 		cfg.Task, cfg.Preset, cfg.Trials, cfg.Space.Epochs.Low, cfg.Space.Epochs.High,
 		st.Complete, st.Pruned, cfg.Folds, cfg.CVEpochs)
 	if cfg.Task == homework.TaskClassification {
