@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/dlworkbench/hw1/internal/atomicfile"
 )
 
 // Names of the files of a results folder, in one place. Figures are written
@@ -48,7 +50,7 @@ func (r *results) path(name string) string { return filepath.Join(r.dir, name) }
 
 // write writes data to name atomically.
 func (r *results) write(name string, data []byte) error {
-	if err := writeFileAtomic(r.path(name), data); err != nil {
+	if err := atomicfile.WriteBytes(r.path(name), data); err != nil {
 		return err
 	}
 	r.written = append(r.written, name)
@@ -61,29 +63,4 @@ func (r *results) writeJSON(name string, v any) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return r.write(name, append(data, '\n'))
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it, and
-// renames it over path.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dlworkbench/hw1/internal/atomicfile"
 )
 
 // Stats are the study numbers the seed's report prints (its TABLE I and III).
@@ -192,27 +193,6 @@ func Export(trials []FrozenTrial) []ExportedTrial {
 	return out
 }
 
-// WriteFileAtomic writes via a temporary file in the same directory and a rename, so readers see
-// the old file or the new one, never half of one.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
 // WriteReports writes <dir>/<prefix>stats.txt, stats.json and trials.csv for the study.
 func (s *Study) WriteReports(dir, prefix string) error {
 	st, err := s.Stats()
@@ -223,13 +203,13 @@ func (s *Study) WriteReports(dir, prefix string) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, prefix+"stats.txt"), st.WriteText); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, prefix+"stats.txt"), st.WriteText); err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, prefix+"stats.json"), st.WriteJSON); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, prefix+"stats.json"), st.WriteJSON); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, prefix+"trials.csv"), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, prefix+"trials.csv"), func(w io.Writer) error {
 		return WriteTrialsCSV(w, trials)
 	})
 }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 
+	"github.com/dlworkbench/hw1/internal/atomicfile"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -64,19 +64,7 @@ func (m *Model) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("nn.Save %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("nn.Save: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(buf); err != nil {
-		tmp.Close()
-		return fmt.Errorf("nn.Save %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("nn.Save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteBytes(path, buf); err != nil {
 		return fmt.Errorf("nn.Save: %w", err)
 	}
 	return nil
