@@ -63,17 +63,21 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Int("batch", 0, "batch size (default: the seed's)")
 	lr := fs.Float64("lr", 0, "learning rate (default: the seed's)")
 	optimizer := fs.String("optimizer", "", "SGD, Adam or RMSprop (default: the seed's)")
-	backendFlag := fs.String("backend", "", "go, xla or xla:/abs/plugin.so (default: XLA when a plugin is found, else go)")
+	backendFlag := fs.String("backend", "", backendUsage)
 	dataDir := fs.String("data-dir", "", "directory with the datasets (default: $HW1_DATA_DIR, then the cache)")
 	seed := fs.Int64("seed", 42, "seed of the folds, initialisation, shuffling and dropout")
 	progress := fs.Bool("progress", false, "print one progress line per epoch even when stderr is not a terminal")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fs.Usage()
+		return 0
+	}
 	if len(args) == 0 || (args[0] != "regression" && args[0] != "classification") {
 		fs.Usage()
 		return 2
 	}
 	task := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "hw1 cv: unexpected arguments %v\n", fs.Args())

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
@@ -20,16 +19,17 @@ func init() {
 func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hw1 doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	backendFlag := fs.String("backend", "", "backend: go, xla or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else XLA when a plugin is found, else go)")
+	backendFlag := fs.String("backend", "", backendUsage)
 	dataDir := fs.String("data-dir", "", "local data directory laid out like regression/*.csv, fashion-mnist/*.gz (default $HW1_DATA_DIR)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseExit(err)
 	}
 
 	var problems []string
 	fmt.Fprintf(stdout, "go:       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(stdout, "gomlx:    %s\n", moduleVersion("github.com/gomlx/gomlx"))
-	fmt.Fprintf(stdout, "go-xla:   %s\n", moduleVersion("github.com/gomlx/go-xla"))
+	versions := backend.Versions()
+	fmt.Fprintf(stdout, "gomlx:    %s\n", versions["gomlx"])
+	fmt.Fprintf(stdout, "go-xla:   %s\n", versions["go-xla"])
 
 	choice, err := backend.New(*backendFlag)
 	if err != nil {
@@ -100,21 +100,4 @@ func runTinyGraph(c *backend.Choice) (err error) {
 		return fmt.Errorf("2*[1 2 3]+1 gave %v", got)
 	}
 	return nil
-}
-
-// moduleVersion reads a dependency's version from the build information.
-func moduleVersion(path string) string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	for _, dep := range info.Deps {
-		if dep.Path == path {
-			if dep.Replace != nil {
-				return dep.Version + " (replaced by " + dep.Replace.Path + " " + dep.Replace.Version + ")"
-			}
-			return dep.Version
-		}
-	}
-	return "not linked"
 }

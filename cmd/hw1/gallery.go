@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/homework"
-	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/plot"
 )
 
@@ -31,10 +30,10 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "gallery", "folder to write the figures and index.html to")
 	synthetic := fs.Bool("synthetic", false, "draw made-up results instead of training (seconds, not minutes)")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data (--synthetic only)")
-	backendFlag := fs.String("backend", "", "backend of the real run: go, xla or xla:/abs/plugin.so (default: as hw1 regression)")
+	backendFlag := fs.String("backend", "", backendUsage)
 	dataDir := fs.String("data-dir", "", "local data directory of the real run (default $HW1_DATA_DIR)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "hw1 gallery: unexpected arguments %v\n", fs.Args())
@@ -108,7 +107,7 @@ func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Secti
 	if err != nil {
 		return nil, "", err
 	}
-	defer func() { closeStudy(reg.Study) }()
+	defer reg.Close()
 	regSum, err := runAll(reg.RunStudy, reg.RunCV, reg.WriteResults)
 	if err != nil {
 		return nil, "", fmt.Errorf("regression: %w", err)
@@ -126,7 +125,7 @@ func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Secti
 	if err != nil {
 		return nil, "", err
 	}
-	defer func() { closeStudy(cls.Study) }()
+	defer cls.Close()
 	clsSum, err := runAll(cls.RunStudy, cls.RunCV, cls.WriteResults)
 	if err != nil {
 		return nil, "", fmt.Errorf("classification: %w", err)
@@ -142,8 +141,14 @@ func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Secti
 
 	// The gallery's figures go into the results folders themselves (the
 	// same files WriteResults wrote), so the page shows what a run keeps.
-	regDir, _ := filepath.Rel(filepath.Dir(out), reg.Dir())
-	clsDir, _ := filepath.Rel(filepath.Dir(out), cls.Dir())
+	regDir, err := filepath.Rel(filepath.Dir(out), reg.Dir())
+	if err != nil {
+		return nil, "", err
+	}
+	clsDir, err := filepath.Rel(filepath.Dir(out), cls.Dir())
+	if err != nil {
+		return nil, "", err
+	}
 	note := fmt.Sprintf("REAL RUN, small: %s; %s; backend %s; %.0f s in all. Results folders: %s, %s.",
 		describeRun(regCfg, regSum), describeRun(clsCfg, clsSum), regSum.Backend,
 		time.Since(start).Seconds(), regDir, clsDir)
@@ -184,17 +189,6 @@ func describeRun(cfg homework.Config, s *homework.Summary) string {
 	}
 	b.WriteString(")")
 	return b.String()
-}
-
-// closeStudy closes the study's storage file, as homework.Regression does
-// when it returns.
-func closeStudy(s *hpo.Study) {
-	if s == nil {
-		return
-	}
-	if c, ok := s.Storage().(interface{ Close() error }); ok {
-		c.Close()
-	}
 }
 
 // syntheticSections builds the four sections of the gallery from synthetic

@@ -32,11 +32,11 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	seed := fs.Int64("seed", -1, "random seed of the study, splits and training (default: the preset's)")
 	folds := fs.Int("folds", 0, "k of the k-fold cross-validation (default: the preset's)")
 	timeout := fs.Float64("timeout", 0, "stop the study after this many seconds (0: no limit)")
-	backendFlag := fs.String("backend", "", "backend: go, xla or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else XLA when a plugin is found, else go)")
+	backendFlag := fs.String("backend", "", backendUsage)
 	dataDir := fs.String("data-dir", "", "local data directory (default $HW1_DATA_DIR)")
 	quiet := fs.Bool("quiet", false, "no progress bars, only the log lines")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "hw1 %s: unexpected argument %q\n", task, fs.Arg(0))

@@ -8,6 +8,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -30,6 +32,18 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 		panic("hw1: command registered twice: " + name)
 	}
 	commands[name] = command{summary: summary, run: run}
+}
+
+// backendUsage documents every command's --backend flag (lib/backend decides).
+const backendUsage = "backend: go, xla, xla:cpu, xla:cuda or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else XLA CUDA or CPU when a plugin is found, else go)"
+
+// parseExit is the exit code of a command whose flags did not parse: 0 for
+// -h (the usage was asked for), 2 for a bad flag.
+func parseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }
 
 func usage(w io.Writer) {

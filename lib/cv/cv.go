@@ -191,6 +191,9 @@ func ScorePredictions(spec nn.Spec, outputs []float64, d *nn.Data) (Score, error
 	labels := d.LabelsOf()
 	var loss float64
 	for i, label := range labels {
+		if label < 0 || int(label) >= k {
+			return Score{}, fmt.Errorf("example %d: label %d outside the %d classes", i, label, k)
+		}
 		row := outputs[i*k : (i+1)*k]
 		top := row[0]
 		for _, v := range row {

@@ -26,6 +26,8 @@ type ClassificationRun struct {
 	VoteAccuracy float64
 
 	test *nn.Data
+	// figs caches Figures until the cross-validation runs again.
+	figs []*plot.Figure
 }
 
 // NewClassification validates cfg, chooses the backend, loads Fashion-MNIST
@@ -69,6 +71,7 @@ func (r *ClassificationRun) subset(nTrain, nVal int) (train, val *nn.Data, err e
 // RunStudy searches the space on a stratified 10k/5k subset of the training
 // images, maximizing the validation accuracy, and builds the best model.
 func (r *ClassificationRun) RunStudy() error {
+	r.studyFigs = nil
 	return r.timed("study", func() error {
 		train, val, err := r.subset(r.Config.StudyTrain, r.Config.StudyVal)
 		if err != nil {
@@ -90,6 +93,7 @@ func (r *ClassificationRun) RunCV() error {
 	if err := r.studyDone(); err != nil {
 		return err
 	}
+	r.figs = nil
 	return r.timed("cv", func() error {
 		hp := r.Best.Hyperparameters
 		if r.Config.CVEpochs > 0 {
@@ -124,6 +128,9 @@ func (r *ClassificationRun) RunCV() error {
 func (r *ClassificationRun) Figures() ([]*plot.Figure, error) {
 	if err := r.cvDone(); err != nil {
 		return nil, err
+	}
+	if r.figs != nil {
+		return r.figs, nil
 	}
 	best := r.CV.Best()
 	bestModel := r.CV.Folds[best].Model
@@ -181,7 +188,11 @@ func (r *ClassificationRun) Figures() ([]*plot.Figure, error) {
 		in.Labels = append(in.Labels, int(r.Test.Labels[i]))
 		in.Predicted = append(in.Predicted, int(pred[i]))
 	}
-	return plot.ClassificationFigures(in)
+	figs, err := plot.ClassificationFigures(in)
+	if err == nil {
+		r.figs = figs
+	}
+	return figs, err
 }
 
 // kernelOIHW turns a [kh, kw, Cin, Cout] kernel into the [out, in, h, w]
@@ -274,7 +285,7 @@ func Classification(cfg Config, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
+	defer r.Close()
 	if err := r.RunStudy(); err != nil {
 		return nil, err
 	}

@@ -61,6 +61,8 @@ type run struct {
 	opts    Options
 	res     *results
 	figures []*plot.Figure
+	// studyFigs caches StudyFigures until the study runs again.
+	studyFigs []*plot.Figure
 }
 
 func newRun(cfg Config, opts Options) (*run, error) {
@@ -147,6 +149,9 @@ func (r *run) StudyFigures() ([]*plot.Figure, error) {
 	if err := r.studyDone(); err != nil {
 		return nil, err
 	}
+	if r.studyFigs != nil {
+		return r.studyFigs, nil
+	}
 	trials, err := r.Study.Trials()
 	if err != nil {
 		return nil, err
@@ -175,10 +180,14 @@ func (r *run) StudyFigures() ([]*plot.Figure, error) {
 	}
 	figs, err := plot.StudyFigures(plot.StudyResults{Study: s, Importances: imp})
 	if err != nil {
-		// Some figures need more complete trials than a short study has:
-		// keep the others.
+		if len(imp) > 0 {
+			return nil, err
+		}
+		// Without importances (fewer than two complete trials) the
+		// importance and contour figures cannot be drawn: keep the others.
 		fmt.Fprintf(r.log, "study figures: %v\n", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
+	r.studyFigs = figs
 	return figs, nil
 }
 

@@ -32,6 +32,9 @@ type RegressionRun struct {
 	Frames []nn.Snapshot
 
 	test *nn.Data
+	// figs and anims cache Figures until the cross-validation runs again.
+	figs  []*plot.Figure
+	anims []*plot.Animation
 }
 
 // NewRegression validates cfg, chooses the backend, loads the data and
@@ -67,6 +70,7 @@ func NewRegression(cfg Config, opts Options) (*RegressionRun, error) {
 // minimizing the validation loss, and builds the best model. A study of the
 // same name resumes.
 func (r *RegressionRun) RunStudy() error {
+	r.studyFigs = nil
 	return r.timed("study", func() error {
 		trainIdx, valIdx, err := data.Holdout(r.Train.Len(), 0.2, r.Config.Seed)
 		if err != nil {
@@ -97,6 +101,7 @@ func (r *RegressionRun) RunCV() error {
 	if err := r.studyDone(); err != nil {
 		return err
 	}
+	r.figs, r.anims, r.Frames = nil, nil, nil
 	return r.timed("cv", func() error {
 		hp := r.Best.Hyperparameters
 		if r.Config.CVEpochs > 0 {
@@ -127,6 +132,9 @@ func (r *RegressionRun) RunCV() error {
 func (r *RegressionRun) Figures() ([]*plot.Figure, []*plot.Animation, error) {
 	if err := r.cvDone(); err != nil {
 		return nil, nil, err
+	}
+	if r.figs != nil {
+		return r.figs, r.anims, nil
 	}
 	best := r.CV.Best()
 	grid := nn.Inputs(r.Grid)
@@ -172,7 +180,11 @@ func (r *RegressionRun) Figures() ([]*plot.Figure, []*plot.Animation, error) {
 			in.Activations[h] = append(in.Activations[h], plot.Activation{Layer: a.Layer, Values: v})
 		}
 	}
-	return plot.RegressionFigures(in)
+	figs, anims, err := plot.RegressionFigures(in)
+	if err == nil {
+		r.figs, r.anims = figs, anims
+	}
+	return figs, anims, err
 }
 
 // EnsembleTestMSE is the test MSE of the mean of the k models' predictions.
@@ -231,7 +243,7 @@ func Regression(cfg Config, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
+	defer r.Close()
 	if err := r.RunStudy(); err != nil {
 		return nil, err
 	}

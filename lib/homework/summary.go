@@ -3,12 +3,11 @@ package homework
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
@@ -56,19 +55,6 @@ func finite(x float64) *float64 {
 	return &x
 }
 
-func versions() map[string]string {
-	v := map[string]string{"go": runtime.Version()}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range info.Deps {
-			switch d.Path {
-			case "github.com/gomlx/gomlx", "github.com/gomlx/go-xla":
-				v[d.Path[strings.LastIndex(d.Path, "/")+1:]] = d.Version
-			}
-		}
-	}
-	return v
-}
-
 // summary gathers what both tasks report.
 func (r *run) summary(checkpoints []string) (*Summary, error) {
 	stats, err := r.Study.Stats()
@@ -77,7 +63,7 @@ func (r *run) summary(checkpoints []string) (*Summary, error) {
 	}
 	s := &Summary{
 		Task: r.Config.Task, Preset: r.Config.Preset, Study: r.Config.Study, Seed: r.Config.Seed,
-		Backend: r.Backend.Name, BackendDetail: r.Backend.String(), Versions: versions(),
+		Backend: r.Backend.Name, BackendDetail: r.Backend.String(), Versions: backend.Versions(),
 		ResultsDir: r.res.dir, StudyStats: stats, BestModel: r.Best, BestFold: r.CV.Best(),
 		Metrics: map[string]float64{}, Timings: r.Timings, Checkpoints: checkpoints, Finished: time.Now().UTC(),
 	}
@@ -199,11 +185,10 @@ func pct(x *float64) string {
 	return fmt.Sprintf("%.4f", *x)
 }
 
-// close releases the study's storage.
-func (r *run) close() {
-	if r.Study != nil {
-		if c, ok := r.Study.Storage().(interface{ Close() error }); ok {
-			c.Close()
-		}
+// Close releases the study's journal. A run is not usable afterwards.
+func (r *run) Close() error {
+	if r.Study == nil {
+		return nil
 	}
+	return r.Study.Storage().Close()
 }

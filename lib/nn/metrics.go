@@ -6,7 +6,7 @@ func Accuracy(predictions, labels []int32) float64 {
 		return 0
 	}
 	right := 0
-	for i, p := range predictions {
+	for i, p := range predictions[:min(len(predictions), len(labels))] {
 		if p == labels[i] {
 			right++
 		}
