@@ -60,6 +60,7 @@ type run struct {
 	log     io.Writer
 	opts    Options
 	res     *results
+	// figures are the figures the last WriteResults saved.
 	figures []*plot.Figure
 	// studyFigs caches StudyFigures until the study runs again.
 	studyFigs []*plot.Figure
@@ -258,6 +259,6 @@ func (r *run) saveFigures(figs []*plot.Figure, anims []*plot.Animation) error {
 			return fmt.Errorf("animation %s: %w", a.Name, err)
 		}
 	}
-	r.figures = append(r.figures, figs...)
+	r.figures = figs // what summary.json and report.md list
 	return nil
 }
