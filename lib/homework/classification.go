@@ -33,13 +33,7 @@ type ClassificationRun struct {
 // NewClassification validates cfg, chooses the backend, loads Fashion-MNIST
 // and creates the results folder.
 func NewClassification(cfg Config, opts Options) (*ClassificationRun, error) {
-	if cfg.Task == "" {
-		cfg.Task = TaskClassification
-	}
-	if cfg.Task != TaskClassification {
-		return nil, fmt.Errorf("task: %q given to NewClassification", cfg.Task)
-	}
-	r, err := newRun(cfg, opts)
+	r, err := newRun(TaskClassification, cfg, opts)
 	if err != nil {
 		return nil, err
 	}

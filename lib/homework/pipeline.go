@@ -57,16 +57,24 @@ type run struct {
 	// Timings holds the seconds each step took.
 	Timings map[string]float64
 
-	log     io.Writer
-	opts    Options
-	res     *results
+	log  io.Writer
+	opts Options
+	res  *results
 	// figures are the figures the last WriteResults saved.
 	figures []*plot.Figure
 	// studyFigs caches StudyFigures until the study runs again.
 	studyFigs []*plot.Figure
 }
 
-func newRun(cfg Config, opts Options) (*run, error) {
+// newRun validates cfg for task (an empty cfg.Task means task), chooses the
+// backend and creates the results folder with config.json.
+func newRun(task string, cfg Config, opts Options) (*run, error) {
+	if cfg.Task == "" {
+		cfg.Task = task
+	}
+	if cfg.Task != task {
+		return nil, fmt.Errorf("task: %q given to the %s task", cfg.Task, task)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

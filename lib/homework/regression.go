@@ -40,13 +40,7 @@ type RegressionRun struct {
 // NewRegression validates cfg, chooses the backend, loads the data and
 // creates the results folder.
 func NewRegression(cfg Config, opts Options) (*RegressionRun, error) {
-	if cfg.Task == "" {
-		cfg.Task = TaskRegression
-	}
-	if cfg.Task != TaskRegression {
-		return nil, fmt.Errorf("task: %q given to NewRegression", cfg.Task)
-	}
-	r, err := newRun(cfg, opts)
+	r, err := newRun(TaskRegression, cfg, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,9 @@ package homework
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,12 +114,7 @@ func report(s *Summary, titles map[string]string) string {
 		fmt.Fprintf(&b, "| best value | %.4g (trial %d) |\n", *st.BestValue, st.BestNumber)
 	}
 	fmt.Fprintf(&b, "\n### Hyperparameters found\n\n| parameter | value |\n|---|---|\n")
-	names := make([]string, 0, len(st.BestParams))
-	for n := range st.BestParams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(st.BestParams)) {
 		fmt.Fprintf(&b, "| %s | %v |\n", n, st.BestParams[n])
 	}
 
@@ -144,21 +140,11 @@ func report(s *Summary, titles map[string]string) string {
 		fmt.Fprintf(&b, " %.1f |\n", f.Seconds)
 	}
 	fmt.Fprintf(&b, "\n## Test set\n\n| metric | value |\n|---|---|\n")
-	keys := make([]string, 0, len(s.Metrics))
-	for k := range s.Metrics {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(s.Metrics)) {
 		fmt.Fprintf(&b, "| %s | %.4f |\n", k, s.Metrics[k])
 	}
 	fmt.Fprintf(&b, "\n## Timings\n\n| step | seconds |\n|---|---|\n")
-	keys = keys[:0]
-	for k := range s.Timings {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(s.Timings)) {
 		fmt.Fprintf(&b, "| %s | %.1f |\n", strings.TrimSuffix(k, "_seconds"), s.Timings[k])
 	}
 	fmt.Fprintf(&b, "\n## Figures\n\n")
