@@ -22,18 +22,9 @@ root=$(pwd)
 GOIMPORTS_VERSION=v0.52.0
 GOPLS_VERSION=v0.23.0 # v0.24.0 needs a newer Go than go.mod's
 
-say() { printf 'setup-notebooks: %s\n' "$*" >&2; }
-
-apt_updated=""
-apt_install() {
-  if [ -z "$apt_updated" ]; then
-    say "apt-get update"
-    apt-get update -qq
-    apt_updated=1
-  fi
-  say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+SAY_PREFIX=setup-notebooks
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 # 1. Python side: the venv (scripts/setup.sh normally made it) and the pinned packages.
 if [ ! -x .venv/bin/python ]; then

@@ -14,19 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-say() { printf 'setup: %s\n' "$*" >&2; }
-
-apt_updated=""
-apt_install() {
-  # apt_install PACKAGE...: installs the Debian packages given, once.
-  if [ -z "$apt_updated" ]; then
-    say "apt-get update"
-    apt-get update -qq
-    apt_updated=1
-  fi
-  say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+SAY_PREFIX=setup
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 # 1. Fashion-MNIST from Debian (lib/data verifies the decompressed payload).
 if [ ! -s /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then

@@ -108,7 +108,7 @@ func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Secti
 		return nil, "", err
 	}
 	defer reg.Close()
-	regSum, err := runAll(reg.RunStudy, reg.RunCV, reg.WriteResults)
+	regSum, err := homework.RunAll(reg)
 	if err != nil {
 		return nil, "", fmt.Errorf("regression: %w", err)
 	}
@@ -126,7 +126,7 @@ func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Secti
 		return nil, "", err
 	}
 	defer cls.Close()
-	clsSum, err := runAll(cls.RunStudy, cls.RunCV, cls.WriteResults)
+	clsSum, err := homework.RunAll(cls)
 	if err != nil {
 		return nil, "", fmt.Errorf("classification: %w", err)
 	}
@@ -158,18 +158,6 @@ func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Secti
 		{Title: "Classification study (real, small)", Dir: clsDir, Figures: clsStudy},
 		{Title: "Classification (real, small)", Dir: clsDir, Figures: clsFigs},
 	}, note, nil
-}
-
-// runAll runs a task's study and cross-validation, then writes its results
-// folder.
-func runAll(study, cv func() error, write func() (*homework.Summary, error)) (*homework.Summary, error) {
-	if err := study(); err != nil {
-		return nil, err
-	}
-	if err := cv(); err != nil {
-		return nil, err
-	}
-	return write()
 }
 
 // describeRun says in one phrase what a task ran and found.

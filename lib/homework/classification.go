@@ -280,11 +280,5 @@ func Classification(cfg Config, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	defer r.Close()
-	if err := r.RunStudy(); err != nil {
-		return nil, err
-	}
-	if err := r.RunCV(); err != nil {
-		return nil, err
-	}
-	return r.WriteResults()
+	return RunAll(r)
 }

@@ -43,6 +43,27 @@ func (r *run) foldCallbacks(own func(fold int) []nn.Callback) func(fold int) []n
 	}
 }
 
+// Task is what both runs (RegressionRun, ClassificationRun) offer, for code
+// that drives either one.
+type Task interface {
+	RunStudy() error
+	RunCV() error
+	WriteResults() (*Summary, error)
+	Close() error
+}
+
+// RunAll runs a task's study and cross-validation, then writes its results
+// folder. It leaves the task open: its figures and models stay usable.
+func RunAll(t Task) (*Summary, error) {
+	if err := t.RunStudy(); err != nil {
+		return nil, err
+	}
+	if err := t.RunCV(); err != nil {
+		return nil, err
+	}
+	return t.WriteResults()
+}
+
 // run is what both tasks share: the configuration, the backend, the results
 // folder, the study and the cross-validation.
 type run struct {
