@@ -36,10 +36,12 @@ func branin(t *hpo.Trial) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b := 5.1 / (4 * math.Pi * math.Pi)
+	b := 5.1 / (4 * (math.Pi * math.Pi))
 	c := 5 / math.Pi
 	r := 1 / (8 * math.Pi)
-	return math.Pow(x2-b*x1*x1+c*x1-6, 2) + 10*(1-r)*math.Cos(x1) + 10, nil
+	// Written to round as optuna_bench.py does, so that equal parameters give equal values.
+	d := x2 - b*(x1*x1) + c*x1 - 6
+	return d*d + 10*(1-r)*math.Cos(x1) + 10, nil
 }
 
 var hartA = [4][6]float64{
@@ -69,7 +71,8 @@ func hartmann6(t *hpo.Trial) (float64, error) {
 	for i := 0; i < 4; i++ {
 		e := 0.0
 		for j := 0; j < 6; j++ {
-			e += hartA[i][j] * (x[j] - hartP[i][j]) * (x[j] - hartP[i][j])
+			d := x[j] - hartP[i][j]
+			e += hartA[i][j] * (d * d)
 		}
 		s += hartAlpha[i] * math.Exp(-e)
 	}
@@ -131,6 +134,7 @@ var funcs = []testFunc{
 // optunaLine is one line of optuna_bench.py's output.
 type optunaLine struct {
 	Func       string   `json:"func"`
+	Seed       int      `json:"seed"`
 	Best       *float64 `json:"best"`
 	Timing     int      `json:"timing"`
 	MsPerTrial float64  `json:"ms_per_trial"`
@@ -160,21 +164,30 @@ func cpuTime() time.Duration {
 
 // ratioInterval is a 90% bootstrap interval of median(a)/median(b): with 20 seeds the median
 // regret of either side moves a lot from seed set to seed set, and the table should say so.
-func ratioInterval(a, b []float64) (lo, hi float64) {
+// When both sides ran the same seeds (a[i] and b[i] from seed i) the seeds are resampled in
+// pairs: both samplers draw from the same stream, so a seed is one experiment run twice.
+func ratioInterval(a, b []float64, paired bool) (lo, hi float64) {
 	if len(a) == 0 || len(b) == 0 {
 		return math.NaN(), math.NaN()
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	resample := func(xs []float64) []float64 {
-		out := make([]float64, len(xs))
-		for i := range out {
-			out[i] = xs[rng.IntN(len(xs))]
-		}
-		return out
-	}
 	ratios := make([]float64, 2000)
+	ra, rb := make([]float64, len(a)), make([]float64, len(b))
 	for i := range ratios {
-		ratios[i] = median(resample(a)) / median(resample(b))
+		if paired {
+			for j := range ra {
+				k := rng.IntN(len(a))
+				ra[j], rb[j] = a[k], b[k]
+			}
+		} else {
+			for j := range ra {
+				ra[j] = a[rng.IntN(len(a))]
+			}
+			for j := range rb {
+				rb[j] = b[rng.IntN(len(b))]
+			}
+		}
+		ratios[i] = median(ra) / median(rb)
 	}
 	sort.Float64s(ratios)
 	return ratios[len(ratios)/20], ratios[len(ratios)*19/20]
@@ -219,6 +232,7 @@ func run() error {
 	flag.Parse()
 
 	ref := map[string][]float64{}
+	refBySeed := map[string]map[int]float64{}
 	refTime := map[string]map[int]float64{}
 	if *optunaPath != "" {
 		f, err := os.Open(*optunaPath)
@@ -234,6 +248,10 @@ func run() error {
 			}
 			if l.Best != nil {
 				ref[l.Func] = append(ref[l.Func], *l.Best)
+				if refBySeed[l.Func] == nil {
+					refBySeed[l.Func] = map[int]float64{}
+				}
+				refBySeed[l.Func][l.Seed] = *l.Best
 			} else if l.Timing > 0 {
 				if refTime[l.Func] == nil {
 					refTime[l.Func] = map[int]float64{}
@@ -246,7 +264,7 @@ func run() error {
 		}
 	}
 
-	fmt.Printf("%-12s %11s %13s %7s %15s %10s %10s %10s %10s\n", "function", "regret_go", "regret_optuna", "ratio", "ratio_90%_boot",
+	fmt.Printf("%-12s %11s %13s %7s %15s %9s %10s %10s %10s %10s\n", "function", "regret_go", "regret_optuna", "ratio", "ratio_90%_boot", "same_best",
 		"go_ms@100", "opt_ms@100", fmt.Sprintf("go_ms@%d", *timing), fmt.Sprintf("opt_ms@%d", *timing))
 	worst := math.Inf(-1)
 	for _, tf := range funcs {
@@ -254,6 +272,7 @@ func run() error {
 			continue
 		}
 		var regrets []float64
+		same := 0 // seeds whose best value is Optuna's best value for the same seed
 		for seed := 0; seed < *seeds; seed++ {
 			s := hpo.NewTPESampler(uint64(seed))
 			s.Multivariate = *multivariate
@@ -270,10 +289,24 @@ func run() error {
 				return fmt.Errorf("%s seed %d: %w", tf.name, seed, err)
 			}
 			regrets = append(regrets, best-tf.optimum)
+			if b, ok := refBySeed[tf.name][seed]; ok && math.Abs(best-b) <= 1e-9*math.Max(1, math.Abs(b)) {
+				same++
+			}
 		}
 		var refRegrets []float64
 		for _, b := range ref[tf.name] {
 			refRegrets = append(refRegrets, b-tf.optimum)
+		}
+		paired := len(refBySeed[tf.name]) == len(regrets)
+		for seed := range regrets {
+			if _, ok := refBySeed[tf.name][seed]; !ok {
+				paired = false
+			}
+		}
+		if paired {
+			for seed := range refRegrets {
+				refRegrets[seed] = refBySeed[tf.name][seed] - tf.optimum
+			}
 		}
 		goMed, refMed := median(regrets), median(refRegrets)
 		ratio := goMed / refMed
@@ -288,9 +321,10 @@ func run() error {
 			}
 		}
 		rt := refTime[tf.name]
-		lo, hi := ratioInterval(regrets, refRegrets)
-		fmt.Printf("%-12s %11.4g %13.4g %7.3f %15s %10.3f %10.3f %10.3f %10.3f\n", tf.name, goMed, refMed, ratio,
-			fmt.Sprintf("[%.2f, %.2f]", lo, hi), times[100], rt[100], times[*timing], rt[*timing])
+		lo, hi := ratioInterval(regrets, refRegrets, paired)
+		fmt.Printf("%-12s %11.4g %13.4g %7.3f %15s %9s %10.3f %10.3f %10.3f %10.3f\n", tf.name, goMed, refMed, ratio,
+			fmt.Sprintf("[%.2f, %.2f]", lo, hi), fmt.Sprintf("%d/%d", same, len(refBySeed[tf.name])),
+			times[100], rt[100], times[*timing], rt[*timing])
 	}
 	fmt.Printf("worst_regret_ratio=%.3f\n", worst)
 	return nil

@@ -2,8 +2,6 @@ package hpo
 
 import (
 	"math"
-	"math/rand/v2"
-	"sort"
 )
 
 // parzen is a mixture with one component per observation (plus the prior): a product over
@@ -20,11 +18,13 @@ type parzenParam struct {
 	low, high, q float64
 	mus, sigmas  []float64
 	logZ         []float64 // log mass of each kernel inside [low, high]
-	// logNorm is -log(sigma) - log sqrt(2 pi) - logZ: the constant of each kernel's log density
-	logNorm []float64
-	// categorical: one row of choice probabilities per component
+	// scaled adds -log(sigma) to each kernel's log density (TPESampler.ScaleKernelDensity)
+	scaled bool
+	// categorical: one row of choice probabilities per component, and the mixture's probability
+	// of each choice
 	cat    [][]float64
 	logCat [][]float64
+	mix    []float64
 }
 
 // bounds returns the range of the transformed space and the step q of a discrete parameter
@@ -60,7 +60,7 @@ func fromTransformed(d Distribution, v float64) float64 {
 	case d.Kind == FloatKind && d.Step == 0:
 		return math.Min(math.Max(v, d.Low), d.High)
 	case d.Log: // int, log
-		return math.Min(math.Max(math.Round(math.Exp(v)), d.Low), d.High)
+		return math.Min(math.Max(math.RoundToEven(math.Exp(v)), d.Low), d.High)
 	default:
 		return snap(d, v)
 	}
@@ -90,6 +90,7 @@ func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
 		pp := parzenParam{d: d}
 		if d.Kind == CategoricalKind {
 			pp.cat, pp.logCat = s.categoricalKernels(d, obs[j], considerPrior)
+			pp.mix = s.categoricalMixture(d, obs[j], weights, considerPrior)
 		} else {
 			pp.low, pp.high, pp.q = bounds(d)
 			xs := make([]float64, n)
@@ -98,13 +99,9 @@ func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
 			}
 			pp.mus, pp.sigmas = s.kernels(xs, pp.low, pp.high, considerPrior, len(dists))
 			pp.logZ = make([]float64, len(pp.mus))
-			pp.logNorm = make([]float64, len(pp.mus))
+			pp.scaled = s.ScaleKernelDensity
 			for k := range pp.mus {
 				pp.logZ[k] = logGaussMass((pp.low-pp.mus[k])/pp.sigmas[k], (pp.high-pp.mus[k])/pp.sigmas[k])
-				pp.logNorm[k] = -logSqrt2Pi - pp.logZ[k]
-				if s.ScaleKernelDensity {
-					pp.logNorm[k] -= math.Log(pp.sigmas[k])
-				}
 			}
 		}
 		p.params = append(p.params, pp)
@@ -145,6 +142,33 @@ func (s *TPESampler) categoricalKernels(d Distribution, obs []float64, considerP
 	return rows, logRows
 }
 
+// categoricalMixture is the mixture's probability of each choice, sum over components of
+// weight times row. It is computed from the weight each choice collects, so that two choices
+// observed with the same weights get bitwise the same probability and tie exactly, as the
+// arithmetic says they do; summing the rows as a matrix product would break such ties by
+// rounding, differently from one BLAS to another.
+func (s *TPESampler) categoricalMixture(d Distribution, obs, weights []float64, considerPrior bool) []float64 {
+	n, k := len(obs), len(d.Choices)
+	fill := s.PriorWeight / float64(n)
+	prior := 0.0
+	if considerPrior {
+		fill = s.PriorWeight / float64(n+1)
+		prior = weights[n]
+	}
+	collected := make([]float64, k) // weight of the observations of each choice
+	total := 0.0
+	for i, c := range obs {
+		collected[int(c)] += weights[i]
+		total += weights[i]
+	}
+	norm := 1 + float64(k)*fill
+	mix := make([]float64, k)
+	for c := range mix {
+		mix[c] = (collected[c]*(1+fill)+(total-collected[c])*fill)/norm + prior/float64(k)
+	}
+	return mix
+}
+
 // kernels places one Gaussian on each observation and one (the prior) on the middle of the
 // range. Univariate widths are the larger gap to a sorted neighbour (the bounds count as
 // neighbours, except for the outer kernels unless ConsiderEndpoints); multivariate widths are
@@ -164,11 +188,7 @@ func (s *TPESampler) kernels(xs []float64, low, high float64, considerPrior bool
 			sigmas[i] = s0 * (high - low)
 		}
 	} else {
-		order := make([]int, m)
-		for i := range order {
-			order[i] = i
-		}
-		sort.SliceStable(order, func(a, b int) bool { return mus[order[a]] < mus[order[b]] })
+		order := argsortNumPy(mus)
 		ext := make([]float64, m+2) // sorted mus with the bounds at both ends
 		ext[0], ext[m+1] = low, high
 		for i, o := range order {
@@ -200,39 +220,30 @@ func (s *TPESampler) kernels(xs []float64, low, high float64, considerPrior bool
 	return mus, sigmas
 }
 
-// sample draws size points: a component by weight, then each parameter from that component.
-// The result is one column per parameter in internal representation.
-func (p *parzen) sample(rng *rand.Rand, size int) [][]float64 {
-	active := make([]int, size)
-	cum := make([]float64, len(p.weights))
-	acc := 0.0
-	for i, w := range p.weights {
-		acc += w
-		cum[i] = acc
-	}
-	for i := range active {
-		u := rng.Float64() * acc
-		k := sort.SearchFloat64s(cum, u)
-		active[i] = min(k, len(cum)-1)
-	}
+// sample draws size points: a component by weight, then each parameter from that component,
+// in Optuna's order of draws (all components first, then one parameter after the other). The
+// result is one column per parameter in internal representation.
+func (p *parzen) sample(rng *numpyRand, size int) [][]float64 {
+	active := rng.choiceP(p.weights, size)
 	out := make([][]float64, len(p.params))
 	for j, pp := range p.params {
 		col := make([]float64, size)
 		for i, k := range active {
+			u := rng.Float64()
 			if pp.d.Kind == CategoricalKind {
-				u := rng.Float64()
-				c, s := 0, 0.0
-				for c = 0; c < len(pp.cat[k])-1; c++ {
-					s += pp.cat[k][c]
-					if u < s {
-						break
+				// the number of cumulative probabilities below u
+				c, cum := 0, 0.0
+				for _, w := range pp.cat[k] {
+					cum += w
+					if cum < u {
+						c++
 					}
 				}
-				col[i] = float64(c)
+				col[i] = float64(min(c, len(pp.cat[k])-1))
 				continue
 			}
 			mu, sg := pp.mus[k], pp.sigmas[k]
-			x := mu + sg*truncnormPPF(rng.Float64(), (pp.low-mu)/sg, (pp.high-mu)/sg)
+			x := truncnormPPF(u, (pp.low-mu)/sg, (pp.high-mu)/sg)*sg + mu
 			col[i] = fromTransformed(pp.d, x)
 		}
 		out[j] = col
@@ -240,14 +251,20 @@ func (p *parzen) sample(rng *rand.Rand, size int) [][]float64 {
 	return out
 }
 
-// logPDF returns the log density (log mass for discrete parameters) of each point.
+// logPDF returns the log density (log mass for discrete parameters) of each point. The terms
+// are added in the order Optuna adds them and the mixture is summed pairwise as NumPy sums, so
+// that both pick the same candidate when two score almost alike.
 func (p *parzen) logPDF(xs [][]float64) []float64 {
 	size := len(xs[0])
-	nc := len(p.weights)
-	comp := make([]float64, size*nc) // comp[i*nc+k]: log weight + log pdf of point i under component k
-	for i := 0; i < size; i++ {
-		copy(comp[i*nc:(i+1)*nc], p.logW)
+	out := make([]float64, size)
+	if len(p.params) == 1 && p.params[0].d.Kind == CategoricalKind {
+		for i, x := range xs[0] {
+			out[i] = math.Log(p.params[0].mix[int(x)])
+		}
+		return out
 	}
+	nc := len(p.weights)
+	comp := make([]float64, size*nc) // comp[i*nc+k]: log pdf of point i under component k
 	for j, pp := range p.params {
 		for i := 0; i < size; i++ {
 			row := comp[i*nc : (i+1)*nc]
@@ -267,29 +284,62 @@ func (p *parzen) logPDF(xs [][]float64) []float64 {
 				}
 			default:
 				t := toTransformed(pp.d, x)
-				mus, sigmas, norm := pp.mus, pp.sigmas[:len(pp.mus)], pp.logNorm[:len(pp.mus)]
+				mus, sigmas, logZ := pp.mus, pp.sigmas[:len(pp.mus)], pp.logZ[:len(pp.mus)]
 				for k := range row {
 					z := (t - mus[k]) / sigmas[k]
-					row[k] += norm[k] - 0.5*z*z
+					lp := -(z*z)/2 - logSqrt2Pi - logZ[k]
+					if pp.scaled {
+						lp -= math.Log(sigmas[k])
+					}
+					row[k] += lp
 				}
 			}
 		}
 	}
-	out := make([]float64, size)
+	terms := make([]float64, nc)
 	for i := range out {
 		row := comp[i*nc : (i+1)*nc]
 		m := math.Inf(-1)
-		for _, v := range row {
-			m = math.Max(m, v)
+		for k := range row {
+			row[k] += p.logW[k]
+			m = math.Max(m, row[k])
 		}
-		sum := 0.0
-		for _, v := range row {
-			// Terms below e^-40 of the largest cannot change a float64 sum; skip their Exp.
-			if d := v - m; d > -40 {
-				sum += math.Exp(d)
-			}
+		for k, v := range row {
+			terms[k] = math.Exp(v - m)
 		}
-		out[i] = m + math.Log(sum)
+		out[i] = math.Log(pairwiseSum(terms)) + m
 	}
 	return out
+}
+
+// pairwiseSum adds as NumPy's sum does: eight running sums for blocks of up to 128 values,
+// halves above that.
+func pairwiseSum(a []float64) float64 {
+	n := len(a)
+	switch {
+	case n < 8:
+		s := 0.0
+		for _, x := range a {
+			s += x
+		}
+		return s
+	case n <= 128:
+		var r [8]float64
+		copy(r[:], a[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			for j := range r {
+				r[j] += a[i+j]
+			}
+		}
+		s := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			s += a[i]
+		}
+		return s
+	default:
+		h := n / 2
+		h -= h % 8
+		return pairwiseSum(a[:h]) + pairwiseSum(a[h:])
+	}
 }

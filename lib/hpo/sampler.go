@@ -3,7 +3,6 @@ package hpo
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sort"
 	"sync"
 )
@@ -36,15 +35,17 @@ type Sampler interface {
 	SampleIndependent(h *History, t *FrozenTrial, name string, d Distribution) (float64, error)
 }
 
-// RandomSampler draws every parameter uniformly (in log space for Log parameters).
+// RandomSampler draws every parameter uniformly (in log space for Log parameters), as Optuna's
+// RandomSampler does and from the same NumPy stream: the same seed gives the same parameters
+// as Optuna's RandomSampler(seed).
 type RandomSampler struct {
 	mu  sync.Mutex
-	rng *rand.Rand
+	rng *numpyRand
 }
 
 // NewRandomSampler returns a seeded random sampler: the same seed gives the same parameters.
 func NewRandomSampler(seed uint64) *RandomSampler {
-	return &RandomSampler{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return &RandomSampler{rng: newNumpyRand(seed)}
 }
 
 // SampleRelative implements Sampler; random sampling has no joint part.
@@ -61,33 +62,44 @@ func (r *RandomSampler) SampleIndependent(_ *History, _ *FrozenTrial, _ string, 
 
 // sampleUniform draws as Optuna's RandomSampler: uniform over the bounds widened by half a step
 // (or by 0.5 for log ints) and rounded back onto the grid, so that the end points are as likely
-// as the others.
-func sampleUniform(rng *rand.Rand, d Distribution) float64 {
+// as the others; a categorical takes the largest of one uniform draw per choice.
+func sampleUniform(rng *numpyRand, d Distribution) float64 {
 	switch d.Kind {
 	case CategoricalKind:
-		return float64(rng.IntN(len(d.Choices)))
+		best, bestU := 0, -1.0
+		for c := range d.Choices {
+			if u := rng.Float64(); u > bestU {
+				best, bestU = c, u
+			}
+		}
+		return float64(best)
 	case IntKind:
 		if d.Log {
-			lo, hi := math.Log(d.Low-0.5), math.Log(d.High+0.5)
-			v := math.Round(math.Exp(lo + rng.Float64()*(hi-lo)))
+			v := math.RoundToEven(math.Exp(rng.Uniform(math.Log(d.Low-d.Step/2), math.Log(d.High+d.Step/2))))
 			return math.Min(math.Max(v, d.Low), d.High)
 		}
-		return snap(d, d.Low-d.Step/2+rng.Float64()*(d.High-d.Low+d.Step))
+		return snap(d, rng.Uniform(d.Low-d.Step/2, d.High+d.Step/2))
 	default:
-		if d.Log {
-			lo, hi := math.Log(d.Low), math.Log(d.High)
-			return math.Min(math.Max(math.Exp(lo+rng.Float64()*(hi-lo)), d.Low), d.High)
-		}
 		if d.Step != 0 {
-			return snap(d, d.Low-d.Step/2+rng.Float64()*(d.High-d.Low+d.Step))
+			return snap(d, rng.Uniform(d.Low-d.Step/2, d.High+d.Step/2))
 		}
-		return d.Low + rng.Float64()*(d.High-d.Low)
+		var v float64
+		if d.Log {
+			v = math.Exp(rng.Uniform(math.Log(d.Low), math.Log(d.High)))
+		} else {
+			v = rng.Uniform(d.Low, d.High)
+		}
+		if d.Single() {
+			return v
+		}
+		// The draw is in [low, high); exp can round up onto high.
+		return math.Max(math.Min(v, math.Nextafter(d.High, math.Inf(-1))), d.Low)
 	}
 }
 
-// snap rounds onto the step grid of d and clips to its bounds.
+// snap rounds onto the step grid of d (halves to even, as NumPy) and clips to its bounds.
 func snap(d Distribution, v float64) float64 {
-	v = math.Round((v-d.Low)/d.Step)*d.Step + d.Low
+	v = math.RoundToEven((v-d.Low)/d.Step)*d.Step + d.Low
 	return math.Min(math.Max(v, d.Low), d.High)
 }
 
@@ -98,12 +110,12 @@ type GridSampler struct {
 	names  []string
 	values [][]any
 	mu     sync.Mutex
-	rng    *rand.Rand
+	rng    *numpyRand
 }
 
 // NewGridSampler returns a grid sampler over space (name to the values to try).
 func NewGridSampler(space map[string][]any, seed uint64) (*GridSampler, error) {
-	g := &GridSampler{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	g := &GridSampler{rng: newNumpyRand(seed)}
 	for name := range space {
 		g.names = append(g.names, name)
 	}

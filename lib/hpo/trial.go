@@ -133,6 +133,13 @@ func (t *Trial) suggest(name string, d Distribution) (float64, error) {
 			v, found = iv, true
 		}
 	}
+	if !found && d.Single() {
+		// One possible value: Optuna takes it without asking the sampler (so no random draw).
+		v, found = 0, true
+		if d.Kind != CategoricalKind {
+			v = d.Low
+		}
+	}
 	if !found {
 		var err error
 		v, err = t.study.sampler.SampleIndependent(t.history, &t.frozen, name, d)

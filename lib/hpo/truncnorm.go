@@ -5,10 +5,22 @@ import "math"
 // Truncated normal helpers for the Parzen estimators, in log space so that kernels far from the
 // bounds neither underflow nor lose all digits.
 
-var logSqrt2Pi = 0.5 * math.Log(2*math.Pi)
+// logSqrt2Pi is rounded as Optuna rounds it (log of the root, not half the log).
+var logSqrt2Pi = math.Log(math.Sqrt(2 * math.Pi))
 
-// ndtr is the standard normal CDF.
-func ndtr(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+// ndtr is the standard normal CDF, through erf near the centre and erfc in the tails (the
+// branches of Optuna's _ndtr_single, so that both round alike).
+func ndtr(a float64) float64 {
+	x := a / math.Sqrt2
+	switch {
+	case x < -1/math.Sqrt2:
+		return 0.5 * math.Erfc(-x)
+	case x < 1/math.Sqrt2:
+		return 0.5 + 0.5*math.Erf(x)
+	default:
+		return 1 - 0.5*math.Erfc(x)
+	}
+}
 
 // logNdtr is log(ndtr(x)), with the asymptotic series where ndtr underflows.
 func logNdtr(x float64) float64 {
@@ -19,13 +31,17 @@ func logNdtr(x float64) float64 {
 		return math.Log(ndtr(x))
 	}
 	// log Phi(x) = -x^2/2 - log(-x) - log sqrt(2 pi) + log(1 - 1/x^2 + 3/x^4 - ...)
-	sum, term, last := 1.0, 1.0, 0.0
-	for i := 1; math.Abs(last-sum) > 1e-16 && i < 50; i++ {
+	lhs := -0.5*x*x - math.Log(-x) - 0.5*math.Log(2*math.Pi)
+	last, sum, num, denom, sign := 0.0, 1.0, 1.0, 1.0, 1.0
+	inv := 1 / (x * x)
+	for i := 1; math.Abs(last-sum) > 0x1p-52; i++ {
 		last = sum
-		term *= -float64(2*i-1) / (x * x)
-		sum += term
+		sign = -sign
+		denom *= inv
+		num *= float64(2*i - 1)
+		sum += sign * num * denom
 	}
-	return -0.5*x*x - math.Log(-x) - logSqrt2Pi + math.Log(sum)
+	return lhs + math.Log(sum)
 }
 
 // logGaussMass is log(Phi(b) - Phi(a)) for a <= b, computed in the left tail to keep digits.

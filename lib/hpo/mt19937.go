@@ -1,0 +1,160 @@
+package hpo
+
+// numpyRand is the random stream of NumPy's legacy RandomState: the 32-bit Mersenne Twister
+// (MT19937) seeded the way RandomState(seed) seeds it, with RandomState's way of turning words
+// into doubles, choices and bounded integers. Optuna's samplers draw from RandomState, so with
+// this stream a seeded study here suggests what the same study suggests under Optuna; the
+// generator itself (Matsumoto and Nishimura, 1998) is the published algorithm.
+type numpyRand struct {
+	mt  [mtN]uint32
+	pos int
+}
+
+const (
+	mtN         = 624
+	mtM         = 397
+	mtMatrixA   = 0x9908b0df
+	mtUpperMask = 0x80000000
+	mtLowerMask = 0x7fffffff
+)
+
+// newNumpyRand returns the stream of RandomState(seed). NumPy refuses seeds of 2^32 and over;
+// those are taken as RandomState([low 32 bits, high 32 bits]), an array seed.
+func newNumpyRand(seed uint64) *numpyRand {
+	r := &numpyRand{}
+	if seed <= 0xffffffff {
+		r.seed(uint32(seed))
+	} else {
+		r.seedArray([]uint32{uint32(seed), uint32(seed >> 32)})
+	}
+	return r
+}
+
+// seed is the generator's init_genrand.
+func (r *numpyRand) seed(s uint32) {
+	for i := range r.mt {
+		r.mt[i] = s
+		s = 1812433253*(s^(s>>30)) + uint32(i) + 1
+	}
+	r.pos = mtN
+}
+
+// seedArray is the generator's init_by_array.
+func (r *numpyRand) seedArray(key []uint32) {
+	r.seed(19650218)
+	i, j := 1, 0
+	for k := max(mtN, len(key)); k > 0; k-- {
+		r.mt[i] = (r.mt[i] ^ ((r.mt[i-1] ^ (r.mt[i-1] >> 30)) * 1664525)) + key[j] + uint32(j)
+		i++
+		j++
+		if i >= mtN {
+			r.mt[0] = r.mt[mtN-1]
+			i = 1
+		}
+		if j >= len(key) {
+			j = 0
+		}
+	}
+	for k := mtN - 1; k > 0; k-- {
+		r.mt[i] = (r.mt[i] ^ ((r.mt[i-1] ^ (r.mt[i-1] >> 30)) * 1566083941)) - uint32(i)
+		i++
+		if i >= mtN {
+			r.mt[0] = r.mt[mtN-1]
+			i = 1
+		}
+	}
+	r.mt[0] = 0x80000000
+	r.pos = mtN
+}
+
+// twist regenerates the whole state block.
+func (r *numpyRand) twist() {
+	mag := func(y uint32) uint32 { return (y & 1) * mtMatrixA }
+	var k int
+	for k = 0; k < mtN-mtM; k++ {
+		y := (r.mt[k] & mtUpperMask) | (r.mt[k+1] & mtLowerMask)
+		r.mt[k] = r.mt[k+mtM] ^ (y >> 1) ^ mag(y)
+	}
+	for ; k < mtN-1; k++ {
+		y := (r.mt[k] & mtUpperMask) | (r.mt[k+1] & mtLowerMask)
+		r.mt[k] = r.mt[k+mtM-mtN] ^ (y >> 1) ^ mag(y)
+	}
+	y := (r.mt[mtN-1] & mtUpperMask) | (r.mt[0] & mtLowerMask)
+	r.mt[mtN-1] = r.mt[mtM-1] ^ (y >> 1) ^ mag(y)
+	r.pos = 0
+}
+
+// Uint32 is the next tempered word.
+func (r *numpyRand) Uint32() uint32 {
+	if r.pos == mtN {
+		r.twist()
+	}
+	y := r.mt[r.pos]
+	r.pos++
+	y ^= y >> 11
+	y ^= (y << 7) & 0x9d2c5680
+	y ^= (y << 15) & 0xefc60000
+	y ^= y >> 18
+	return y
+}
+
+// Float64 is RandomState.random_sample(): 53 random bits from two words, in [0, 1).
+func (r *numpyRand) Float64() float64 {
+	a, b := r.Uint32()>>5, r.Uint32()>>6
+	return (float64(a)*67108864.0 + float64(b)) / 9007199254740992.0
+}
+
+// Uniform is RandomState.uniform(low, high).
+func (r *numpyRand) Uniform(low, high float64) float64 {
+	return low + (high-low)*r.Float64()
+}
+
+// IntN is RandomState.randint(0, n) for 0 < n <= 2^32: masked rejection sampling, which is
+// also what RandomState.choice(n) draws.
+func (r *numpyRand) IntN(n int) int {
+	rng := uint32(n - 1)
+	if rng == 0 {
+		return 0
+	}
+	mask := rng
+	mask |= mask >> 1
+	mask |= mask >> 2
+	mask |= mask >> 4
+	mask |= mask >> 8
+	mask |= mask >> 16
+	for {
+		if v := r.Uint32() & mask; v <= rng {
+			return int(v)
+		}
+	}
+}
+
+// choiceP is RandomState.choice(len(p), size, p=p): the cumulative sum normalised by its last
+// element, searched (to the right) for each uniform draw.
+func (r *numpyRand) choiceP(p []float64, size int) []int {
+	cdf := make([]float64, len(p))
+	acc := 0.0
+	for i, w := range p {
+		acc += w
+		cdf[i] = acc
+	}
+	for i := range cdf {
+		cdf[i] /= acc
+	}
+	out := make([]int, size)
+	for i := range out {
+		u := r.Float64()
+		// first index whose cdf exceeds u
+		lo, hi := 0, len(cdf)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if cdf[m] <= u {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		out[i] = min(lo, len(cdf)-1)
+	}
+	return out
+}
