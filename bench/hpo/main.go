@@ -322,9 +322,15 @@ func run() error {
 		}
 		rt := refTime[tf.name]
 		lo, hi := ratioInterval(regrets, refRegrets, paired)
-		fmt.Printf("%-12s %11.4g %13.4g %7.3f %15s %9s %10.3f %10.3f %10.3f %10.3f\n", tf.name, goMed, refMed, ratio,
+		ms := func(m map[int]float64, n int) string { // "-" where not measured
+			if v, ok := m[n]; ok && n > 0 {
+				return fmt.Sprintf("%.3f", v)
+			}
+			return "-"
+		}
+		fmt.Printf("%-12s %11.4g %13.4g %7.3f %15s %9s %10s %10s %10s %10s\n", tf.name, goMed, refMed, ratio,
 			fmt.Sprintf("[%.2f, %.2f]", lo, hi), fmt.Sprintf("%d/%d", same, len(refBySeed[tf.name])),
-			times[100], rt[100], times[*timing], rt[*timing])
+			ms(times, 100), ms(rt, 100), ms(times, *timing), ms(rt, *timing))
 	}
 	fmt.Printf("worst_regret_ratio=%.3f\n", worst)
 	return nil

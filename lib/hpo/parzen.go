@@ -164,7 +164,8 @@ func (s *TPESampler) categoricalMixture(d Distribution, obs, weights []float64, 
 	norm := 1 + float64(k)*fill
 	mix := make([]float64, k)
 	for c := range mix {
-		mix[c] = (collected[c]*(1+fill)+(total-collected[c])*fill)/norm + prior/float64(k)
+		// every observed row holds fill for each choice, plus 1 for its own, over norm
+		mix[c] = (collected[c]+total*fill)/norm + prior/float64(k)
 	}
 	return mix
 }
