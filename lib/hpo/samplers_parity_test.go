@@ -222,6 +222,11 @@ func TestSamplersMatchOptuna(t *testing.T) {
 			smp = NewTPESampler(c.Seed)
 		case "random":
 			smp = NewRandomSampler(c.Seed)
+		default:
+			t.Fatalf("golden study with unknown sampler %q", c.Sampler)
+		}
+		if objectives[c.Objective] == nil {
+			t.Fatalf("golden study with unknown objective %q", c.Objective)
 		}
 		study, err := NewStudy(WithSampler(smp), WithPruner(NopPruner{}), WithDirection(directions[c.Objective]))
 		if err != nil {
