@@ -125,7 +125,8 @@ func checkJournal(t *testing.T, path string, before map[int]FrozenTrial) map[int
 
 func TestJournalSurvivesKill9(t *testing.T) {
 	path := t.TempDir() + "/study.jsonl"
-	const target = 40
+	// Enough trials that no round finishes the study: every worker is killed mid-run.
+	const target = 150
 	finished := map[int]FrozenTrial{}
 	kills, diedMidTrial := 0, 0
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -135,25 +136,38 @@ func TestJournalSurvivesKill9(t *testing.T) {
 			size = st.Size()
 		}
 		cmd := startWorker(t, path, target)
-		// Wait until the worker is writing, then kill it at a random moment.
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		// Wait until the worker is writing, then kill it at a random moment. A worker that
+		// exits first (it found the study done, or crashed) ends the wait at once.
+		deadline := time.After(20 * time.Second)
+	wait:
+		for {
 			if st, err := os.Stat(path); err == nil && st.Size() > size {
 				break
 			}
-			time.Sleep(time.Millisecond)
+			select {
+			case <-exited:
+				break wait
+			case <-deadline:
+				break wait
+			case <-time.After(time.Millisecond):
+			}
 		}
 		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err == nil {
 			kills++
 		}
-		cmd.Wait()
+		<-exited
 		finished = checkJournal(t, path, finished)
 	}
 	for _, tr := range finished {
 		if strings.Contains(tr.FailReason, "died") {
 			diedMidTrial++
 		}
+	}
+	if kills < 5 {
+		t.Fatalf("only %d of 6 workers were still running when killed", kills)
 	}
 	// Two workers finish the study together on the same file.
 	a, b := startWorker(t, path, target), startWorker(t, path, target)
