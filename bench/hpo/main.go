@@ -303,9 +303,10 @@ func run() error {
 				paired = false
 			}
 		}
-		if paired {
-			for seed := range refRegrets {
-				refRegrets[seed] = refBySeed[tf.name][seed] - tf.optimum
+		if paired { // in seed order, to pair with regrets
+			refRegrets = refRegrets[:0]
+			for seed := range regrets {
+				refRegrets = append(refRegrets, refBySeed[tf.name][seed]-tf.optimum)
 			}
 		}
 		goMed, refMed := median(regrets), median(refRegrets)
