@@ -1,11 +1,11 @@
 package hpo
 
 // argsortNumPy returns the permutation that sorts v ascending, in the order NumPy's default
-// (unstable) argsort gives for float64 (NumPy 1.24, no SIMD sort): an introsort, median-of-three quicksort partitions down
-// to 16 elements, then insertion sort, with a heapsort fallback past 2 log2(n) levels. Optuna
-// assigns kernel widths through such an argsort, so equal values (integer parameters, steps)
-// get their widths in this order; the Parzen estimators only agree kernel for kernel with
-// Optuna's when the tie order is NumPy's.
+// (unstable) argsort gives for float64 (NumPy 1.24, no SIMD sort): an introsort, median-of-three
+// quicksort partitions down to 16 elements, then insertion sort, with a heapsort fallback past
+// 2 log2(n) levels. Optuna assigns kernel widths through such an argsort, so equal values
+// (integer parameters, steps) get their widths in this order; the Parzen estimators only agree
+// kernel for kernel with Optuna's when the tie order is NumPy's.
 func argsortNumPy(v []float64) []int {
 	idx := make([]int, len(v))
 	for i := range idx {
