@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -140,6 +142,15 @@ type optunaLine struct {
 	MsPerTrial float64  `json:"ms_per_trial"`
 }
 
+// seedRange is 0, 1, ..., n-1.
+func seedRange(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
@@ -231,8 +242,7 @@ func run() error {
 	only := flag.String("funcs", "", "comma-separated subset of functions")
 	flag.Parse()
 
-	ref := map[string][]float64{}
-	refBySeed := map[string]map[int]float64{}
+	refBySeed := map[string]map[int]float64{} // Optuna's best value per function and seed
 	refTime := map[string]map[int]float64{}
 	if *optunaPath != "" {
 		f, err := os.Open(*optunaPath)
@@ -247,7 +257,6 @@ func run() error {
 				return fmt.Errorf("%s line %d: %w", *optunaPath, line, err)
 			}
 			if l.Best != nil {
-				ref[l.Func] = append(ref[l.Func], *l.Best)
 				if refBySeed[l.Func] == nil {
 					refBySeed[l.Func] = map[int]float64{}
 				}
@@ -293,22 +302,13 @@ func run() error {
 				same++
 			}
 		}
+		// Optuna's regrets in seed order; paired with ours when both sides ran seeds 0..n-1.
+		refSeeds := slices.Sorted(maps.Keys(refBySeed[tf.name]))
 		var refRegrets []float64
-		for _, b := range ref[tf.name] {
-			refRegrets = append(refRegrets, b-tf.optimum)
+		for _, seed := range refSeeds {
+			refRegrets = append(refRegrets, refBySeed[tf.name][seed]-tf.optimum)
 		}
-		paired := len(refBySeed[tf.name]) == len(regrets)
-		for seed := range regrets {
-			if _, ok := refBySeed[tf.name][seed]; !ok {
-				paired = false
-			}
-		}
-		if paired { // in seed order, to pair with regrets
-			refRegrets = refRegrets[:0]
-			for seed := range regrets {
-				refRegrets = append(refRegrets, refBySeed[tf.name][seed]-tf.optimum)
-			}
-		}
+		paired := slices.Equal(refSeeds, seedRange(len(regrets)))
 		goMed, refMed := median(regrets), median(refRegrets)
 		ratio := goMed / refMed
 		if !math.IsNaN(ratio) {
