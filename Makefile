@@ -50,7 +50,7 @@ doctor: setup
 
 ## lab: JupyterLab on the notebooks
 lab: setup
-	PATH="$$(go env GOPATH)/bin:$$PATH" .venv/bin/jupyter lab --ServerApp.root_dir=$(CURDIR)/notebooks
+	.venv/bin/jupyter lab --ServerApp.root_dir=$(CURDIR)/notebooks
 
 ## gallery: every figure from a small real run, in out/gallery/index.html
 gallery: setup

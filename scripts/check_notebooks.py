@@ -109,26 +109,12 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def go_bin():
-    """Where `go install` puts binaries (goimports, gopls), or None without Go."""
-    import subprocess
-    try:
-        gobin, gopath = subprocess.run(["go", "env", "GOBIN", "GOPATH"], capture_output=True,
-                                       text=True, check=True).stdout.splitlines()[:2]
-    except (OSError, subprocess.CalledProcessError, ValueError):
-        return None
-    return Path(gobin) if gobin else Path(gopath.split(os.pathsep)[0]) / "bin"
-
-
 def kernel_env():
-    """The environment the kernel inherits: the smoke preset by default, Go's
-    bin folder on PATH (goimports), a fresh results folder (HW1_OUT) and the
-    shared data copy when there is one."""
+    """The environment the kernel inherits: the smoke preset by default, a
+    fresh results folder (HW1_OUT) and the shared data copy when there is one.
+    goimports comes from the kernel spec's own PATH (.tools/bin)."""
     env = os.environ
     env.setdefault("HW1_PRESET", "smoke")
-    gobin = go_bin()
-    if gobin and gobin.is_dir() and str(gobin) not in env.get("PATH", "").split(os.pathsep):
-        env["PATH"] = str(gobin) + os.pathsep + env.get("PATH", "")
     # A fresh results folder per check: a study left by an earlier run would
     # be resumed, and the check would then train nothing.
     if "HW1_OUT" not in env:

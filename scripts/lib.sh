@@ -1,16 +1,57 @@
 # Shell helpers shared by scripts/setup.sh and scripts/setup-notebooks.sh
 # (sourced, not run). Set SAY_PREFIX before sourcing.
+#
+# Everything the set-up installs lives inside the clone (.venv/, .tools/,
+# tests/browser/node_modules/, bin/), so that every clean clone, and every CI
+# run, takes the whole install path; Debian packages are the one exception.
 
 say() { printf '%s: %s\n' "${SAY_PREFIX:-setup}" "$*" >&2; }
+
+# The clone's own tool folder: goimports and gopls (GOBIN), and the logs of
+# the set-up's steps.
+HW1_TOOLS=${HW1_TOOLS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.tools}
+mkdir -p "$HW1_TOOLS/bin" "$HW1_TOOLS/logs"
+
+# step [--retry] NAME COMMAND...: runs one step of the set-up with its output
+# in .tools/logs/NAME.log. On success it prints nothing more than the step's
+# name; on failure it prints the step, the command and the command's output,
+# and exits with the command's status. --retry runs a failed command once
+# more after a pause: for steps that download from a registry (apt, PyPI,
+# the Go proxy, npm), where a dropped connection is worth a second try.
+step() {
+  local retry=0
+  if [ "$1" = --retry ]; then retry=1; shift; fi
+  local name=$1; shift
+  local log="$HW1_TOOLS/logs/$name.log"
+  local try status
+  say "$name: $*"
+  for try in 1 2; do
+    status=0
+    "$@" >"$log" 2>&1 || status=$?
+    if [ "$status" -eq 0 ]; then return 0; fi
+    if [ "$retry" -eq 0 ] || [ "$try" -eq 2 ]; then break; fi
+    say "$name failed (exit $status); retrying once in 5 s"
+    sleep 5
+  done
+  {
+    printf '\n%s: step "%s" failed (exit %d)\n' "${SAY_PREFIX:-setup}" "$name" "$status"
+    printf '  command: %s\n' "$*"
+    printf '  output (also in %s):\n' "$log"
+    if [ "$(wc -l <"$log")" -gt 200 ]; then
+      printf '  ... (the first %d lines are in the log)\n' "$(($(wc -l <"$log") - 200))"
+    fi
+    tail -n 200 "$log" | sed 's/^/  | /'
+  } >&2
+  exit "$status"
+}
 
 # apt_install PACKAGE...: installs Debian packages; `apt-get update` runs at
 # most once per set-up, across both scripts (HW1_APT_UPDATED is exported).
 apt_install() {
   if [ -z "${HW1_APT_UPDATED:-}" ]; then
-    say "apt-get update"
-    apt-get update -qq
+    step --retry apt-get-update apt-get update
     export HW1_APT_UPDATED=1
   fi
-  say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  step --retry "apt-get-install-$1" \
+    env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
 }

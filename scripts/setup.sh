@@ -9,6 +9,9 @@
 #     kernel, Chromium and playwright-core for the notebook checks)
 #   - bin/hw1, the command line
 #
+# Everything lands inside the clone (.venv/, .tools/, bin/); a failed step
+# prints its command and output (scripts/lib.sh, step) and exits non-zero.
+#
 # Usage: scripts/setup.sh [--no-notebooks]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,25 +31,28 @@ fi
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
-  if ! "$python" -m venv .venv 2>/dev/null; then
-    apt_install python3-venv
+  if ! "$python" -m venv .venv >/dev/null 2>&1; then
+    apt_install python3-venv # Debian's python3 lacks ensurepip without it
     rm -rf .venv
-    "$python" -m venv .venv
+    step create-venv "$python" -m venv .venv
   fi
 fi
 reqs=(scripts/requirements-xla.txt)
 want=$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.hw1-xla-stamp 2>/dev/null)" != "$want" ]; then
-  say "pip install -r ${reqs[*]}"
-  .venv/bin/pip install --disable-pip-version-check -q $(printf -- '-r %s ' "${reqs[@]}")
+  # shellcheck disable=SC2046 # one -r per file
+  step --retry pip-install-xla .venv/bin/pip install --disable-pip-version-check $(printf -- '-r %s ' "${reqs[@]}")
   echo "$want" > .venv/.hw1-xla-stamp
 fi
 
-# 3. The notebook tools (JupyterLab, nbconvert, goimports, GoNB, Chromium, Playwright).
+# 3. Go modules (the GoNB kernel is one of them, a Go tool of go.mod).
+step --retry go-mod-download go mod download
+
+# 4. The notebook tools (JupyterLab, nbconvert, goimports, GoNB, Chromium, Playwright).
 if [ "${1:-}" != "--no-notebooks" ] && [ -x scripts/setup-notebooks.sh ]; then
   scripts/setup-notebooks.sh
 fi
 
-# 4. The command line.
-go build -o bin/hw1 ./cmd/hw1
+# 5. The command line.
+step go-build-hw1 go build -o bin/hw1 ./cmd/hw1
 say "ready (bin/hw1; venv $root/.venv)"

@@ -72,12 +72,6 @@ function settingsDir(base) {
   return dir;
 }
 
-// goBin is where `go install` put goimports, which GoNB calls.
-function goBin() {
-  const [gobin, gopath] = execFileSync("go", ["env", "GOBIN", "GOPATH"], { encoding: "utf8" }).split("\n");
-  return gobin || join(gopath.split(":")[0], "bin");
-}
-
 async function startLab(base) {
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
@@ -86,7 +80,6 @@ async function startLab(base) {
     HW1_PRESET: process.env.HW1_PRESET || "smoke",
     JUPYTERLAB_SETTINGS_DIR: settingsDir(base),
     JUPYTERLAB_WORKSPACES_DIR: join(base, "workspaces"),
-    PATH: `${goBin()}:${process.env.PATH}`,
   };
   // A fresh results folder: a study left by an earlier run would be resumed,
   // and the check would then train nothing.
