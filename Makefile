@@ -20,10 +20,8 @@ setup:
 
 ## run: set up, then run both homework notebooks headless with the quick preset
 run: setup
-	HW1_PRESET=$${HW1_PRESET:-quick} HW1_OUT=$(CURDIR)/out $(PY) scripts/check_notebooks.py --timeout $(RUN_CELL_TIMEOUT)
-	@mkdir -p out/notebooks && cp notebooks/.executed/*.ipynb notebooks/.executed/*.html out/notebooks/
-	@echo "executed notebooks and their HTML exports: out/notebooks/"
-	@echo "results folders: out/regression_results/ and out/classification_results/ (report.md in each)"
+	@HW1_PRESET=$${HW1_PRESET:-quick} HW1_OUT=$(CURDIR)/out $(PY) scripts/check_notebooks.py \
+		--timeout $(RUN_CELL_TIMEOUT) --progress --summary --export out/notebooks
 
 ## test: set up, then pass every test (CI runs this)
 test: setup vet unit-test notebooks-test browser-test

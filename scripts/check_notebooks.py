@@ -15,6 +15,12 @@ so a failure can be read there. A notebook fails the check when:
     image/png or image/svg+xml, or an HTML output with an inline <img> or
     <svg> (GoNB animations and some gonbui helpers are HTML).
 
+With --progress the run is shown as it goes, on stdout: each cell as it
+starts (its first line of code), what the cell prints, the new lines of its
+live logs (the study's trial lines, the folds), a line per figure and the
+markdown tables. With --summary, the run ends with a table of the headline
+numbers of each results folder under $HW1_OUT (read from summary.json).
+
 Other modes, which start no kernel:
   --strip NOTEBOOK...   removes outputs and execution counts in place (the
                         committed notebooks carry none);
@@ -23,10 +29,11 @@ Other modes, which start no kernel:
                         which tests/browser/check_notebooks.mjs reads.
 
 Usage (from the repository root, with the project venv):
-  .venv/bin/python scripts/check_notebooks.py [--timeout SECONDS] [NOTEBOOK...]
+  .venv/bin/python scripts/check_notebooks.py [--timeout SECONDS] [--progress] [--summary] [NOTEBOOK...]
 """
 
 import argparse
+import html
 import json
 import os
 import re
@@ -126,12 +133,116 @@ def kernel_env():
         env["HW1_DATA_DIR"] = str(shared)
     return env
 
+# A live display that redraws one line (a progress bar) is printed at most
+# this often, in seconds; displays that grow (live logs) print each new line.
+PROGRESS_REDRAW = 20
+PRE_BLOCK = re.compile(r"<pre\b[^>]*>(.*?)</pre>", re.IGNORECASE | re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
 
-def execute(path, cell_timeout):
+
+class Progress:
+    """Prints what a notebook shows while it runs, as text on a terminal."""
+
+    def __init__(self, name, out=sys.stdout):
+        self.name, self.out = name, out
+        self.start = time.monotonic()
+        self.lines = {}  # display id -> the lines already printed
+        self.printed_at = {}  # display id -> when its single line was last printed
+        self.cells = 0
+
+    def say(self, text, indent="    "):
+        for line in text.rstrip("\n").split("\n"):
+            print(indent + line, file=self.out, flush=True)
+
+    def cell_start(self, cell, cell_index, total):
+        if cell.cell_type != "code":
+            return
+        self.cells += 1
+        first = next((l.strip() for l in text_of(cell.source).splitlines()
+                      if l.strip() and not l.strip().startswith(("//", "%%"))), "")
+        if len(first) > 70:
+            first = first[:67] + "..."
+        elapsed = time.monotonic() - self.start
+        print(f"[{self.name} {elapsed:5.0f} s] cell {cell_index + 1}/{total}: {first}", file=self.out, flush=True)
+
+    def message(self, msg):
+        kind = msg["msg_type"]
+        content = msg.get("content", {})
+        if kind == "stream":
+            self.say(content.get("text", ""))
+        elif kind == "error":
+            self.say(f"error {content.get('ename')}: {content.get('evalue')}")
+        elif kind in ("display_data", "update_display_data", "execute_result"):
+            transient = content.get("transient") or {}
+            self.display(content.get("data", {}), transient.get("display_id"), kind == "update_display_data")
+
+    def display(self, data, display_id, update):
+        if "text/markdown" in data:
+            self.say(text_of(data["text/markdown"]))
+            return
+        if any(m in data for m in IMAGE_MIMES) or INLINE_IMAGE.search(text_of(data.get("text/html", ""))):
+            if not update and not display_id:
+                self.say("[figure]")
+            elif display_id and display_id not in self.lines:
+                self.lines[display_id] = []
+                self.say("[live figure]")
+            return
+        body = text_of(data.get("text/html", "")) or text_of(data.get("text/plain", ""))
+        pre = PRE_BLOCK.findall(body)
+        text = html.unescape(TAG.sub("", "\n".join(pre) if pre else body))
+        new = [l for l in text.split("\n") if l.strip()]
+        if not display_id:
+            self.say("\n".join(new))
+            return
+        old = self.lines.get(display_id, [])
+        self.lines[display_id] = new
+        if len(new) <= 1 and len(old) <= 1:
+            # One line redrawn in place: a progress bar.
+            now = time.monotonic()
+            if new and new != old and now - self.printed_at.get(display_id, -PROGRESS_REDRAW) >= PROGRESS_REDRAW:
+                self.printed_at[display_id] = now
+                self.say(new[0])
+            return
+        # A log that keeps its last lines: print what follows the longest
+        # overlap between the end of the old text and the start of the new.
+        k = min(len(old), len(new))
+        while k > 0 and old[-k:] != new[:k]:
+            k -= 1
+        if new[k:]:
+            self.say("\n".join(new[k:]))
+
+
+def make_client(nb, cell_timeout, path, progress):
+    """An nbclient NotebookClient on the GoNB kernel; with progress, one
+    that also prints each cell and each message as it arrives."""
+    from nbclient import NotebookClient
+
+    class ShowingClient(NotebookClient):
+        def process_message(self, msg, cell, cell_index):
+            try:
+                progress.message(msg)
+            except Exception as e:  # showing must never break the run
+                print(f"    (progress: {e})", file=sys.stderr)
+            return super().process_message(msg, cell, cell_index)
+
+    cls = ShowingClient if progress else NotebookClient
+    client = cls(
+        nb,
+        timeout=cell_timeout,
+        kernel_name="gonb",
+        resources={"metadata": {"path": str(path.parent)}},
+        allow_errors=False,
+    )
+    if progress:
+        total = len(nb.cells)
+        client.on_cell_start = lambda cell, cell_index: progress.cell_start(cell, cell_index, total)
+    return client
+
+
+def execute(path, cell_timeout, show=False):
     """Executes one notebook and writes its executed copy, HTML and kernel log.
     Returns (problems, images)."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     from nbconvert import HTMLExporter
 
@@ -142,13 +253,7 @@ def execute(path, cell_timeout):
     problems = []
     # The kernel runs in the notebook's folder, as in JupyterLab: the first
     # cell's go.work points at "${GONB_DIR}/..", the repository root.
-    client = NotebookClient(
-        nb,
-        timeout=cell_timeout,
-        kernel_name="gonb",
-        resources={"metadata": {"path": str(path.parent)}},
-        allow_errors=False,
-    )
+    client = make_client(nb, cell_timeout, path, Progress(stem) if show else None)
     start = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
         try:
@@ -172,6 +277,55 @@ def execute(path, cell_timeout):
     print(f"{path.name}: {elapsed:.0f} s, {images} images (want >= {want}), "
           f"{'FAIL' if problems else 'ok'}", flush=True)
     return problems, images
+
+# The headline numbers of each task, as summary.json names them.
+HEADLINES = {
+    "regression": [("best model test MSE", "best_model_test_mse"),
+                   ("mean ensemble test MSE", "ensemble_test_mse")],
+    "classification": [("best model test accuracy", "best_model_test_accuracy"),
+                       ("majority vote test accuracy", "vote_test_accuracy")],
+}
+
+
+def summary_table(out_dir, seconds, wall, exported):
+    """The table `make run` ends with: per task, the headline test scores,
+    trials run and pruned and the notebook's time (seconds maps a task to
+    it), then where everything is."""
+    rows = []
+    for path in sorted(Path(out_dir).glob("*_results/summary.json")):
+        try:
+            sm = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            rows.append((path.parent.name, f"unreadable summary.json: {e}", ""))
+            continue
+        task, metrics, st = sm.get("task", "?"), sm.get("metrics", {}), sm.get("study_stats", {})
+        for label, key in HEADLINES.get(task, []):
+            v = metrics.get(key)
+            rows.append((task, label, "-" if v is None else f"{v:.4f}"))
+        rows.append((task, "trials finished (of them pruned), failed",
+                     f"{st.get('n_finished', 0)} ({st.get('n_pruned', 0)}), {st.get('n_failed', 0)}"))
+        if task in seconds:
+            rows.append((task, "notebook wall time", f"{seconds[task]:.0f} s"))
+        rows.append((task, "report", str(path.parent / "report.md")))
+    rows.append(("both", "wall time", f"{wall:.0f} s"))
+    lines = ["", "| task | | |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    if exported:
+        lines.append("")
+        lines.append("executed notebooks and their HTML exports:")
+        lines += [f"  {p}" for p in exported]
+    return "\n".join(lines)
+
+
+def export(paths, to):
+    """Copies the executed notebooks and their HTML exports to the folder to."""
+    to.mkdir(parents=True, exist_ok=True)
+    done = []
+    for p in paths:
+        for f in (EXECUTED / p.name, EXECUTED / f"{p.stem}.html"):
+            if f.is_file():
+                shutil.copy2(f, to / f.name)
+                done.append(to / f.name)
+    return done
 
 
 def has_outputs(nb):
@@ -201,6 +355,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in EXPECTED")
     ap.add_argument("--timeout", type=int, default=DEFAULT_CELL_TIMEOUT, help="seconds allowed to one cell")
+    ap.add_argument("--progress", action="store_true", help="show each cell and what it prints as it runs")
+    ap.add_argument("--summary", action="store_true", help="end with the headline numbers under $HW1_OUT")
+    ap.add_argument("--export", type=Path, metavar="DIR", help="copy the executed notebooks and HTML there")
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--strip", action="store_true", help="remove outputs in place and exit")
     mode.add_argument("--check-clean", action="store_true", help="fail if a notebook carries outputs")
@@ -230,14 +387,21 @@ def main():
         print(f"{len(paths)} notebooks free of outputs")
         return
 
-    kernel_env()
+    env = kernel_env()
+    start = time.monotonic()
     bad = 0
+    seconds = {}
     for p in paths:
-        problems, _ = execute(p, args.timeout)
+        t0 = time.monotonic()
+        problems, _ = execute(p, args.timeout, show=args.progress)
+        seconds.update({task: time.monotonic() - t0 for task in HEADLINES if task in p.stem})
         for msg in problems:
             print(f"  {p.name}: {msg}", file=sys.stderr)
         bad += bool(problems)
     print(f"executed copies, HTML exports and kernel logs in {EXECUTED.relative_to(ROOT)}/")
+    exported = export(paths, args.export.resolve()) if args.export else []
+    if args.summary:
+        print(summary_table(env["HW1_OUT"], seconds, time.monotonic() - start, exported))
     print(f"notebooks: {len(paths) - bad} passed, {bad} failed")
     sys.exit(1 if bad else 0)
 
