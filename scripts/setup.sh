@@ -29,6 +29,9 @@ fi
 # 2. The project venv with the XLA CPU plugin. A stamp holding the hash of the
 #    requirement files makes a second run a no-op.
 python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null; then
+  apt_install python3 python3-venv # a bare image (docker/Dockerfile) has no Python
+fi
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   if ! "$python" -m venv .venv >/dev/null 2>&1; then
