@@ -1,6 +1,7 @@
 package nn
 
 import (
+	stdcontext "context"
 	"fmt"
 	"io"
 	"math"
@@ -70,6 +71,10 @@ type Options struct {
 	ProgressOut io.Writer
 	// EvalBatchSize is the batch size of validation (500 when 0).
 	EvalBatchSize int
+	// Context, when set, stops training before the next batch once it is
+	// done (cancelled, or past its deadline): Fit then returns the epochs
+	// trained so far and an error wrapping the context's error.
+	Context stdcontext.Context
 }
 
 // Fit trains the model on train for hp.Epochs epochs, validating on val
@@ -86,10 +91,26 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	if err := train.check(m.Spec, true, "training data"); err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
+	batch := min(hp.BatchSize, train.Len())
 	if val != nil {
 		if err := val.check(m.Spec, true, "validation data"); err != nil {
 			return nil, fmt.Errorf("nn.Fit: %w", err)
 		}
+		evalBatch := opts.EvalBatchSize
+		if evalBatch <= 0 {
+			evalBatch = defaultEvalBatch
+		}
+		batch = max(batch, min(evalBatch, val.Len()))
+	}
+	if err := m.Spec.CheckSize(batch); err != nil {
+		return nil, fmt.Errorf("nn.Fit: %w", err)
+	}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = stdcontext.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("nn.Fit: not started: %w", err)
 	}
 	kind, _ := optimizerKind(hp.Optimizer)
 
@@ -158,6 +179,9 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 		var lossSum, correct float64
 		batches := 0
 		for lo := 0; lo < n; lo += hp.BatchSize {
+			if err := ctx.Err(); err != nil {
+				return history, fmt.Errorf("nn.Fit: stopped in epoch %d after %d epochs: %w", epoch, epoch-1, err)
+			}
 			rows := order[lo:min(lo+hp.BatchSize, n)]
 			loss, right, err := ws.step(exec, train, rows)
 			if err != nil {

@@ -165,7 +165,9 @@ func (s Spec) Validate() error {
 	default:
 		return fmt.Errorf("spec: dtype %q unknown (want float32 or float64)", s.DType)
 	}
-	return nil
+	// Before any weight is allocated: nn.New would otherwise run out of
+	// memory on a spec of 10^8 units.
+	return s.CheckSize(1)
 }
 
 // Classifier tells whether the model predicts class labels (cross-entropy)
@@ -216,8 +218,8 @@ type Hyperparameters struct {
 
 // Validate says what is wrong with the hyperparameters, naming the field.
 func (h Hyperparameters) Validate() error {
-	if h.Epochs < 1 {
-		return fmt.Errorf("hyperparameters: epochs = %d, want >= 1", h.Epochs)
+	if h.Epochs < 1 || h.Epochs > MaxEpochs {
+		return fmt.Errorf("hyperparameters: epochs = %d, want 1 to %d (nn.MaxEpochs)", h.Epochs, MaxEpochs)
 	}
 	if h.BatchSize < 1 {
 		return fmt.Errorf("hyperparameters: batch_size = %d, want >= 1", h.BatchSize)
