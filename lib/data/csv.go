@@ -3,6 +3,8 @@ package data
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -77,13 +79,14 @@ func ReadCSV(path string) (*CSVDataset, error) {
 }
 
 // ParseCSV reads the header "input,label" then rows of two finite float64
-// values. Blank lines are ignored; a UTF-8 byte-order mark and CRLF line ends
-// are accepted. name is used in errors and as Source. At least one row is
-// required. Errors are *FileError naming the line and, where it applies, the
-// field.
+// values. Blank lines are ignored; a UTF-8 byte-order mark and LF, CRLF or CR
+// line ends are accepted. name is used in errors and as Source. At least one
+// row is required. Errors are *FileError naming the line and, where it
+// applies, the field.
 func ParseCSV(r io.Reader, name string) (*CSVDataset, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxCSVLine)
+	sc.Split(scanLines)
 	d := &CSVDataset{Source: name}
 	fields := strings.Split(CSVHeader, ",")
 	line := 0
@@ -136,6 +139,44 @@ func ParseCSV(r io.Reader, name string) (*CSVDataset, error) {
 		return nil, lineError(name, line+1, "", "no data rows after header")
 	}
 	return d, nil
+}
+
+// scanLines splits at "\n", "\r\n" or a lone "\r", so that a file saved
+// with any of the three line ends reads as the same rows on the same line
+// numbers (bufio.ScanLines would read a CR-only file as one line).
+func scanLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	i := bytes.IndexAny(data, "\r\n")
+	switch {
+	case i < 0 && atEOF && len(data) > 0:
+		return len(data), data, nil
+	case i < 0:
+		return 0, nil, nil
+	case data[i] == '\n':
+		return i + 1, data[:i], nil
+	case i+1 < len(data) && data[i+1] == '\n':
+		return i + 2, data[:i], nil
+	case i+1 == len(data) && !atEOF:
+		// The '\n' of a "\r\n" may be in the next read.
+		return 0, nil, nil
+	}
+	return i + 1, data[:i], nil
+}
+
+// valuesDigest is the sha256 of the rows as big-endian float64 bits, input
+// then label, row after row: what a file's formatting (line ends, BOM, blank
+// lines, spaces, number spelling) cannot change.
+func valuesDigest(d *CSVDataset) [32]byte {
+	h := sha256.New()
+	var b [8]byte
+	for i := range d.Inputs {
+		binary.BigEndian.PutUint64(b[:], math.Float64bits(d.Inputs[i]))
+		h.Write(b[:])
+		binary.BigEndian.PutUint64(b[:], math.Float64bits(d.Labels[i]))
+		h.Write(b[:])
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 func isHeader(s string) bool {

@@ -76,6 +76,9 @@ func TestReadCSVBadInput(t *testing.T) {
 		{"overflow", "input,label\n1e400,0\n", 2, "input", []string{"out of float64 range"}},
 		{"duplicate header", "input,label\n1,2\ninput,label\n3,4\n", 3, "", []string{"duplicate header"}},
 		{"line too long", long, 2, "", []string{"longer than"}},
+		// Old Mac line ends: lines are still counted.
+		{"CR line ends", "input,label\r1,2\r\r3,x\r", 4, "label", []string{`"x" is not a number`}},
+		{"CR line ends, CRLF too", "input,label\r\n1,2\r3,4\n5,x\r", 4, "label", []string{`"x" is not a number`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -100,19 +103,24 @@ func TestReadCSVMissingFile(t *testing.T) {
 func TestParseCSVAccepts(t *testing.T) {
 	// BOM, CRLF, spaces around fields and blank lines are what spreadsheet
 	// exports and hand edits produce.
-	in := "\uFEFFinput, label\r\n\r\n -1.5 ,2e-3\r\n0,-0\r\n\n3,4\n\n"
-	d, err := ParseCSV(strings.NewReader(in), "x.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantIn := []float64{-1.5, 0, 3}
-	wantLb := []float64{2e-3, 0, 4}
-	if d.Len() != 3 || d.Source != "x.csv" {
-		t.Fatalf("got %d rows from %q", d.Len(), d.Source)
-	}
-	for i := range wantIn {
-		if d.Inputs[i] != wantIn[i] || d.Labels[i] != wantLb[i] {
-			t.Errorf("row %d: (%v, %v), want (%v, %v)", i, d.Inputs[i], d.Labels[i], wantIn[i], wantLb[i])
+	for _, in := range []string{
+		"\uFEFFinput, label\r\n\r\n -1.5 ,2e-3\r\n0,-0\r\n\n3,4\n\n",
+		// CR alone ends lines in files saved by old Mac editors.
+		"\uFEFFinput, label\r\r -1.5 ,2e-3\r0,-0\r\r3,4\r\r",
+	} {
+		d, err := ParseCSV(strings.NewReader(in), "x.csv")
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		wantIn := []float64{-1.5, 0, 3}
+		wantLb := []float64{2e-3, 0, 4}
+		if d.Len() != 3 || d.Source != "x.csv" {
+			t.Fatalf("%q: got %d rows from %q", in, d.Len(), d.Source)
+		}
+		for i := range wantIn {
+			if d.Inputs[i] != wantIn[i] || d.Labels[i] != wantLb[i] {
+				t.Errorf("%q row %d: (%v, %v), want (%v, %v)", in, i, d.Inputs[i], d.Labels[i], wantIn[i], wantLb[i])
+			}
 		}
 	}
 }

@@ -39,12 +39,18 @@ func (x *IDX) Magic() uint32 { return 0x0800 | uint32(len(x.Dims)) }
 
 // ReadIDXFile reads an IDX file, gzip-compressed or not (see ReadIDX).
 func ReadIDXFile(path string) (*IDX, error) {
+	return readIDXFile(path, 0)
+}
+
+// readIDXFile is ReadIDXFile for a file that must start with the magic want
+// (0: any), checked before the dimensions it decides how many of.
+func readIDXFile(path string, want uint32) (*IDX, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadIDX(f, path)
+	return readIDXWant(f, path, want)
 }
 
 // ReadIDX reads an IDX file of unsigned bytes (type 0x08), gzip-compressed or
@@ -52,6 +58,10 @@ func ReadIDXFile(path string) (*IDX, error) {
 // gzip stream is read to its end so that its CRC is checked. name is used in
 // errors, which are *FileError with the offset in the decompressed stream.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	return readIDXWant(r, name, 0)
+}
+
+func readIDXWant(r io.Reader, name string, want uint32) (*IDX, error) {
 	// The input's size, when r can tell it, bounds how much the payload can
 	// be, so that the buffer is allocated once for real files and stays small
 	// for corrupt ones whatever their header announces.
@@ -72,7 +82,7 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 			limit *= maxDeflateRatio
 		}
 	}
-	return readIDX(src, name, limit)
+	return readIDX(src, name, limit, want)
 }
 
 // maxDeflateRatio bounds how many bytes deflate can expand one input byte to.
@@ -97,10 +107,16 @@ func inputSize(r io.Reader) int64 {
 	return -1
 }
 
-func readIDX(r io.Reader, name string, limit int64) (*IDX, error) {
+func readIDX(r io.Reader, name string, limit int64, want uint32) (*IDX, error) {
 	var magic [4]byte
 	if n, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, offsetError(name, int64(n), "magic", streamError("file ends inside the 4-byte magic", err))
+	}
+	// The magic says how many dimensions follow: a labels file with the
+	// images' magic would have its labels read as dimensions, and be told as
+	// a size problem instead of the wrong kind of file it is.
+	if got := binary.BigEndian.Uint32(magic[:]); want != 0 && got != want {
+		return nil, magicError(name, got, want)
 	}
 	if magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08 || magic[3] < 1 || magic[3] > 4 {
 		return nil, offsetError(name, 0, "magic", fmt.Errorf("bad IDX magic 0x%08x: want 0x000008NN, unsigned bytes with 1 to 4 dimensions", binary.BigEndian.Uint32(magic[:])))
@@ -242,11 +258,11 @@ func (im *Images) PixelMean() float64 {
 // not) and checks that they agree: magic numbers, as many labels as images,
 // labels below NumClasses.
 func ReadImages(imagesPath, labelsPath string) (*Images, error) {
-	imgs, err := ReadIDXFile(imagesPath)
+	imgs, err := readIDXFile(imagesPath, MagicImages)
 	if err != nil {
 		return nil, err
 	}
-	lbls, err := ReadIDXFile(labelsPath)
+	lbls, err := readIDXFile(labelsPath, MagicLabels)
 	if err != nil {
 		return nil, err
 	}
@@ -264,10 +280,8 @@ func NewImages(imgs *IDX, imagesPath string, lbls *IDX, labelsPath string) (*Ima
 	if imgs.Dims[0] != lbls.Dims[0] {
 		return nil, offsetError(labelsPath, 4, "dims", fmt.Errorf("%d labels for the %d images of %s", lbls.Dims[0], imgs.Dims[0], imagesPath))
 	}
-	for i, l := range lbls.Data {
-		if int(l) >= NumClasses {
-			return nil, offsetError(labelsPath, 8+int64(i), "data", fmt.Errorf("label %d of image %d is out of range 0..%d", l, i, NumClasses-1))
-		}
+	if err := checkLabels(lbls, labelsPath); err != nil {
+		return nil, err
 	}
 	return &Images{
 		N: imgs.Dims[0], Rows: imgs.Dims[1], Cols: imgs.Dims[2],
@@ -277,11 +291,27 @@ func NewImages(imgs *IDX, imagesPath string, lbls *IDX, labelsPath string) (*Ima
 
 func checkMagic(x *IDX, path string, want uint32) error {
 	if got := x.Magic(); got != want {
-		kind := "images"
-		if want == MagicLabels {
-			kind = "labels"
+		return magicError(path, got, want)
+	}
+	return nil
+}
+
+func magicError(path string, got, want uint32) error {
+	kind := "images"
+	if want == MagicLabels {
+		kind = "labels"
+	}
+	return offsetError(path, 0, "magic", fmt.Errorf("IDX magic 0x%08x, want 0x%08x (%s)", got, want, kind))
+}
+
+// checkLabels says where the first label outside 0..NumClasses-1 is, in the
+// decompressed file (after the 8-byte header of a labels file).
+func checkLabels(lbls *IDX, path string) error {
+	header := int64(4 + 4*len(lbls.Dims))
+	for i, l := range lbls.Data {
+		if int(l) >= NumClasses {
+			return offsetError(path, header+int64(i), "data", fmt.Errorf("label %d of image %d is out of range 0..%d", l, i, NumClasses-1))
 		}
-		return offsetError(path, 0, "magic", fmt.Errorf("IDX magic 0x%08x, want 0x%08x (%s)", got, want, kind))
 	}
 	return nil
 }

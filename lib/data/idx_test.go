@@ -194,6 +194,9 @@ func TestReadImagesBadPair(t *testing.T) {
 	}{
 		{"labels given as images", images, images, true, 0, []string{"IDX magic 0x00000803, want 0x00000801 (labels)"}},
 		{"images given as labels", idxBytes(MagicLabels, []int{4}, labels), idxBytes(MagicLabels, []int{4}, labels), false, 0, []string{"want 0x00000803 (images)"}},
+		// The images' magic on 4 labels would otherwise read labels as dimensions.
+		{"labels with the images' magic", images, idxBytes(MagicImages, []int{4}, labels), true, 0, []string{"IDX magic 0x00000803, want 0x00000801 (labels)"}},
+		{"images with the labels' magic", idxBytes(MagicLabels, []int{4, 2, 2}, nil), idxBytes(MagicLabels, []int{4}, labels), false, 0, []string{"IDX magic 0x00000801, want 0x00000803 (images)"}},
 		{"count mismatch", images, idxBytes(MagicLabels, []int{3}, labels[:3]), true, 4, []string{"3 labels for the 4 images"}},
 		{"label out of range", images, idxBytes(MagicLabels, []int{4}, []byte{0, 9, 10, 1}), true, 10, []string{"label 10 of image 2 is out of range 0..9"}},
 	}

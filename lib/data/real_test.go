@@ -45,7 +45,7 @@ func realFashionOptions(t testing.TB) (Options, []string) {
 	}
 	var paths []string
 	for _, f := range allFiles[2:] {
-		locs, _ := opts.locations(f)
+		locs, _, _ := opts.locations(f)
 		found := ""
 		for _, loc := range locs {
 			if _, err := os.Stat(loc.path); err == nil {
@@ -80,6 +80,16 @@ func TestRealRegression(t *testing.T) {
 	}
 	if got, want := train.Inputs[0], -4.787870188090535; got != want {
 		t.Errorf("first train input %v, want %v", got, want)
+	}
+	// sources.go's valuesSHA256 is this digest of the published files: the
+	// message gives the value to paste if the published files ever change.
+	for _, c := range []struct {
+		d *CSVDataset
+		f dataFile
+	}{{train, regressionTrain}, {test, regressionTest}} {
+		if got := hexSum(valuesDigest(c.d)); got != c.f.valuesSHA256 {
+			t.Errorf("%s: valuesDigest %s, want valuesSHA256 %s", c.f.rel, got, c.f.valuesSHA256)
+		}
 	}
 	for _, st := range Check(Options{Dir: dir, NoSystemDir: true, CacheDir: t.TempDir()})[:2] {
 		if !st.Verified {

@@ -42,7 +42,10 @@ type Options struct {
 	CacheDir string
 	// NoDownload makes a file not found locally an error instead of a download.
 	NoDownload bool
-	// Log receives one line per file found or downloaded; nil discards them.
+	// Log receives one line per file found or downloaded, and the warning
+	// that a file of the data directory is used as user data (one line,
+	// instead of the found line). nil discards the lines but sends warnings
+	// to os.Stderr, so that data of one's own is never used unannounced.
 	Log io.Writer
 
 	// NoSystemDir skips SystemFashionDir, so that tests can exercise the cache.
@@ -61,9 +64,14 @@ type dataFile struct {
 	rel    string   // path inside a data directory or the cache
 	urls   []string // origins, tried in order
 	sha256 string   // of the bytes (CSV) or the decompressed IDX payload
-	magic  uint32   // 0 for CSV
-	dims   []int    // expected IDX dimensions; 0 means any
-	system bool     // also look in SystemFashionDir
+	// valuesSHA256 is the valuesDigest of the published CSV, so that a copy
+	// saved with other line ends still counts as the course's;
+	// TestRealRegression recomputes it from the published file.
+	valuesSHA256 string
+	magic        uint32 // 0 for CSV
+	dims         []int  // expected IDX dimensions; 0 means any
+	system       bool   // also look in SystemFashionDir
+	owner        string // whose file it is, for the user-data warning
 }
 
 func (f dataFile) base() string { return filepath.Base(f.rel) }
@@ -72,14 +80,18 @@ const regressionOrigin = "https://gitlab.dei.unipd.it/michieli/nnld-2021-22-lab-
 
 var (
 	regressionTrain = dataFile{
-		rel:    "regression/train_data.csv",
-		urls:   []string{regressionOrigin + "train_data.csv"},
-		sha256: "316b57eb6f7856be3416e369fd2a6d9d73da3be181bd7103e34a71d4532f3d5c",
+		rel:          "regression/train_data.csv",
+		urls:         []string{regressionOrigin + "train_data.csv"},
+		sha256:       "316b57eb6f7856be3416e369fd2a6d9d73da3be181bd7103e34a71d4532f3d5c",
+		valuesSHA256: "461c14a1100f9df4d2c8824d7df17f49cf7eddc2e60139bd6c3a128bea6c0e98",
+		owner:        "the course's",
 	}
 	regressionTest = dataFile{
-		rel:    "regression/test_data.csv",
-		urls:   []string{regressionOrigin + "test_data.csv"},
-		sha256: "a053dcd27a9968e40931c9fbffbbeeb5c88d1565958f689a17a0cbef2cdb20a7",
+		rel:          "regression/test_data.csv",
+		urls:         []string{regressionOrigin + "test_data.csv"},
+		sha256:       "a053dcd27a9968e40931c9fbffbbeeb5c88d1565958f689a17a0cbef2cdb20a7",
+		valuesSHA256: "ce45854f5f0d5157eb018eba85934d36515a410e35c6981e1791a3e285505bf4",
+		owner:        "the course's",
 	}
 )
 
@@ -93,6 +105,7 @@ func fashionFile(name, sha string, magic uint32, dims ...int) dataFile {
 		rel:    "fashion-mnist/" + name,
 		urls:   []string{fashionOrigin + name, fashionMirror + name},
 		sha256: sha, magic: magic, dims: dims, system: true,
+		owner: "Fashion-MNIST's",
 	}
 }
 
@@ -106,7 +119,8 @@ var (
 var allFiles = []dataFile{regressionTrain, regressionTest, fashionTrainImages, fashionTrainLabels, fashionTestImages, fashionTestLabels}
 
 // LoadRegression returns the regression training and test sets, each of 100
-// rows, located, downloaded if needed, and verified as the package doc says.
+// rows (or a data directory's own, see the package doc), located, downloaded
+// if needed, and verified as the package doc says.
 func LoadRegression(opts Options) (train, test *CSVDataset, err error) {
 	if train, err = obtain(opts, regressionTrain, loadCSV); err != nil {
 		return nil, nil, err
@@ -172,55 +186,104 @@ func loadImagePair(opts Options, imgFile, lblFile dataFile) (*Images, error) {
 	return NewImages(imgs.x, imgs.path, lbls.x, lbls.path)
 }
 
-// loadCSV reads and verifies one CSV file: checksum of the bytes, then rows.
-func loadCSV(path string, f dataFile) (*CSVDataset, error) {
+// provenance is what a loaded file is to the dataset it stands for.
+type provenance int
+
+const (
+	// published: the checksum of the data README matches.
+	published provenance = iota
+	// publishedValues: a CSV with the published values, formatted otherwise
+	// (line ends, BOM, blank lines), as editors and spreadsheets save it.
+	publishedValues
+	// userData: a file of the data directory that parses but is not the
+	// dataset's; it is used, with a warning.
+	userData
+)
+
+// A loader reads the file at path as f. own says the file may be the user's
+// own data (it is in the data directory); elsewhere (the system directory,
+// the cache, a download) it must be f's published file.
+type loader[T any] func(path string, f dataFile, own bool) (T, provenance, error)
+
+// loadCSV reads one CSV file: rows first, so that a malformed file is told by
+// its line, then the checksum of the bytes, else of the values.
+func loadCSV(path string, f dataFile, own bool) (*CSVDataset, provenance, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	d, err := ParseCSV(bytes.NewReader(b), path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if err := checkSum(path, "file's bytes", sha256.Sum256(b), f.sha256); err != nil {
-		return nil, err
+	if hexSum(sha256.Sum256(b)) == f.sha256 {
+		return d, published, nil
 	}
-	return d, nil
+	// The cache and downloads are kept byte for byte as published, so that
+	// only a file the user chose is ever judged by its values.
+	if !own {
+		return nil, 0, checksumError(path, "file's bytes", sha256.Sum256(b), f.sha256)
+	}
+	if hexSum(valuesDigest(d)) == f.valuesSHA256 {
+		return d, publishedValues, nil
+	}
+	return d, userData, nil
 }
 
-// loadIDX reads and verifies one IDX file: magic and dimensions first, whose
-// errors say more than a checksum mismatch, then the payload checksum.
-func loadIDX(path string, f dataFile) (loadedIDX, error) {
-	x, err := ReadIDXFile(path)
+// loadIDX reads one IDX file and checks, most specific first: the magic (in
+// the reader, before the dimensions it governs), the image size, the labels'
+// range, then the number of items and the payload checksum, which a file of
+// one's own need not match.
+func loadIDX(path string, f dataFile, own bool) (loadedIDX, provenance, error) {
+	x, err := readIDXFile(path, f.magic)
 	if err != nil {
-		return loadedIDX{}, err
-	}
-	if err := checkMagic(x, path, f.magic); err != nil {
-		return loadedIDX{}, err
+		return loadedIDX{}, 0, err
 	}
 	if f.magic == MagicImages && (x.Dims[1] != f.dims[1] || x.Dims[2] != f.dims[2]) {
-		return loadedIDX{}, offsetError(path, 8, "dims", fmt.Errorf("images of %dx%d pixels, want %dx%d", x.Dims[1], x.Dims[2], f.dims[1], f.dims[2]))
+		return loadedIDX{}, 0, offsetError(path, 8, "dims", fmt.Errorf("images of %dx%d pixels, want %dx%d", x.Dims[1], x.Dims[2], f.dims[1], f.dims[2]))
+	}
+	if f.magic == MagicLabels {
+		if err := checkLabels(x, path); err != nil {
+			return loadedIDX{}, 0, err
+		}
+	}
+	v := loadedIDX{x: x, path: path}
+	if hexSum(x.PayloadSHA256) == f.sha256 {
+		return v, published, nil
+	}
+	if own {
+		return v, userData, nil
 	}
 	if x.Dims[0] != f.dims[0] {
-		return loadedIDX{}, offsetError(path, 4, "dims", fmt.Errorf("%d items, want %d", x.Dims[0], f.dims[0]))
+		return loadedIDX{}, 0, offsetError(path, 4, "dims", fmt.Errorf("%d items, want %d", x.Dims[0], f.dims[0]))
 	}
-	if err := checkSum(path, "decompressed payload", x.PayloadSHA256, f.sha256); err != nil {
-		return loadedIDX{}, err
-	}
-	return loadedIDX{x: x, path: path}, nil
+	return loadedIDX{}, 0, checksumError(path, "decompressed payload", x.PayloadSHA256, f.sha256)
 }
 
-func checkSum(path, what string, got [32]byte, want string) error {
-	if g := hex.EncodeToString(got[:]); g != want {
-		return &FileError{File: path, Offset: -1, Err: fmt.Errorf("%w of the %s: got %s, want %s", ErrChecksum, what, g, want)}
-	}
-	return nil
+func hexSum(sum [32]byte) string { return hex.EncodeToString(sum[:]) }
+
+func checksumError(path, what string, got [32]byte, want string) error {
+	return &FileError{File: path, Offset: -1, Err: fmt.Errorf("%w of the %s: got %s, want %s", ErrChecksum, what, hexSum(got), want)}
 }
 
 // location is one place a file may be found.
 type location struct {
 	path  string
+	own   bool // in the data directory: the user's choice
 	cache bool
+}
+
+// strictHint completes a checksum mismatch in a place that only ever holds
+// the published files, for the user who put a file of their own there.
+func (l location) strictHint(err error) error {
+	if l.own || !errors.Is(err, ErrChecksum) {
+		return err
+	}
+	where := "the system's copy is damaged: reinstall dataset-fashion-mnist"
+	if l.cache {
+		where = "the cache holds verified downloads only: delete the file to download it again"
+	}
+	return fmt.Errorf("%w (%s; data of your own goes in a data directory, --data-dir or $%s)", err, where, EnvDataDir)
 }
 
 func (o Options) dataDir() string {
@@ -243,34 +306,61 @@ func (o Options) logf(format string, args ...any) {
 	}
 }
 
-// locations lists where f may be, in the order they are tried.
-func (o Options) locations(f dataFile) ([]location, error) {
-	var locs []location
+// warnf is logf for what must not go unseen: without a log, standard error.
+func (o Options) warnf(format string, args ...any) {
+	w := o.Log
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, format+"\n", args...)
+}
+
+// told logs where f was found, as what.
+func (o Options) told(f dataFile, path string, p provenance) {
+	switch p {
+	case publishedValues:
+		o.logf("data: %s: %s (%s values; only its formatting differs from the published file)", f.rel, path, f.owner)
+	case userData:
+		what := "payload"
+		if f.magic == 0 {
+			what = "values"
+		}
+		o.warnf("data: warning: %s: using %s as user data: it is not %s file (its %s differ), so the homework's reference results do not apply", f.rel, path, f.owner, what)
+	default:
+		o.logf("data: %s: %s", f.rel, path)
+	}
+}
+
+// locations lists where f may be, in the order they are tried. cacheErr says
+// why there is no cache (the other places are still listed); err is a data
+// directory that is not one, which stops the search.
+func (o Options) locations(f dataFile) (locs []location, cacheErr, err error) {
 	if d := o.dataDir(); d != "" {
 		// A mistyped --data-dir must not quietly fall back to the cache.
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("data directory %s: not a directory (from --data-dir or $%s)", d, EnvDataDir)
+			return nil, nil, fmt.Errorf("data directory %s: not a directory (from --data-dir or $%s)", d, EnvDataDir)
 		}
-		locs = append(locs, location{path: filepath.Join(d, filepath.FromSlash(f.rel))})
+		locs = append(locs, location{path: filepath.Join(d, filepath.FromSlash(f.rel)), own: true})
 	}
 	if f.system && !o.NoSystemDir {
 		locs = append(locs, location{path: filepath.Join(SystemFashionDir, f.base())})
 	}
 	c, err := o.cacheDir()
 	if err != nil {
-		return locs, fmt.Errorf("no cache directory: %w", err)
+		// DefaultCacheDir's error already says "no cache directory".
+		return locs, err, nil
 	}
 	locs = append(locs, location{path: filepath.Join(c, filepath.FromSlash(f.rel)), cache: true})
-	return locs, nil
+	return locs, nil, nil
 }
 
 // obtain finds f, loads it with load, and downloads it into the cache when it
 // is nowhere and downloads are allowed.
-func obtain[T any](o Options, f dataFile, load func(string, dataFile) (T, error)) (T, error) {
+func obtain[T any](o Options, f dataFile, load loader[T]) (T, error) {
 	var zero T
-	locs, cacheErr := o.locations(f)
-	if locs == nil {
-		return zero, fmt.Errorf("%s: %w", f.rel, cacheErr)
+	locs, cacheErr, err := o.locations(f)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", f.rel, err)
 	}
 	var looked []string
 	for _, loc := range locs {
@@ -278,25 +368,25 @@ func obtain[T any](o Options, f dataFile, load func(string, dataFile) (T, error)
 		if _, err := os.Stat(loc.path); err != nil {
 			continue
 		}
-		v, err := load(loc.path, f)
+		v, p, err := load(loc.path, f, loc.own)
 		if err == nil {
-			o.logf("data: %s: %s", f.rel, loc.path)
+			o.told(f, loc.path, p)
 			return v, nil
 		}
 		if !loc.cache || o.NoDownload {
-			return zero, err
+			return zero, loc.strictHint(err)
 		}
 		o.logf("data: %s: cached copy is bad (%v), downloading again", f.rel, err)
 	}
 	if cacheErr != nil {
-		return zero, fmt.Errorf("%s: %w", f.rel, cacheErr)
+		return zero, fmt.Errorf("%s: %w", f.rel, notFound(looked, cacheErr))
 	}
 	hint := ""
 	if f.system {
 		hint = ", or apt-get install dataset-fashion-mnist"
 	}
 	if o.NoDownload {
-		return zero, fmt.Errorf("%s: %w in %s, and downloads are off (give a data directory, --data-dir or $%s%s)", f.rel, ErrNotFound, strings.Join(looked, ", "), EnvDataDir, hint)
+		return zero, fmt.Errorf("%s: %w, and downloads are off (give a data directory, --data-dir or $%s%s)", f.rel, notFound(looked, nil), EnvDataDir, hint)
 	}
 	dest := locs[len(locs)-1].path
 	var errs downloadErrors
@@ -308,7 +398,20 @@ func obtain[T any](o Options, f dataFile, load func(string, dataFile) (T, error)
 		o.logf("data: %s: %v", f.rel, err)
 		errs = append(errs, err)
 	}
-	return zero, fmt.Errorf("%s: %w in %s, and %w", f.rel, ErrNotFound, strings.Join(looked, ", "), errs)
+	return zero, fmt.Errorf("%s: %w, and %w", f.rel, notFound(looked, nil), errs)
+}
+
+// notFound wraps ErrNotFound with the places looked at and, when there is no
+// cache directory, why not.
+func notFound(looked []string, cacheErr error) error {
+	where := ": no data directory given (--data-dir or $" + EnvDataDir + ")"
+	if len(looked) > 0 {
+		where = " in " + strings.Join(looked, ", ")
+	}
+	if cacheErr != nil {
+		return fmt.Errorf("%w%s, and %w", ErrNotFound, where, cacheErr)
+	}
+	return fmt.Errorf("%w%s", ErrNotFound, where)
 }
 
 // downloadErrors are the failures of each origin, in order, on one line.
@@ -338,7 +441,7 @@ func (o Options) urls(f dataFile) []string {
 // download fetches url into a temporary file next to dest, verifies it with
 // load, and only then renames it to dest, so that the cache never holds a
 // partial or unverified file.
-func download[T any](o Options, url, dest string, f dataFile, load func(string, dataFile) (T, error)) (T, error) {
+func download[T any](o Options, url, dest string, f dataFile, load loader[T]) (T, error) {
 	var zero T
 	o.logf("data: %s: downloading %s", f.rel, url)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
@@ -382,7 +485,8 @@ func download[T any](o Options, url, dest string, f dataFile, load func(string, 
 	if err != nil {
 		return zero, fmt.Errorf("download %s: after %d bytes: %w", url, n, err)
 	}
-	v, err := load(tmpPath, f)
+	// Not own: a download is the published file or nothing.
+	v, _, err := load(tmpPath, f, false)
 	if err != nil {
 		// The temporary file is gone when the caller reads this: name the URL.
 		var fe *FileError
@@ -431,7 +535,7 @@ func DefaultCacheDir() (string, error) {
 	}
 	uc, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("no cache directory: set $%s: %w", EnvCacheDir, err)
+		return "", fmt.Errorf("no cache directory (set $%s): %w", EnvCacheDir, err)
 	}
 	return filepath.Join(uc, "dlworkbench-hw1"), nil
 }
@@ -473,8 +577,13 @@ type Status struct {
 	Path string
 	// Found says the file exists in one of the places looked at.
 	Found bool
-	// Verified says it parsed and its checksum matched.
+	// Verified says it parsed and its checksum matched (for a CSV of the
+	// data directory, the checksum of its values: other line ends count).
 	Verified bool
+	// UserData says it is in the data directory, parses, and is not the
+	// dataset's file: the loaders use it, with a warning. Verified is false
+	// and Err nil then.
+	UserData bool
 	// Err says why it is not found or not verified.
 	Err error
 }
@@ -486,28 +595,31 @@ func Check(opts Options) []Status {
 	out := make([]Status, 0, len(allFiles))
 	for _, f := range allFiles {
 		st := Status{Name: f.rel}
-		locs, cacheErr := opts.locations(f)
+		locs, cacheErr, err := opts.locations(f)
+		var looked []string
 		for _, loc := range locs {
-			if _, err := os.Stat(loc.path); err == nil {
-				st.Path, st.Found = loc.path, true
-				break
+			looked = append(looked, loc.path)
+			if _, err := os.Stat(loc.path); err != nil {
+				continue
 			}
+			st.Path, st.Found = loc.path, true
+			var p provenance
+			if f.magic == 0 {
+				_, p, st.Err = loadCSV(loc.path, f, loc.own)
+			} else {
+				_, p, st.Err = loadIDX(loc.path, f, loc.own)
+			}
+			st.Err = loc.strictHint(st.Err)
+			st.UserData = st.Err == nil && p == userData
+			st.Verified = st.Err == nil && !st.UserData
+			break
 		}
 		switch {
-		case st.Found && f.magic == 0:
-			_, st.Err = loadCSV(st.Path, f)
-		case st.Found:
-			_, st.Err = loadIDX(st.Path, f)
-		case cacheErr != nil:
-			st.Err = cacheErr
-		default:
-			var looked []string
-			for _, loc := range locs {
-				looked = append(looked, loc.path)
-			}
-			st.Err = fmt.Errorf("%w in %s", ErrNotFound, strings.Join(looked, ", "))
+		case err != nil:
+			st.Err = err
+		case !st.Found:
+			st.Err = notFound(looked, cacheErr)
 		}
-		st.Verified = st.Found && st.Err == nil
 		out = append(out, st)
 	}
 	return out

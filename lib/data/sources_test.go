@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -180,14 +181,19 @@ func TestLocalDirComesFirstAndIsNotSecondGuessed(t *testing.T) {
 		t.Fatalf("load: %v from %v, want the local directory", err, train)
 	}
 
-	// A bad local file is an error, even when the cache holds a good one.
+	// A local file of one's own is used even when the cache holds the
+	// course's; a local file that does not parse is an error all the same.
 	copyRegression(t, files, opts.CacheDir)
 	local := filepath.Join(opts.Dir, "regression", "test_data.csv")
 	os.WriteFile(local, []byte("input,label\n1,2\n"), 0o644)
-	_, _, err = LoadRegression(opts)
-	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), local) {
-		t.Fatalf("error %v, want a checksum mismatch naming %s", err, local)
+	opts.Log = io.Discard
+	_, test, err := LoadRegression(opts)
+	if err != nil || test.Source != local || test.Len() != 1 {
+		t.Fatalf("load: %v, want the one row of %s", err, local)
 	}
+	os.WriteFile(local, []byte("input,label\n1,2,3\n"), 0o644)
+	_, _, err = LoadRegression(opts)
+	wantFileError(t, err, local, 2, "", "3 fields")
 }
 
 func TestEnvDataDir(t *testing.T) {
