@@ -1,11 +1,17 @@
 package homework
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/dlworkbench/hw1/lib/nn"
 )
 
 // Task names.
@@ -189,77 +195,120 @@ var presets = map[string]map[string]Config{
 }
 
 // LoadOverrides applies a JSON file of fields over cfg: only the fields present
-// in the file change.
+// in the file change. The file holds one JSON object; anything after it is an
+// error naming the line.
 func LoadOverrides(cfg *Config, path string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return fmt.Errorf("config file %s line %d: %w", path, lineAt(raw, syn.Offset), err)
+		case errors.As(err, &typ):
+			return fmt.Errorf("config file %s line %d: field %s: %w", path, lineAt(raw, typ.Offset), typ.Field, err)
+		}
 		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	end := dec.InputOffset()
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); err != io.EOF {
+		rest := bytes.TrimLeft(raw[end:], " \t\r\n")
+		line := lineAt(raw, int64(len(raw)-len(rest)))
+		return fmt.Errorf("config file %s line %d: a second JSON value after the configuration object (a config file holds one object)", path, line)
 	}
 	return nil
 }
 
+// lineAt is the 1-based line of a byte offset.
+func lineAt(raw []byte, offset int64) int {
+	offset = min(max(offset, 0), int64(len(raw)))
+	return 1 + bytes.Count(raw[:offset], []byte{'\n'})
+}
+
+// FieldError is a configuration that cannot run, about one field named as in
+// config.json ("timeout_seconds", "space.n_units"), so that a caller can say
+// where the value came from (a flag, a file).
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// maxTimeoutSeconds bounds timeout_seconds (a year): beyond it the duration
+// would overflow, and 0 already means no limit.
+const maxTimeoutSeconds = 365 * 24 * 3600
+
 // Validate refuses a configuration that cannot run, before any work starts,
-// with one message naming the field.
+// with one message naming the field (a *FieldError).
 func (c *Config) Validate() error {
 	if c.Task != TaskRegression && c.Task != TaskClassification {
-		return fmt.Errorf("task: unknown task %q (want %s or %s)", c.Task, TaskRegression, TaskClassification)
+		return fieldErr("task", "unknown task %q (want %s or %s)", c.Task, TaskRegression, TaskClassification)
 	}
 	if _, ok := presets[c.Preset]; !ok {
-		return fmt.Errorf("preset: unknown preset %q (want one of %s)", c.Preset, strings.Join(Presets(), ", "))
+		return fieldErr("preset", "unknown preset %q (want one of %s)", c.Preset, strings.Join(Presets(), ", "))
 	}
 	if c.Study == "" || strings.ContainsAny(c.Study, `/\`) || c.Study == "." || c.Study == ".." {
-		return fmt.Errorf("study: %q is not a usable study name (no slashes, not empty)", c.Study)
+		return fieldErr("study", "%q is not a usable study name (no slashes, not empty)", c.Study)
 	}
 	if c.Out == "" {
-		return fmt.Errorf("out: empty output directory")
+		return fieldErr("out", "empty output directory")
 	}
 	if c.Trials < 1 {
-		return fmt.Errorf("trials: %d, want at least 1", c.Trials)
+		return fieldErr("trials", "%d, want at least 1", c.Trials)
 	}
-	if c.TimeoutSeconds < 0 {
-		return fmt.Errorf("timeout_seconds: %g is negative", c.TimeoutSeconds)
+	if !(c.TimeoutSeconds >= 0 && c.TimeoutSeconds <= maxTimeoutSeconds) {
+		return fieldErr("timeout_seconds", "%g, want 0 (no limit) to %d seconds", c.TimeoutSeconds, maxTimeoutSeconds)
 	}
 	if c.Folds < 2 {
-		return fmt.Errorf("folds: k=%d, want k >= 2", c.Folds)
+		return fieldErr("folds", "k=%d, want k >= 2", c.Folds)
 	}
-	if c.CVEpochs < 0 {
-		return fmt.Errorf("cv_epochs: %d is negative", c.CVEpochs)
+	if c.CVEpochs < 0 || c.CVEpochs > nn.MaxEpochs {
+		return fieldErr("cv_epochs", "%d, want 0 (the best trial's) to %d (nn.MaxEpochs)", c.CVEpochs, nn.MaxEpochs)
 	}
-	if c.PrunerStartupTrials < 0 || c.PrunerWarmupSteps < 0 {
-		return fmt.Errorf("pruner_startup_trials/pruner_warmup_steps: negative")
+	if c.PrunerStartupTrials < 0 {
+		return fieldErr("pruner_startup_trials", "%d is negative", c.PrunerStartupTrials)
+	}
+	if c.PrunerWarmupSteps < 0 {
+		return fieldErr("pruner_warmup_steps", "%d is negative", c.PrunerWarmupSteps)
 	}
 	s := &c.Space
 	if c.Task == TaskRegression {
-		if err := checkInt("space.n_layers", s.NLayers, 1); err != nil {
+		if err := checkInt("space.n_layers", s.NLayers, 1, nn.MaxHiddenLayers, "nn.MaxHiddenLayers"); err != nil {
 			return err
 		}
-		if err := checkInt("space.n_units", s.NUnits, 1); err != nil {
+		if err := checkInt("space.n_units", s.NUnits, 1, math.MaxInt, ""); err != nil {
 			return err
 		}
 	} else {
-		if c.StudyTrain < 1 || c.StudyVal < 1 {
-			return fmt.Errorf("study_train/study_val: %d/%d, want both >= 1", c.StudyTrain, c.StudyVal)
+		if c.StudyTrain < 1 {
+			return fieldErr("study_train", "%d, want >= 1", c.StudyTrain)
+		}
+		if c.StudyVal < 1 {
+			return fieldErr("study_val", "%d, want >= 1", c.StudyVal)
 		}
 		if c.CVTrain < 0 {
-			return fmt.Errorf("cv_train: %d is negative", c.CVTrain)
+			return fieldErr("cv_train", "%d is negative", c.CVTrain)
 		}
 	}
-	if err := checkInt("space.batch_size", s.BatchSize, 1); err != nil {
+	if err := checkInt("space.batch_size", s.BatchSize, 1, math.MaxInt, ""); err != nil {
 		return err
 	}
-	if err := checkInt("space.epochs", s.Epochs, 1); err != nil {
+	if err := checkInt("space.epochs", s.Epochs, 1, nn.MaxEpochs, "nn.MaxEpochs"); err != nil {
 		return err
 	}
 	if err := checkFloat("space.learning_rate", s.LearningRate, false); err != nil {
 		return err
-	}
-	if s.LearningRate.Low <= 0 {
-		return fmt.Errorf("space.learning_rate: low %g, want > 0", s.LearningRate.Low)
 	}
 	if err := checkFloat("space.weight_decay", s.WeightDecay, true); err != nil {
 		return err
@@ -268,50 +317,86 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if s.Momentum.High >= 1 {
-		return fmt.Errorf("space.momentum: high %g, want < 1", s.Momentum.High)
+		return fieldErr("space.momentum", "high %g, want < 1", s.Momentum.High)
 	}
 	if err := checkFloat("space.dropout", s.Dropout, true); err != nil {
 		return err
 	}
 	if s.Dropout.High >= 1 {
-		return fmt.Errorf("space.dropout: high %g, want < 1", s.Dropout.High)
+		return fieldErr("space.dropout", "high %g, want < 1", s.Dropout.High)
 	}
 	if len(s.Optimizers) == 0 {
-		return fmt.Errorf("space.optimizers: empty choice list")
+		return fieldErr("space.optimizers", "empty choice list")
 	}
 	for i, o := range s.Optimizers {
 		if !contains(Optimizers, o) {
-			return fmt.Errorf("space.optimizers[%d]: unknown optimizer %q (want %s)", i, o, strings.Join(Optimizers, ", "))
+			return fieldErr(fmt.Sprintf("space.optimizers[%d]", i), "unknown optimizer %q (want %s)", o, strings.Join(Optimizers, ", "))
 		}
 	}
 	if !contains(Activations, s.Activation) {
-		return fmt.Errorf("space.activation: unknown activation %q (want %s)", s.Activation, strings.Join(Activations, ", "))
+		return fieldErr("space.activation", "unknown activation %q (want %s)", s.Activation, strings.Join(Activations, ", "))
 	}
 	if s.Loss != Losses[c.Task] {
-		return fmt.Errorf("space.loss: %q is not the loss of the %s task (%s)", s.Loss, c.Task, Losses[c.Task])
+		return fieldErr("space.loss", "%q is not the loss of the %s task (%s)", s.Loss, c.Task, Losses[c.Task])
 	}
-	return nil
+	// The largest model of the space, with one example per batch: whatever
+	// the data, a model that cannot fit then is refused now.
+	return c.checkModelSize(1)
 }
 
-func checkInt(field string, r IntRange, min int) error {
-	if r.Low > r.High {
-		return fmt.Errorf("%s: low %d > high %d", field, r.Low, r.High)
+// largestSpec is the biggest model the space can build.
+func (c *Config) largestSpec() nn.Spec {
+	if c.Task == TaskClassification {
+		return nn.LeNet5(c.Space.Dropout.High, c.Space.Dropout.High)
 	}
-	if r.Low < min {
-		return fmt.Errorf("%s: low %d, want >= %d", field, r.Low, min)
+	hidden := make([]int, c.Space.NLayers.High)
+	for i := range hidden {
+		hidden[i] = c.Space.NUnits.High
+	}
+	return nn.MLP(hidden, nil, c.Space.Activation)
+}
+
+// checkModelSize refuses a space whose largest model could not be trained
+// in memory with batches of batch examples (nn.Spec.CheckSize).
+func (c *Config) checkModelSize(batch int) error {
+	err := c.largestSpec().CheckSize(batch)
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimPrefix(err.Error(), "spec: ")
+	if c.Task == TaskClassification || c.largestSpec().CheckSize(1) == nil {
+		return fieldErr("space.batch_size", "high %d: %s", c.Space.BatchSize.High, msg)
+	}
+	return fieldErr("space.n_units", "high %d in up to %d layers: %s", c.Space.NUnits.High, c.Space.NLayers.High, msg)
+}
+
+func checkInt(field string, r IntRange, low, high int, limit string) error {
+	if r.Low > r.High {
+		return fieldErr(field, "low %d > high %d", r.Low, r.High)
+	}
+	if r.Low < low {
+		return fieldErr(field, "low %d, want >= %d", r.Low, low)
+	}
+	if r.High > high {
+		return fieldErr(field, "high %d, over the maximum of %d (%s)", r.High, high, limit)
 	}
 	return nil
 }
 
 func checkFloat(field string, r FloatRange, zeroOK bool) error {
+	for _, v := range []float64{r.Low, r.High} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fieldErr(field, "[%g, %g]: bounds must be finite numbers", r.Low, r.High)
+		}
+	}
 	if r.Low > r.High {
-		return fmt.Errorf("%s: low %g > high %g", field, r.Low, r.High)
+		return fieldErr(field, "low %g > high %g", r.Low, r.High)
 	}
 	if r.Low < 0 || (!zeroOK && r.Low == 0) {
-		return fmt.Errorf("%s: low %g, want > 0", field, r.Low)
+		return fieldErr(field, "low %g, want > 0", r.Low)
 	}
 	if r.Log && r.Low <= 0 {
-		return fmt.Errorf("%s: log range needs low > 0, got %g", field, r.Low)
+		return fieldErr(field, "log range needs low > 0, got %g", r.Low)
 	}
 	return nil
 }
