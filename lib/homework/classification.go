@@ -42,6 +42,13 @@ func NewClassification(cfg Config, opts Options) (*ClassificationRun, error) {
 	if err != nil {
 		return nil, err
 	}
+	cvPoints := cr.Train.Len()
+	if cfg.CVTrain > 0 {
+		cvPoints = min(cvPoints, cfg.CVTrain)
+	}
+	if err := cr.open(cvPoints, cfg.StudyTrain, cfg.StudyVal); err != nil {
+		return nil, err
+	}
 	cr.test = nn.FromImages(cr.Test)
 	return cr, nil
 }
@@ -63,7 +70,8 @@ func (r *ClassificationRun) subset(nTrain, nVal int) (train, val *nn.Data, err e
 }
 
 // RunStudy searches the space on a stratified 10k/5k subset of the training
-// images, maximizing the validation accuracy, and builds the best model.
+// images, maximizing the validation accuracy, and builds the best model. A
+// study of the same name resumes (see RegressionRun.RunStudy).
 func (r *ClassificationRun) RunStudy() error {
 	r.studyFigs = nil
 	return r.timed("study", func() error {
@@ -72,11 +80,7 @@ func (r *ClassificationRun) RunStudy() error {
 			return err
 		}
 		fmt.Fprintf(r.log, "study %q: %d trials, %d train / %d validation images\n", r.Config.Study, r.Config.Trials, train.Len(), val.Len())
-		r.Study, r.Best, err = runStudy(r.Backend.Backend, &r.Config, r.res.dir, train, val, r.log)
-		if err != nil {
-			return err
-		}
-		return r.writeStudyFiles()
+		return r.runStudy(train, val)
 	})
 }
 
@@ -104,6 +108,9 @@ func (r *ClassificationRun) RunCV() error {
 			Spec: r.Best.Spec, Hyperparameters: hp, Folds: r.Config.Folds, Seed: r.Config.Seed,
 			Callbacks: r.foldCallbacks(nil), Progress: r.opts.Progress, ProgressOut: r.log, Log: r.log,
 		}, train)
+		if r.ctx().Err() != nil {
+			return r.interrupted("cross-validation")
+		}
 		if err != nil {
 			return err
 		}
@@ -229,8 +236,10 @@ func image(im *data.Images, i int) plot.Image {
 	return plot.Image{Pixels: px, Height: im.Rows, Width: im.Cols}
 }
 
-// WriteResults draws and saves every figure, the checkpoints, summary.json
-// and report.md into the results folder.
+// WriteResults draws every figure and writes them, the checkpoints,
+// config.json, the study's files, summary.json and report.md into the results
+// folder, replacing those of an earlier run as one unit (or, when it fails,
+// leaving the folder as it was).
 func (r *ClassificationRun) WriteResults() (*Summary, error) {
 	if err := r.cvDone(); err != nil {
 		return nil, err
@@ -245,30 +254,22 @@ func (r *ClassificationRun) WriteResults() (*Summary, error) {
 		if err != nil {
 			return err
 		}
-		if err := r.saveFigures(append(studyFigs, figs...), nil); err != nil {
-			return err
-		}
-		ckpts, err := r.saveCheckpoints()
-		if err != nil {
-			return err
-		}
-		sum, err = r.summary(ckpts)
-		if err != nil {
-			return err
-		}
-		sum.Metrics["vote_test_accuracy"] = r.VoteAccuracy
-		best := r.CV.Folds[r.CV.Best()].Test
-		sum.Metrics["best_model_test_accuracy"] = best.Accuracy
-		sum.Metrics["best_model_test_loss"] = best.Loss
-		mean := 0.0
-		for _, f := range r.CV.Folds {
-			mean += f.Test.Accuracy
-		}
-		sum.Metrics["mean_model_test_accuracy"] = mean / float64(len(r.CV.Folds))
 		if math.IsNaN(r.VoteAccuracy) {
 			return fmt.Errorf("majority vote has no accuracy")
 		}
-		return r.writeSummary(sum)
+		sum, err = r.writeResults(append(studyFigs, figs...), nil, func(s *Summary) error {
+			s.Metrics["vote_test_accuracy"] = r.VoteAccuracy
+			best := r.CV.Folds[r.CV.Best()].Test
+			s.Metrics["best_model_test_accuracy"] = best.Accuracy
+			s.Metrics["best_model_test_loss"] = best.Loss
+			mean := 0.0
+			for _, f := range r.CV.Folds {
+				mean += f.Test.Accuracy
+			}
+			s.Metrics["mean_model_test_accuracy"] = mean / float64(len(r.CV.Folds))
+			return nil
+		})
+		return err
 	})
 	return sum, err
 }

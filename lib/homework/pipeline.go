@@ -1,6 +1,8 @@
 package homework
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,12 +29,43 @@ type Options struct {
 	// FoldCallbacks, when set, adds per-epoch callbacks to each fold of the
 	// cross-validation (LiveLossCurves draws the curves as they train).
 	FoldCallbacks func(fold int) []nn.Callback
+	// Context, when set, interrupts the run once it is done (Ctrl-C): the
+	// running trial is recorded failed ("interrupted"), training stops at the
+	// next batch or epoch, nothing of the results folder is replaced, and the
+	// step returns an error wrapping ErrInterrupted. Rerunning resumes.
+	Context context.Context
+}
+
+// ErrInterrupted is wrapped by the error of a step stopped by
+// Options.Context.
+var ErrInterrupted = errors.New("interrupted")
+
+// interrupted is the error of a step stopped by the run's context.
+func (r *run) interrupted(step string) error {
+	return fmt.Errorf("%s: %w (%w)", step, ErrInterrupted, r.ctx().Err())
+}
+
+// ctx is the run's context (never nil).
+func (r *run) ctx() context.Context {
+	if r.opts.Context == nil {
+		return context.Background()
+	}
+	return r.opts.Context
+}
+
+// stopOnDone is a per-epoch callback that ends a fold's training once the
+// run's context is done.
+func (r *run) stopOnDone(_ *nn.Model, st nn.EpochStats) error {
+	if err := r.ctx().Err(); err != nil {
+		return fmt.Errorf("after epoch %d: %w: %w", st.Epoch, ErrInterrupted, err)
+	}
+	return nil
 }
 
 // foldCallbacks joins the run's own per-fold callbacks with the caller's.
 func (r *run) foldCallbacks(own func(fold int) []nn.Callback) func(fold int) []nn.Callback {
 	return func(fold int) []nn.Callback {
-		var cbs []nn.Callback
+		cbs := []nn.Callback{r.stopOnDone}
 		if own != nil {
 			cbs = append(cbs, own(fold)...)
 		}
@@ -81,14 +114,15 @@ type run struct {
 	log  io.Writer
 	opts Options
 	res  *results
-	// figures are the figures the last WriteResults saved.
+	// figures and anims are what the last WriteResults saved.
 	figures []*plot.Figure
+	anims   []*plot.Animation
 	// studyFigs caches StudyFigures until the study runs again.
 	studyFigs []*plot.Figure
 }
 
-// newRun validates cfg for task (an empty cfg.Task means task), chooses the
-// backend and creates the results folder with config.json.
+// newRun validates cfg for task (an empty cfg.Task means task) and chooses
+// the backend. The task then loads its data and calls open.
 func newRun(task string, cfg Config, opts Options) (*run, error) {
 	if cfg.Task == "" {
 		cfg.Task = task
@@ -107,12 +141,35 @@ func newRun(task string, cfg Config, opts Options) (*run, error) {
 		return nil, err
 	}
 	fmt.Fprintln(opts.Log, choice)
-	res, err := newResults(cfg.ResultsDir())
-	if err != nil {
-		return nil, err
+	return &run{Config: cfg, Backend: choice, Timings: map[string]float64{}, log: opts.Log, opts: opts}, nil
+}
+
+// open checks the configuration against the data (checkData), then opens
+// the results folder, creating it or repairing what an interrupted run left
+// there: a refused run leaves no trace.
+func (r *run) open(cvPoints, studyTrain, studyVal int) error {
+	if err := r.checkData(cvPoints, studyTrain, studyVal); err != nil {
+		return err
 	}
-	r := &run{Config: cfg, Backend: choice, Timings: map[string]float64{}, log: opts.Log, opts: opts, res: res}
-	return r, res.writeJSON(FileConfig, cfg)
+	res, err := openResults(r.Config.ResultsDir())
+	if err != nil {
+		return err
+	}
+	r.res = res
+	return nil
+}
+
+// checkData refuses, before the first trial, what the data make impossible:
+// more folds than points to split, or a largest model whose batches cannot
+// fit in memory. cvPoints is the size of the cross-validation's training
+// set; studyTrain and studyVal are the study's.
+func (r *run) checkData(cvPoints, studyTrain, studyVal int) error {
+	if r.Config.Folds > cvPoints {
+		return fieldErr("folds", "k=%d folds of %d training points, want k <= %d", r.Config.Folds, cvPoints, cvPoints)
+	}
+	batch := min(r.Config.Space.BatchSize.High, max(studyTrain, cvPoints))
+	eval := min(500, max(studyVal, cvPoints))
+	return r.Config.checkModelSize(max(batch, eval))
 }
 
 // Dir is the results folder.
@@ -126,7 +183,7 @@ func (r *run) timed(step string, f func() error) error {
 }
 
 func (r *run) studyDone() error {
-	if r.Study == nil {
+	if r.Study == nil || r.Best.Spec.Kind == "" {
 		return fmt.Errorf("the study has not run yet: call RunStudy first")
 	}
 	return nil
@@ -139,9 +196,9 @@ func (r *run) cvDone() error {
 	return nil
 }
 
-// writeStudyFiles writes the study statistics (text and JSON), the best
+// writeStudyFiles stages the study statistics (text and JSON), the best
 // parameters and the trials CSV.
-func (r *run) writeStudyFiles() error {
+func (r *run) writeStudyFiles(st *stage) error {
 	stats, err := r.Study.Stats()
 	if err != nil {
 		return err
@@ -161,7 +218,7 @@ func (r *run) writeStudyFiles() error {
 		return err
 	}
 	for name, body := range map[string]string{FileStudyStats: text.String(), FileStudyStatsJSON: js.String(), FileTrialsCSV: csv.String()} {
-		if err := r.res.write(name, []byte(body)); err != nil {
+		if err := st.write(name, []byte(body)); err != nil {
 			return err
 		}
 	}
@@ -169,7 +226,7 @@ func (r *run) writeStudyFiles() error {
 	if err != nil {
 		return err
 	}
-	return r.res.writeJSON(FileBestParams, map[string]any{"params": best, "model": r.Best})
+	return st.writeJSON(FileBestParams, map[string]any{"params": best, "model": r.Best})
 }
 
 // StudyFigures draws the study's figures: optimization history, importances,
@@ -263,31 +320,77 @@ func histories(res *cv.Result) []plot.History {
 	return out
 }
 
-// saveCheckpoints writes each fold's model to checkpoints/fold_NN.ckpt.
-func (r *run) saveCheckpoints() ([]string, error) {
+// saveCheckpoints stages each fold's model as checkpoints/fold_NN.ckpt.
+func (r *run) saveCheckpoints(st *stage) ([]string, error) {
 	var names []string
 	for _, f := range r.CV.Folds {
 		name := fmt.Sprintf("%s/"+checkpointNameFmt, checkpointDir, f.Index)
-		if err := f.Model.Save(r.res.path(name)); err != nil {
-			return nil, fmt.Errorf("checkpoint of fold %d: %w", f.Index, err)
+		if err := f.Model.Save(st.path(name)); err != nil {
+			return nil, st.failed(name, err)
 		}
 		names = append(names, name)
 	}
 	return names, nil
 }
 
-// saveFigures writes every figure as SVG and PNG into the results folder.
-func (r *run) saveFigures(figs []*plot.Figure, anims []*plot.Animation) error {
+// saveFigures stages every figure as SVG and PNG, every animation as GIF.
+func (r *run) saveFigures(st *stage, figs []*plot.Figure, anims []*plot.Animation) error {
 	for _, f := range figs {
-		if err := f.Save(r.res.dir); err != nil {
-			return fmt.Errorf("figure %s: %w", f.Name, err)
+		if err := f.Save(st.dir); err != nil {
+			return st.failed(f.Name+".svg/.png", err)
 		}
 	}
 	for _, a := range anims {
-		if err := a.Save(r.res.dir); err != nil {
-			return fmt.Errorf("animation %s: %w", a.Name, err)
+		if err := a.Save(st.dir); err != nil {
+			return st.failed(a.Name+".gif", err)
 		}
 	}
-	r.figures = figs // what summary.json and report.md list
+	r.figures, r.anims = figs, anims // what summary.json and report.md list
 	return nil
+}
+
+// writeResults writes every output of the run (config.json, the study's
+// files, the figures and animations, the checkpoints, summary.json with the
+// task's metrics, report.md) into a stage, then commits it: the results
+// folder's outputs are replaced as one unit, or not at all when a step fails
+// or the run is interrupted.
+func (r *run) writeResults(figs []*plot.Figure, anims []*plot.Animation, metrics func(*Summary) error) (*Summary, error) {
+	if err := r.ctx().Err(); err != nil {
+		return nil, r.interrupted("results")
+	}
+	st, err := r.res.stage()
+	if err != nil {
+		return nil, err
+	}
+	defer st.discard()
+	if err := st.writeJSON(FileConfig, r.Config); err != nil {
+		return nil, err
+	}
+	if err := r.writeStudyFiles(st); err != nil {
+		return nil, err
+	}
+	if err := r.saveFigures(st, figs, anims); err != nil {
+		return nil, err
+	}
+	ckpts, err := r.saveCheckpoints(st)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := r.summary(ckpts)
+	if err != nil {
+		return nil, err
+	}
+	if err := metrics(sum); err != nil {
+		return nil, err
+	}
+	if err := r.writeSummary(st, sum); err != nil {
+		return nil, err
+	}
+	if err := r.ctx().Err(); err != nil {
+		return nil, r.interrupted("results")
+	}
+	if err := st.commit(); err != nil {
+		return nil, err
+	}
+	return sum, nil
 }

@@ -49,6 +49,12 @@ func NewRegression(cfg Config, opts Options) (*RegressionRun, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The study trains on 80% of the training set and validates on 20%; the
+	// cross-validation splits all of it.
+	n := rr.Train.Len()
+	if err := rr.open(n, n-n/5, n/5); err != nil {
+		return nil, err
+	}
 	rr.test = nn.FromCSV(rr.Test)
 	lo := math.Min(slices.Min(rr.Train.Inputs), slices.Min(rr.Test.Inputs))
 	hi := math.Max(slices.Max(rr.Train.Inputs), slices.Max(rr.Test.Inputs))
@@ -62,7 +68,9 @@ func NewRegression(cfg Config, opts Options) (*RegressionRun, error) {
 
 // RunStudy searches the space on an 80/20 split of the training set,
 // minimizing the validation loss, and builds the best model. A study of the
-// same name resumes.
+// same name resumes, once its journal and study.json agree with the
+// configuration. It writes only the journal: WriteResults writes the study's
+// statistics with the other results.
 func (r *RegressionRun) RunStudy() error {
 	r.studyFigs = nil
 	return r.timed("study", func() error {
@@ -80,11 +88,7 @@ func (r *RegressionRun) RunStudy() error {
 			return err
 		}
 		fmt.Fprintf(r.log, "study %q: %d trials, %d train / %d validation points\n", r.Config.Study, r.Config.Trials, train.Len(), val.Len())
-		r.Study, r.Best, err = runStudy(r.Backend.Backend, &r.Config, r.res.dir, train, val, r.log)
-		if err != nil {
-			return err
-		}
-		return r.writeStudyFiles()
+		return r.runStudy(train, val)
 	})
 }
 
@@ -113,6 +117,9 @@ func (r *RegressionRun) RunCV() error {
 			}),
 			Progress: r.opts.Progress, ProgressOut: r.log, Log: r.log,
 		}, nn.FromCSV(r.Train))
+		if r.ctx().Err() != nil {
+			return r.interrupted("cross-validation")
+		}
 		if err != nil {
 			return err
 		}
@@ -190,8 +197,10 @@ func (r *RegressionRun) EnsembleTestMSE() (float64, error) {
 	return mse, err
 }
 
-// WriteResults draws and saves every figure, the checkpoints, summary.json
-// and report.md into the results folder.
+// WriteResults draws every figure and writes them, the checkpoints,
+// config.json, the study's files, summary.json and report.md into the results
+// folder, replacing those of an earlier run as one unit (or, when it fails,
+// leaving the folder as it was).
 func (r *RegressionRun) WriteResults() (*Summary, error) {
 	if err := r.cvDone(); err != nil {
 		return nil, err
@@ -206,27 +215,16 @@ func (r *RegressionRun) WriteResults() (*Summary, error) {
 		if err != nil {
 			return err
 		}
-		if err := r.saveFigures(append(studyFigs, figs...), anims); err != nil {
-			return err
-		}
-		ckpts, err := r.saveCheckpoints()
-		if err != nil {
-			return err
-		}
 		mse, err := r.EnsembleTestMSE()
 		if err != nil {
 			return err
 		}
-		sum, err = r.summary(ckpts)
-		if err != nil {
-			return err
-		}
-		sum.Metrics["ensemble_test_mse"] = mse
-		sum.Metrics["best_model_test_mse"] = r.CV.Folds[r.CV.Best()].Test.Loss
-		for _, a := range anims {
-			sum.Figures = append(sum.Figures, a.Name+".gif")
-		}
-		return r.writeSummary(sum)
+		sum, err = r.writeResults(append(studyFigs, figs...), anims, func(s *Summary) error {
+			s.Metrics["ensemble_test_mse"] = mse
+			s.Metrics["best_model_test_mse"] = r.CV.Folds[r.CV.Best()].Test.Loss
+			return nil
+		})
+		return err
 	})
 	return sum, err
 }

@@ -3,6 +3,7 @@ package homework
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/nn"
@@ -22,33 +23,86 @@ const (
 	ParamMomentum     = "momentum"
 )
 
+// paramField is the configuration field of the space that a parameter is
+// drawn from.
+func paramField(param string) string {
+	switch {
+	case param == ParamNLayers:
+		return "space.n_layers"
+	case strings.HasPrefix(param, ParamNUnits):
+		return "space.n_units"
+	case strings.HasPrefix(param, ParamDropout):
+		return "space.dropout"
+	case param == ParamBatchSize:
+		return "space.batch_size"
+	case param == ParamEpochs:
+		return "space.epochs"
+	case param == ParamLearningRate:
+		return "space.learning_rate"
+	case param == ParamWeightDecay:
+		return "space.weight_decay"
+	case param == ParamOptimizer:
+		return "space.optimizers"
+	case param == ParamMomentum:
+		return "space.momentum"
+	}
+	return "space"
+}
+
 // suggester is what the search space asks its values from: a study's trial
 // while searching, the best parameters when building the optimized model
-// (the seed's build_opt_model), so both read the space the same way.
+// (the seed's build_opt_model), a journal's trial when a resume is checked,
+// so all of them read the space the same way. It is asked only about ranges
+// with more than one value.
 type suggester interface {
-	SuggestInt(name string, low, high int, opts ...hpo.SuggestOption) (int, error)
-	SuggestFloat(name string, low, high float64, opts ...hpo.SuggestOption) (float64, error)
-	SuggestCategorical(name string, choices []string) (string, error)
+	Int(name string, r IntRange) (int, error)
+	Float(name string, r FloatRange) (float64, error)
+	Choice(name string, choices []string) (string, error)
 }
 
 func suggestInt(s suggester, name string, r IntRange) (int, error) {
 	if r.Low == r.High {
 		return r.Low, nil
 	}
-	if r.Log {
-		return s.SuggestInt(name, r.Low, r.High, hpo.Log())
-	}
-	return s.SuggestInt(name, r.Low, r.High)
+	return s.Int(name, r)
 }
 
 func suggestFloat(s suggester, name string, r FloatRange) (float64, error) {
 	if r.Low == r.High {
 		return r.Low, nil
 	}
+	return s.Float(name, r)
+}
+
+// trialSuggester asks a study's trial.
+type trialSuggester struct{ t *hpo.Trial }
+
+func (s trialSuggester) Int(name string, r IntRange) (int, error) {
 	if r.Log {
-		return s.SuggestFloat(name, r.Low, r.High, hpo.Log())
+		return s.t.SuggestInt(name, r.Low, r.High, hpo.Log())
 	}
-	return s.SuggestFloat(name, r.Low, r.High)
+	return s.t.SuggestInt(name, r.Low, r.High)
+}
+
+func (s trialSuggester) Float(name string, r FloatRange) (float64, error) {
+	if r.Log {
+		return s.t.SuggestFloat(name, r.Low, r.High, hpo.Log())
+	}
+	return s.t.SuggestFloat(name, r.Low, r.High)
+}
+
+func (s trialSuggester) Choice(name string, choices []string) (string, error) {
+	return s.t.SuggestCategorical(name, choices)
+}
+
+// distributions are what a trial records for each kind of question: the
+// journal keeps them, and a resume compares them.
+func intDistribution(r IntRange) hpo.Distribution {
+	return hpo.IntDistribution(r.Low, r.High, r.Log, 1)
+}
+
+func floatDistribution(r FloatRange) hpo.Distribution {
+	return hpo.FloatDistribution(r.Low, r.High, r.Log, 0)
 }
 
 // Model is what a point of the search space builds: the network and how to
@@ -99,7 +153,7 @@ func suggestModel(s suggester, task string, sp Space) (Model, error) {
 	if len(sp.Optimizers) == 1 {
 		h.Optimizer = sp.Optimizers[0]
 	} else {
-		h.Optimizer, e = s.SuggestCategorical(ParamOptimizer, sp.Optimizers)
+		h.Optimizer, e = s.Choice(ParamOptimizer, sp.Optimizers)
 		errs(e)
 	}
 	if h.Optimizer == nn.OptimizerSGD {
@@ -121,7 +175,7 @@ func (f fixedParams) get(name string) (any, error) {
 	return v, nil
 }
 
-func (f fixedParams) SuggestInt(name string, low, high int, _ ...hpo.SuggestOption) (int, error) {
+func (f fixedParams) Int(name string, _ IntRange) (int, error) {
 	v, err := f.get(name)
 	if err != nil {
 		return 0, err
@@ -137,7 +191,7 @@ func (f fixedParams) SuggestInt(name string, low, high int, _ ...hpo.SuggestOpti
 	return 0, fmt.Errorf("parameter %q: %v is not an integer", name, v)
 }
 
-func (f fixedParams) SuggestFloat(name string, low, high float64, _ ...hpo.SuggestOption) (float64, error) {
+func (f fixedParams) Float(name string, _ FloatRange) (float64, error) {
 	v, err := f.get(name)
 	if err != nil {
 		return 0, err
@@ -151,7 +205,7 @@ func (f fixedParams) SuggestFloat(name string, low, high float64, _ ...hpo.Sugge
 	return 0, fmt.Errorf("parameter %q: %v is not a number", name, v)
 }
 
-func (f fixedParams) SuggestCategorical(name string, choices []string) (string, error) {
+func (f fixedParams) Choice(name string, _ []string) (string, error) {
 	v, err := f.get(name)
 	if err != nil {
 		return "", err

@@ -1,15 +1,20 @@
 package homework
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
+	"maps"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-
+	"github.com/dlworkbench/hw1/internal/atomicfile"
 	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/nn"
 )
@@ -31,7 +36,7 @@ func direction(task string) hpo.Direction {
 
 // openStudy opens (or resumes) the study journal of the results folder, with
 // the seed's sampler and pruner: TPE with a fixed seed, and the median pruner.
-func openStudy(cfg *Config, dir string, log io.Writer) (*hpo.Study, error) {
+func openStudy(cfg *Config, dir string) (*hpo.Study, error) {
 	storage, err := hpo.OpenJournal(filepath.Join(dir, FileJournal))
 	if err != nil {
 		return nil, fmt.Errorf("study journal: %w", err)
@@ -54,33 +59,233 @@ func openStudy(cfg *Config, dir string, log io.Writer) (*hpo.Study, error) {
 	return study, nil
 }
 
-// finishedTrials counts the trials that ended (complete, pruned or failed):
-// a resumed study runs only what is left of cfg.Trials.
-func finishedTrials(study *hpo.Study) (int, error) {
+// studyRecord is study.json: what the study was created with. The journal
+// holds the distributions its trials drew from, but not the seed nor the
+// parts of the space that are not searched (a fixed activation, a single
+// optimizer), so a resume is checked against this record as well.
+type studyRecord struct {
+	Study   string    `json:"study"`
+	Task    string    `json:"task"`
+	Seed    int64     `json:"seed"`
+	Space   Space     `json:"space"`
+	Created time.Time `json:"created"`
+}
+
+// checkResume refuses, before any trial runs, to resume a study with a
+// configuration that differs from the one its trials were run with: a search
+// space whose distributions differ from the journal's, another seed, another
+// task. A new study records what it is created with in study.json.
+func (r *run) checkResume(study *hpo.Study) error {
 	trials, err := study.Trials()
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("study %q: %w", r.Config.Study, err)
 	}
+	if err := checkSpaceAgainstJournal(&r.Config, trials); err != nil {
+		return err
+	}
+	return r.res.locked(func() error {
+		path := r.res.path(FileStudy)
+		raw, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			if len(trials) > 0 {
+				// A study from before study.json: the last run's config.json
+				// is the best record of its seed there is.
+				if err := r.checkLegacySeed(); err != nil {
+					return err
+				}
+			}
+			rec := studyRecord{Study: r.Config.Study, Task: r.Config.Task, Seed: r.Config.Seed, Space: r.Config.Space, Created: time.Now().UTC()}
+			data, err := json.MarshalIndent(rec, "", "  ")
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			return atomicfile.WriteBytes(path, append(data, '\n'))
+		}
+		if err != nil {
+			return fmt.Errorf("study %q: %w", r.Config.Study, err)
+		}
+		var rec studyRecord
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rec); err != nil {
+			return fmt.Errorf("study %q: %s: %w (it records the seed and the space the study was created with)", r.Config.Study, path, err)
+		}
+		return r.checkRecord(rec, path)
+	})
+}
+
+// checkRecord compares the configuration with study.json.
+func (r *run) checkRecord(rec studyRecord, path string) error {
+	c := &r.Config
+	refuse := func(field, now, was string) error {
+		return fieldErr(field, "%s, but study %q was created with %s (%s); resume it with that value, or start a new study with --study NAME",
+			now, c.Study, was, path)
+	}
+	if rec.Task != "" && rec.Task != c.Task {
+		return refuse("task", c.Task, "the "+rec.Task+" task")
+	}
+	if rec.Seed != c.Seed {
+		return refuse("seed", fmt.Sprint(c.Seed), fmt.Sprintf("seed %d", rec.Seed))
+	}
+	was, err := fieldsJSON(rec.Space)
+	if err != nil {
+		return err
+	}
+	now, err := fieldsJSON(c.Space)
+	if err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(now)) {
+		if !bytes.Equal(was[k], now[k]) {
+			return refuse("space."+k, string(now[k]), string(was[k]))
+		}
+	}
+	return nil
+}
+
+// checkLegacySeed compares the seed with the config.json of a results
+// folder that has trials but no study.json.
+func (r *run) checkLegacySeed() error {
+	path := r.res.path(FileConfig)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil // nothing recorded: nothing to compare with
+	}
+	var old struct {
+		Seed *int64 `json:"seed"`
+	}
+	if json.Unmarshal(raw, &old) != nil || old.Seed == nil || *old.Seed == r.Config.Seed {
+		return nil
+	}
+	return fieldErr("seed", "%d; study %q was run with seed %d (%s). Resume it with the same seed, or start a new study with --study NAME",
+		r.Config.Seed, r.Config.Study, *old.Seed, path)
+}
+
+// fieldsJSON is each field of v as its JSON text, by JSON name.
+func fieldsJSON(v any) (map[string][]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// replay answers the space's questions with the values a journal's trial
+// drew, and records the distribution each question has under the current
+// space: the same branches are taken (momentum only for SGD), so the
+// parameters asked are those the trial would have under this space.
+type replay struct {
+	trial *hpo.FrozenTrial
+	asked map[string]hpo.Distribution
+}
+
+func (p *replay) value(name string, d hpo.Distribution) (any, bool) {
+	p.asked[name] = d
+	return p.trial.Param(name)
+}
+
+func (p *replay) Int(name string, r IntRange) (int, error) {
+	v, ok := p.value(name, intDistribution(r))
+	if n, isInt := v.(int); ok && isInt {
+		return n, nil
+	}
+	return r.Low, nil
+}
+
+func (p *replay) Float(name string, r FloatRange) (float64, error) {
+	v, ok := p.value(name, floatDistribution(r))
+	if x, isFloat := v.(float64); ok && isFloat {
+		return x, nil
+	}
+	return r.Low, nil
+}
+
+func (p *replay) Choice(name string, choices []string) (string, error) {
+	v, ok := p.value(name, hpo.CategoricalDistribution(choices...))
+	if s, isString := v.(string); ok && isString {
+		return s, nil
+	}
+	return choices[0], nil
+}
+
+// checkSpaceAgainstJournal replays every trial of the journal through the
+// configuration's space and refuses a difference, naming the parameter: a
+// distribution that changed, a parameter the space now asks that a finished
+// trial lacks, or one a trial has that the space no longer asks.
+func checkSpaceAgainstJournal(cfg *Config, trials []hpo.FrozenTrial) error {
+	refuse := func(param string, t *hpo.FrozenTrial, format string, args ...any) error {
+		return fieldErr(paramField(param), "parameter %q of study %q: %s (trial %d); "+
+			"resume with the space the study was run with, or start a new study with --study NAME",
+			param, cfg.Study, fmt.Sprintf(format, args...), t.Number)
+	}
+	for i := range trials {
+		t := &trials[i]
+		if t.State == hpo.Waiting {
+			continue
+		}
+		p := &replay{trial: t, asked: map[string]hpo.Distribution{}}
+		if _, err := suggestModel(p, cfg.Task, cfg.Space); err != nil {
+			return fmt.Errorf("study %q: checking trial %d against the space: %w", cfg.Study, t.Number, err)
+		}
+		for _, name := range slices.Sorted(maps.Keys(p.asked)) {
+			now := p.asked[name]
+			was, has := t.Distributions[name]
+			switch {
+			case has && !was.Equal(now):
+				return refuse(name, t, "the journal's trials drew it from %s, the configuration asks %s", was, now)
+			case !has && (t.State == hpo.Complete || t.State == hpo.Pruned):
+				return refuse(name, t, "the configuration asks it (%s), the journal's trials do not have it", now)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(t.Distributions)) {
+			if _, ok := p.asked[name]; !ok {
+				return refuse(name, t, "the journal's trials drew it from %s, the configuration no longer asks it", t.Distributions[name])
+			}
+		}
+	}
+	return nil
+}
+
+// finishedTrials counts the trials that ended (complete, pruned or failed):
+// a resumed study runs only what is left of cfg.Trials.
+func finishedTrials(trials []hpo.FrozenTrial) int {
 	n := 0
 	for _, t := range trials {
-		if t.State != hpo.Running {
+		if t.State.Finished() {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
-// trainObjective is the study's objective: build the trial's model, train it
-// on train, report the validation metric each epoch, and stop when the pruner
-// says so.
-func trainObjective(b backends.Backend, cfg *Config, train, val *nn.Data, log io.Writer, nTotal int) hpo.Objective {
+// objective is the study's objective: build the trial's model, train it on
+// train, report the validation metric each epoch, and stop when the pruner
+// says so, when the study's deadline passes (a zero deadline: none) or when
+// the run is interrupted (the trial then fails with a reason starting
+// "interrupted", and the study stops).
+func (r *run) objective(train, val *nn.Data, deadline time.Time) hpo.Objective {
+	cfg := &r.Config
+	log := r.log
 	return func(t *hpo.Trial) (float64, error) {
 		start := time.Now()
-		m, err := suggestModel(t, cfg.Task, cfg.Space)
+		ctx := r.ctx()
+		if ctx.Err() != nil {
+			t.Study().Stop()
+			return math.NaN(), errors.New("interrupted before it started")
+		}
+		m, err := suggestModel(trialSuggester{t}, cfg.Task, cfg.Space)
 		if err != nil {
 			return math.NaN(), err
 		}
-		model, err := nn.New(b, m.Spec, cfg.Seed+int64(t.Number()))
+		model, err := nn.New(r.Backend.Backend, m.Spec, cfg.Seed+int64(t.Number()))
 		if err != nil {
 			return math.NaN(), err
 		}
@@ -102,22 +307,35 @@ func trainObjective(b backends.Backend, cfg *Config, train, val *nn.Data, log io
 			}
 			return nil
 		}
+		fitCtx := ctx
+		if !deadline.IsZero() {
+			var cancel context.CancelFunc
+			fitCtx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel()
+		}
 		hist, err := nn.Fit(model, train, val, m.Hyperparameters, nn.Options{
-			Seed: cfg.Seed + int64(t.Number()), Callbacks: []nn.Callback{report}, Progress: nn.ProgressOff,
+			Seed: cfg.Seed + int64(t.Number()), Callbacks: []nn.Callback{report}, Progress: nn.ProgressOff, Context: fitCtx,
 		})
 		if err != nil {
-			if log != nil {
-				fmt.Fprintf(log, "trial %d (%d/%d): failed: %v\n", t.Number(), t.Number()+1, nTotal, err)
+			epochs := 0
+			if hist != nil {
+				epochs = len(hist.Epochs)
 			}
+			switch {
+			case ctx.Err() != nil:
+				t.Study().Stop()
+				err = fmt.Errorf("interrupted after %d of %d epochs", epochs, m.Hyperparameters.Epochs)
+			case errors.Is(err, context.DeadlineExceeded):
+				err = fmt.Errorf("stopped by the study's timeout (%gs) after %d of %d epochs", cfg.TimeoutSeconds, epochs, m.Hyperparameters.Epochs)
+			}
+			fmt.Fprintf(log, "trial %d (%d/%d): failed: %v\n", t.Number(), t.Number()+1, cfg.Trials, err)
 			return math.NaN(), err
 		}
 		state := "complete"
 		if pruned {
 			state = fmt.Sprintf("pruned at epoch %d", len(hist.Epochs))
 		}
-		if log != nil {
-			fmt.Fprintf(log, "trial %d (%d/%d): %s %.4f, %s, %.1fs\n", t.Number(), t.Number()+1, nTotal, objectiveName(cfg.Task), last, state, time.Since(start).Seconds())
-		}
+		fmt.Fprintf(log, "trial %d (%d/%d): %s %.4f, %s, %.1fs\n", t.Number(), t.Number()+1, cfg.Trials, objectiveName(cfg.Task), last, state, time.Since(start).Seconds())
 		if pruned {
 			return last, hpo.ErrPruned
 		}
@@ -125,40 +343,79 @@ func trainObjective(b backends.Backend, cfg *Config, train, val *nn.Data, log io
 	}
 }
 
-// runStudy runs what is left of the study and returns it with the model of its
-// best trial.
-func runStudy(b backends.Backend, cfg *Config, dir string, train, val *nn.Data, log io.Writer) (*hpo.Study, Model, error) {
-	study, err := openStudy(cfg, dir, log)
-	if err != nil {
-		return nil, Model{}, err
+// runStudy checks the study against the configuration, runs what is left of
+// it and builds the model of its best trial.
+func (r *run) runStudy(train, val *nn.Data) error {
+	cfg := &r.Config
+	if r.Study != nil {
+		r.Study.Storage().Close() // RunStudy again: reopen the journal
+		r.Study = nil
 	}
-	done, err := finishedTrials(study)
+	r.Best = Model{}
+	study, err := openStudy(cfg, r.res.dir)
 	if err != nil {
-		return study, Model{}, err
+		return err
 	}
-	if done == 0 && cfg.EnqueueSeedBest {
+	r.Study = study
+	if err := r.checkResume(study); err != nil {
+		return err
+	}
+	trials, err := study.Trials()
+	if err != nil {
+		return fmt.Errorf("study %q: %w", cfg.Study, err)
+	}
+	done := finishedTrials(trials)
+	if len(trials) == 0 && cfg.EnqueueSeedBest {
 		if err := study.EnqueueTrial(seedBestParams(cfg.Task, cfg.Space)); err != nil {
-			return study, Model{}, fmt.Errorf("study: enqueue the seed's best: %w", err)
+			return fmt.Errorf("study: enqueue the seed's best: %w", err)
 		}
 	}
 	if left := cfg.Trials - done; left > 0 {
-		if done > 0 && log != nil {
-			fmt.Fprintf(log, "resuming study %q: %d trials done, %d to go\n", cfg.Study, done, left)
+		if done > 0 {
+			fmt.Fprintf(r.log, "resuming study %q: %d trials done, %d to go\n", cfg.Study, done, left)
+		}
+		if r.ctx().Err() != nil {
+			return r.interrupted(fmt.Sprintf("study %q", cfg.Study))
 		}
 		timeout := time.Duration(cfg.TimeoutSeconds * float64(time.Second))
-		if err := study.Optimize(trainObjective(b, cfg, train, val, log, cfg.Trials), left, timeout); err != nil {
-			return study, Model{}, fmt.Errorf("study: %w", err)
+		var deadline time.Time
+		if timeout > 0 {
+			deadline = time.Now().Add(timeout)
 		}
-	} else if log != nil {
-		fmt.Fprintf(log, "study %q already has %d trials: not running more\n", cfg.Study, done)
+		// Stop the study between trials too, not only inside one.
+		stopped := make(chan struct{})
+		defer close(stopped)
+		go func() {
+			select {
+			case <-r.ctx().Done():
+				study.Stop()
+			case <-stopped:
+			}
+		}()
+		if err := study.Optimize(r.objective(train, val, deadline), left, timeout); err != nil {
+			return fmt.Errorf("study: %w", err)
+		}
+		if r.ctx().Err() != nil {
+			return r.interrupted(fmt.Sprintf("study %q", cfg.Study))
+		}
+	} else {
+		fmt.Fprintf(r.log, "study %q already has %d trials: not running more\n", cfg.Study, done)
 	}
 	best, err := study.BestParams()
 	if errors.Is(err, hpo.ErrNoCompleteTrials) {
-		return study, Model{}, fmt.Errorf("study %q: no trial completed (all pruned or failed): raise trials or pruner_startup_trials", cfg.Study)
+		hint := "raise trials or pruner_startup_trials"
+		if cfg.TimeoutSeconds > 0 {
+			hint = "raise timeout_seconds or trials"
+		}
+		return fmt.Errorf("study %q: no trial completed (all pruned or failed): %s", cfg.Study, hint)
 	}
 	if err != nil {
-		return study, Model{}, fmt.Errorf("study: %w", err)
+		return fmt.Errorf("study: %w", err)
 	}
 	m, err := BuildOptModel(cfg.Task, cfg.Space, best)
-	return study, m, err
+	if err != nil {
+		return fmt.Errorf("study %q: best trial: %w", cfg.Study, err)
+	}
+	r.Best = m
+	return nil
 }

@@ -79,15 +79,18 @@ func (r *run) summary(checkpoints []string) (*Summary, error) {
 	for _, f := range r.figures {
 		s.Figures = append(s.Figures, f.Name+".svg", f.Name+".png")
 	}
+	for _, a := range r.anims {
+		s.Figures = append(s.Figures, a.Name+".gif")
+	}
 	return s, nil
 }
 
-// writeSummary writes summary.json and report.md.
-func (r *run) writeSummary(s *Summary) error {
-	if err := r.res.writeJSON(FileSummary, s); err != nil {
+// writeSummary stages summary.json and report.md.
+func (r *run) writeSummary(st *stage, s *Summary) error {
+	if err := st.writeJSON(FileSummary, s); err != nil {
 		return err
 	}
-	return r.res.write(FileReport, []byte(report(s, r.figureTitles())))
+	return st.write(FileReport, []byte(report(s, r.figureTitles())))
 }
 
 func (r *run) figureTitles() map[string]string {
