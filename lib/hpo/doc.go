@@ -5,7 +5,15 @@
 // draw from NumPy's RandomState stream in Optuna's order, so a seeded study suggests what the
 // same study suggests under Optuna 3.1 with the same seed. Pruners
 // (median, percentile, successive halving, none) stop trials, storages (memory, a journal file
-// that survives kill -9 and is shared by processes) keep trials.
+// that survives kill -9, is shared by processes and is checked as it is read: CheckJournal and
+// RepairJournal) keep trials.
+//
+// Studies that share a storage are its workers: each draws its own random stream, an enqueued
+// trial runs once (SkipIfExists for workers that all enqueue it), and WithMaxTrials is a target
+// they share. A seeded study resumed from its storage goes on with its random stream, so it
+// draws no trial twice and, however often it is interrupted, ends with the trials of the
+// uninterrupted study (stream.go). OptimizeContext stops when its context is cancelled, the
+// running trial recorded as FAIL "interrupted" (Trial.Context lets the objective stop early).
 //
 // Options follow two styles: a study is configured with functional options
 // (NewStudy(WithDirection(Maximize), WithSampler(...))); samplers and pruners are small structs

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,23 +53,18 @@ func TestJournalWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewStudy(WithStorage(j), WithSeed(uint64(os.Getpid())))
+	s, err := NewStudy(WithStorage(j), WithSeed(journalSeed), WithMaxTrials(target))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		st, err := s.Stats()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Finished >= target {
-			return
-		}
-		if err := s.Optimize(journalObjective, 1, 0); err != nil {
-			t.Fatal(err)
-		}
+	if err := s.Optimize(journalObjective, 0, 0); err != nil {
+		t.Fatal(err)
 	}
 }
+
+// journalSeed is the seed of every worker of TestJournalSurvivesKill9: one seeded study,
+// however often killed, draws what the uninterrupted study draws.
+const journalSeed = 8
 
 func startWorker(t *testing.T, path string, target int) *exec.Cmd {
 	t.Helper()
@@ -169,6 +165,16 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	if kills < 5 {
 		t.Fatalf("only %d of 6 workers were still running when killed", kills)
 	}
+	// Killed five times or more, the study has the finished trials of the uninterrupted study
+	// (each trial cut short was drawn again by the next).
+	ordered := make([]FrozenTrial, 0, len(finished))
+	for n := 0; n < len(finished); n++ {
+		ordered = append(ordered, finished[n])
+	}
+	killedRun := finishedParams(ordered)
+	if want := referenceParams(t, journalSeed, journalObjective, len(killedRun)); !reflect.DeepEqual(killedRun, want) {
+		t.Fatalf("after %d kills the study drew\n%v\nthe uninterrupted study\n%v", kills, killedRun, want)
+	}
 	// Two workers finish the study together on the same file.
 	a, b := startWorker(t, path, target), startWorker(t, path, target)
 	if err := a.Wait(); err != nil {
@@ -178,8 +184,15 @@ func TestJournalSurvivesKill9(t *testing.T) {
 		t.Fatalf("worker b: %v", err)
 	}
 	finished = checkJournal(t, path, finished)
-	if len(finished) < target {
-		t.Fatalf("%d finished trials, want at least %d", len(finished), target)
+	ordered = ordered[:0]
+	for n := 0; n < len(finished); n++ {
+		ordered = append(ordered, finished[n])
+	}
+	// The two workers drew distinct streams and stopped together at the shared target.
+	all := finishedParams(ordered)
+	assertNoRepeats(t, all)
+	if len(all) != target {
+		t.Fatalf("%d complete or pruned trials, want the target %d exactly", len(all), target)
 	}
 	j, err := OpenJournal(path)
 	if err != nil {
@@ -203,7 +216,8 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	if best != want {
 		t.Fatalf("best value %v, minimum over complete trials %v", best, want)
 	}
-	t.Logf("%d kills, %d trials failed as 'worker died', %d finished, best %.4g", kills, diedMidTrial, len(finished), best)
+	t.Logf("%d kills, %d trials failed as 'worker died', %d complete or pruned before the last two workers (as uninterrupted), %d finished, best %.4g",
+		kills, diedMidTrial, len(killedRun), len(finished), best)
 }
 
 func TestJournalIgnoresTornLastLine(t *testing.T) {

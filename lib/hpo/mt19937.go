@@ -8,6 +8,11 @@ package hpo
 type numpyRand struct {
 	mt  [mtN]uint32
 	pos int
+	// drawn counts the words drawn since seeding: with the seed it is the whole state of the
+	// stream, which is what a study records to resume a sampler where it stopped (stream.go).
+	drawn uint64
+	// key is what seeded the stream: one word for init_genrand, more for init_by_array.
+	key []uint32
 }
 
 const (
@@ -21,13 +26,48 @@ const (
 // newNumpyRand returns the stream of RandomState(seed). NumPy refuses seeds of 2^32 and over;
 // those are taken as RandomState([low 32 bits, high 32 bits]), an array seed.
 func newNumpyRand(seed uint64) *numpyRand {
-	r := &numpyRand{}
 	if seed <= 0xffffffff {
-		r.seed(uint32(seed))
-	} else {
-		r.seedArray([]uint32{uint32(seed), uint32(seed >> 32)})
+		return newNumpyRandKey([]uint32{uint32(seed)})
 	}
+	return newNumpyRandKey([]uint32{uint32(seed), uint32(seed >> 32)})
+}
+
+// newNumpyRandKey returns RandomState(key[0]) for one word, else RandomState(key), NumPy's
+// array seed.
+func newNumpyRandKey(key []uint32) *numpyRand {
+	r := &numpyRand{key: append([]uint32(nil), key...)}
+	r.reset()
 	return r
+}
+
+// reset goes back to the start of the stream.
+func (r *numpyRand) reset() {
+	if len(r.key) == 1 {
+		r.seed(r.key[0])
+	} else {
+		r.seedArray(r.key)
+	}
+	r.drawn = 0
+}
+
+// words is how many words were drawn since seeding.
+func (r *numpyRand) words() uint64 { return r.drawn }
+
+// seek moves the stream to just after its first n words, as if they had been drawn: forward by
+// running the generator without tempering, backward by re-seeding first.
+func (r *numpyRand) seek(n uint64) {
+	if n < r.drawn {
+		r.reset()
+	}
+	for left := n - r.drawn; left > 0; {
+		if r.pos == mtN {
+			r.twist()
+		}
+		step := min(left, uint64(mtN-r.pos))
+		r.pos += int(step)
+		r.drawn += step
+		left -= step
+	}
 }
 
 // seed is the generator's init_genrand.
@@ -91,6 +131,7 @@ func (r *numpyRand) Uint32() uint32 {
 	}
 	y := r.mt[r.pos]
 	r.pos++
+	r.drawn++
 	y ^= y >> 11
 	y ^= (y << 7) & 0x9d2c5680
 	y ^= (y << 15) & 0xefc60000

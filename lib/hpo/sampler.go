@@ -39,13 +39,14 @@ type Sampler interface {
 // RandomSampler does and from the same NumPy stream: the same seed gives the same parameters
 // as Optuna's RandomSampler(seed).
 type RandomSampler struct {
-	mu  sync.Mutex
-	rng *numpyRand
+	mu   sync.Mutex
+	seed uint64
+	rng  *numpyRand
 }
 
 // NewRandomSampler returns a seeded random sampler: the same seed gives the same parameters.
 func NewRandomSampler(seed uint64) *RandomSampler {
-	return &RandomSampler{rng: newNumpyRand(seed)}
+	return &RandomSampler{seed: seed, rng: newNumpyRand(seed)}
 }
 
 // SampleRelative implements Sampler; random sampling has no joint part.
@@ -110,12 +111,13 @@ type GridSampler struct {
 	names  []string
 	values [][]any
 	mu     sync.Mutex
+	seed   uint64
 	rng    *numpyRand
 }
 
 // NewGridSampler returns a grid sampler over space (name to the values to try).
 func NewGridSampler(space map[string][]any, seed uint64) (*GridSampler, error) {
-	g := &GridSampler{rng: newNumpyRand(seed)}
+	g := &GridSampler{seed: seed, rng: newNumpyRand(seed)}
 	for name := range space {
 		g.names = append(g.names, name)
 	}

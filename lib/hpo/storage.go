@@ -1,6 +1,7 @@
 package hpo
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -12,18 +13,29 @@ import (
 // storage, not the caller, assigns trial numbers. A PostgreSQL storage shared by worker processes
 // on several machines fits this shape: one row per trial, one per parameter and per reported
 // value, trial numbers from a sequence, CreateTrial popping a WAITING row with
-// SELECT ... FOR UPDATE SKIP LOCKED. The study name would be a constructor argument, which is why
-// no method takes one.
+// SELECT ... FOR UPDATE SKIP LOCKED, RegisterWorker a row per worker with a heartbeat. The
+// study name would be a constructor argument, which is why no method takes one.
 //
 // Implementations must be safe for concurrent use by goroutines.
 type Storage interface {
 	// SetDirection records the study direction, or returns an error when the storage already
 	// holds a study with the other direction.
 	SetDirection(d Direction) error
-	// EnqueueTrial adds a WAITING trial whose parameters are fixed in advance.
-	EnqueueTrial(fixed map[string]any) (number int, err error)
-	// CreateTrial starts a RUNNING trial: the oldest WAITING one if any, else a new one.
-	CreateTrial() (FrozenTrial, error)
+	// RegisterWorker joins the study as a worker and returns its index: the lowest index that
+	// no live worker holds. Samplers give each index its own random stream (stream.go), so a
+	// storage must not hand one index to two live workers; it may hand out a dead worker's.
+	RegisterWorker() (int, error)
+	// EnqueueTrial adds a WAITING trial whose parameters are fixed in advance. With
+	// skipIfExists it adds nothing when a trial with the same parameters is already WAITING,
+	// RUNNING, COMPLETE or PRUNED, and returns that trial's number with added false; the test
+	// and the addition are one atomic step, so workers enqueueing the same trial at once add
+	// it once.
+	EnqueueTrial(fixed map[string]any, skipIfExists bool) (number int, added bool, err error)
+	// CreateTrial starts a RUNNING trial: the oldest WAITING one if any, else a new one. With
+	// limit > 0 it starts none and returns ErrMaxTrials once limit trials are COMPLETE,
+	// PRUNED or RUNNING (FAIL ones do not count); the count and the start are one atomic step,
+	// so workers sharing a target stop at it together.
+	CreateTrial(limit int) (FrozenTrial, error)
 	// SetParam records the value (internal representation) drawn for a parameter.
 	SetParam(number int, name string, d Distribution, value float64) error
 	// Report records an intermediate value; a second report at the same step is ignored.
@@ -39,6 +51,10 @@ type Storage interface {
 	// Close releases files or connections.
 	Close() error
 }
+
+// ErrMaxTrials is returned (wrapped) by CreateTrial and Study.Ask when the study's target of
+// trials is reached (WithMaxTrials).
+var ErrMaxTrials = errors.New("the study's target number of trials is reached")
 
 // sharedStorage is implemented by storages that can hand the study a snapshot whose finished
 // trials share maps with the storage; the study and its samplers only read them.
@@ -73,16 +89,105 @@ func (b *book) enqueue(fixed map[string]any, now time.Time) int {
 }
 
 func (b *book) create(now time.Time) *FrozenTrial {
-	if len(b.waiting) > 0 {
-		t := b.trials[b.waiting[0]]
-		b.waiting = b.waiting[1:]
-		t.State = Running
-		t.DatetimeStart = now
-		return t
-	}
-	t := newFrozenTrial(len(b.trials), Running, nil, now)
-	b.trials = append(b.trials, t)
+	t, _ := b.createNumber(b.nextNumber(), now)
 	return t
+}
+
+// nextNumber is the trial that create would start: the oldest WAITING one, else a new one.
+func (b *book) nextNumber() int {
+	if len(b.waiting) > 0 {
+		return b.waiting[0]
+	}
+	return len(b.trials)
+}
+
+// createNumber starts trial n: a WAITING one or, for n = the number of trials, a new one.
+func (b *book) createNumber(n int, now time.Time) (*FrozenTrial, error) {
+	if n == len(b.trials) {
+		t := newFrozenTrial(n, Running, nil, now)
+		b.trials = append(b.trials, t)
+		return t, nil
+	}
+	if n < 0 || n > len(b.trials) {
+		return nil, fmt.Errorf("trial %d cannot be created next (%d trials)", n, len(b.trials))
+	}
+	for i, w := range b.waiting {
+		if w == n {
+			b.waiting = append(b.waiting[:i:i], b.waiting[i+1:]...)
+			t := b.trials[n]
+			t.State = Running
+			t.DatetimeStart = now
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("trial %d already exists and is %s, not %s", n, b.trials[n].State, Waiting)
+}
+
+// budgetUsed counts the trials that count towards a target: COMPLETE, PRUNED and RUNNING.
+func (b *book) budgetUsed() int {
+	n := 0
+	for _, t := range b.trials {
+		if t.State == Complete || t.State == Pruned || t.State == Running {
+			n++
+		}
+	}
+	return n
+}
+
+// sameTrial returns a WAITING, RUNNING, COMPLETE or PRUNED trial enqueued with, or having, the
+// parameters fixed, or -1.
+func (b *book) sameTrial(fixed map[string]any) int {
+	for _, t := range b.trials {
+		if t.State == Failed {
+			continue
+		}
+		if (t.FixedParams != nil && sameParams(t.FixedParams, fixed)) || (t.State != Waiting && sameParams(t.ExternalParams(), fixed)) {
+			return t.Number
+		}
+	}
+	return -1
+}
+
+// sameParams compares parameter maps as the objective sees them; numbers compare by value, so
+// that an int enqueued here equals the float64 a journal replay gives back.
+func sameParams(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, va := range a {
+		vb, ok := b[k]
+		if !ok {
+			return false
+		}
+		fa, oka := number(va)
+		fb, okb := number(vb)
+		if oka != okb || (oka && fa != fb) || (!oka && fmt.Sprint(va) != fmt.Sprint(vb)) {
+			return false
+		}
+	}
+	return true
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case uint:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	}
+	return 0, false
 }
 
 func (b *book) running(number int) (*FrozenTrial, error) {
@@ -179,10 +284,12 @@ func (b *book) get(number int) (FrozenTrial, error) {
 	return b.trials[number].clone(), nil
 }
 
-// MemoryStorage keeps trials in memory; it is the default storage of a study.
+// MemoryStorage keeps trials in memory; it is the default storage of a study. Studies that
+// share one get worker indices 0, 1, 2, ... in the order they start.
 type MemoryStorage struct {
-	mu sync.Mutex
-	b  book
+	mu      sync.Mutex
+	b       book
+	workers int
 }
 
 // NewMemoryStorage returns an empty in-memory storage.
@@ -195,17 +302,33 @@ func (m *MemoryStorage) SetDirection(d Direction) error {
 	return m.b.setDirection(d)
 }
 
-// EnqueueTrial implements Storage.
-func (m *MemoryStorage) EnqueueTrial(fixed map[string]any) (int, error) {
+// RegisterWorker implements Storage.
+func (m *MemoryStorage) RegisterWorker() (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.enqueue(fixed, time.Now()), nil
+	m.workers++
+	return m.workers - 1, nil
+}
+
+// EnqueueTrial implements Storage.
+func (m *MemoryStorage) EnqueueTrial(fixed map[string]any, skipIfExists bool) (int, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if skipIfExists {
+		if n := m.b.sameTrial(fixed); n >= 0 {
+			return n, false, nil
+		}
+	}
+	return m.b.enqueue(fixed, time.Now()), true, nil
 }
 
 // CreateTrial implements Storage.
-func (m *MemoryStorage) CreateTrial() (FrozenTrial, error) {
+func (m *MemoryStorage) CreateTrial(limit int) (FrozenTrial, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if limit > 0 && m.b.budgetUsed() >= limit {
+		return FrozenTrial{}, fmt.Errorf("%d trials complete, pruned or running: %w", m.b.budgetUsed(), ErrMaxTrials)
+	}
 	return m.b.create(time.Now()).clone(), nil
 }
 

@@ -1,6 +1,7 @@
 package hpo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -19,13 +22,25 @@ var ErrPruned = errors.New("trial pruned")
 // ErrNoCompleteTrials is returned by BestTrial and friends before any trial completed.
 var ErrNoCompleteTrials = errors.New("no complete trials yet")
 
+// ReasonInterrupted is the FailReason of a trial cut short by the cancellation of
+// OptimizeContext's context (followed by ": " and the cause, when the context was cancelled
+// with one: context.WithCancelCause), or by Study.Interrupt. A failed trial whose reason
+// starts with it counts as cut short: the next trial of its worker draws its parameters again.
+const ReasonInterrupted = "interrupted"
+
 // Objective is a define-by-run objective: it asks the trial for parameters and returns the value
 // to minimize or maximize. Returning ErrPruned marks the trial pruned; any other error, a NaN
-// value or a panic marks it failed and the study goes on.
+// value or a panic marks it failed and the study goes on. An error returned once the trial's
+// context (Trial.Context) is done marks it failed as interrupted and ends OptimizeContext.
 type Objective func(t *Trial) (float64, error)
 
 // Study is a hyperparameter search: it asks a sampler for parameters, runs the objective, asks a
 // pruner whether to stop a trial early, and keeps every trial in a storage.
+//
+// A study is one worker of its storage: it registers when it starts its first trial, and
+// several studies (in several processes) on one storage share the trials, draw distinct
+// random streams (stream.go) and share the target set by WithMaxTrials. A sampler belongs to
+// one study.
 type Study struct {
 	name      string
 	direction Direction
@@ -33,8 +48,18 @@ type Study struct {
 	pruner    Pruner
 	storage   Storage
 	log       io.Writer
+	maxTrials int
 	stop      atomic.Bool
+
+	mu     sync.Mutex
+	worker int // -1 until the first trial registers the study with its storage
+	// inFlight holds the trials asked and not yet finished; the sampler's streams are put
+	// back where the storage says only when it is empty.
+	inFlight map[int]*flight
 }
+
+// flight is a trial between Ask and the end of Tell (or Interrupt).
+type flight struct{ finishing bool }
 
 // Option configures NewStudy (functional options: each With... sets one thing).
 type Option func(*studyConfig)
@@ -47,6 +72,7 @@ type studyConfig struct {
 	storage   Storage
 	seed      *uint64
 	log       io.Writer
+	maxTrials int
 }
 
 // WithDirection sets Minimize (default) or Maximize.
@@ -66,6 +92,16 @@ func WithSeed(seed uint64) Option { return func(c *studyConfig) { c.seed = &seed
 
 // WithName names the study in reports.
 func WithName(name string) Option { return func(c *studyConfig) { c.name = name } }
+
+// WithMaxTrials sets the study's target, shared by every worker on its storage (Optuna's
+// MaxTrialsCallback): no trial starts once n trials of the storage are COMPLETE, PRUNED or
+// RUNNING, and Optimize then returns nil. Failed trials do not count, so a trial killed
+// mid-run does not take a place for good. Counting the running trials too makes workers stop
+// at n exactly (Optuna's callback counts finished trials only, and N workers may overshoot by
+// N-1); a RUNNING trial of a worker that died on another host holds its place until finished.
+// With a target, Optimize's nTrials may be 0 (no per-call limit); keep one anyway when the
+// objective may fail every time, since failures never reach the target.
+func WithMaxTrials(n int) Option { return func(c *studyConfig) { c.maxTrials = n } }
 
 // WithLog sends one line per finished trial to w (default: nowhere).
 func WithLog(w io.Writer) Option { return func(c *studyConfig) { c.log = w } }
@@ -96,7 +132,7 @@ func NewStudy(opts ...Option) (*Study, error) {
 		return nil, fmt.Errorf("study %q: %w", c.name, err)
 	}
 	return &Study{name: c.name, direction: c.direction, sampler: c.sampler, pruner: c.pruner,
-		storage: c.storage, log: c.log}, nil
+		storage: c.storage, log: c.log, maxTrials: c.maxTrials, worker: -1, inFlight: map[int]*flight{}}, nil
 }
 
 // Name returns the study name.
@@ -128,34 +164,94 @@ func (s *Study) SetTrialSystemAttr(number int, key string, v float64) error {
 // Stop makes Optimize return after the running trial, as Optuna's study.stop().
 func (s *Study) Stop() { s.stop.Store(true) }
 
+// EnqueueOption changes what EnqueueTrial does.
+type EnqueueOption func(*enqueueConfig)
+
+type enqueueConfig struct{ skipIfExists bool }
+
+// SkipIfExists makes EnqueueTrial add nothing when a trial with the same parameters is already
+// waiting, running, complete or pruned (Optuna's skip_if_exists, except that a failed trial
+// does not count, so that a trial killed mid-run is enqueued again). The test and the
+// addition are one step of the storage, so workers that all enqueue the same trial when they
+// start add it once.
+func SkipIfExists() EnqueueOption { return func(c *enqueueConfig) { c.skipIfExists = true } }
+
 // EnqueueTrial fixes the parameters of a future trial; parameters it does not name are sampled.
-// Values are float64, int or the label of a categorical choice.
-func (s *Study) EnqueueTrial(params map[string]any) error {
+// Values are float64, int or the label of a categorical choice. An enqueued trial is run once,
+// by whichever worker starts a trial first.
+func (s *Study) EnqueueTrial(params map[string]any, opts ...EnqueueOption) error {
+	var c enqueueConfig
+	for _, o := range opts {
+		o(&c)
+	}
 	fixed := make(map[string]any, len(params))
 	for k, v := range params {
 		fixed[k] = v
 	}
-	_, err := s.storage.EnqueueTrial(fixed)
-	return err
+	if _, _, err := s.storage.EnqueueTrial(fixed, c.skipIfExists); err != nil {
+		return fmt.Errorf("study %q: enqueue: %w", s.name, err)
+	}
+	return nil
 }
 
-// Ask starts a trial for an objective that the caller runs itself; finish it with Tell.
-func (s *Study) Ask() (*Trial, error) {
-	ft, err := s.storage.CreateTrial()
+// Ask starts a trial for an objective that the caller runs itself; finish it with Tell. With
+// WithMaxTrials, Ask returns an error wrapping ErrMaxTrials once the target is reached.
+func (s *Study) Ask() (*Trial, error) { return s.ask(context.Background()) }
+
+// join registers the study as a worker of its storage, once, and gives the sampler the
+// worker's streams.
+func (s *Study) join() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.worker >= 0 {
+		return nil
+	}
+	k, err := s.storage.RegisterWorker()
+	if err != nil {
+		return fmt.Errorf("study %q: register worker: %w", s.name, err)
+	}
+	s.worker = k
+	if ss, ok := s.sampler.(streamSampler); ok && k != 0 {
+		ss.useWorker(k)
+	}
+	return nil
+}
+
+func (s *Study) ask(ctx context.Context) (*Trial, error) {
+	if err := s.join(); err != nil {
+		return nil, err
+	}
+	ft, err := s.storage.CreateTrial(s.maxTrials)
 	if err != nil {
 		return nil, fmt.Errorf("study %q: create trial: %w", s.name, err)
 	}
 	all, err := s.readTrials()
 	if err != nil {
-		return nil, fmt.Errorf("study %q trial %d: read trials: %w", s.name, ft.Number, err)
+		err = fmt.Errorf("study %q trial %d: read trials: %w", s.name, ft.Number, err)
+		if ferr := s.storage.FinishTrial(ft.Number, Failed, math.NaN(), err.Error()); ferr != nil {
+			return nil, errors.Join(err, ferr)
+		}
+		return nil, err
 	}
 	h := &History{Direction: s.direction}
-	for _, t := range all {
-		if t.Number != ft.Number {
-			h.Trials = append(h.Trials, t)
+	uninterrupted := 0
+	for i := range all {
+		if t := &all[i]; t.Number != ft.Number {
+			h.Trials = append(h.Trials, *t)
+			if t.Number < ft.Number && t.State != Waiting && !cutShort(t) {
+				uninterrupted++
+			}
 		}
 	}
-	t := &Trial{study: s, frozen: ft, history: h}
+	s.mu.Lock()
+	if ss, ok := s.sampler.(streamSampler); ok && len(s.inFlight) == 0 {
+		// Where this worker's finished trials left the streams: a no-op in an uninterrupted
+		// study, a skip ahead on resume, a step back after an interrupted trial (stream.go).
+		ss.seekStreams(recordedStreamWords(all, s.worker, len(ss.streamWords())))
+	}
+	s.inFlight[ft.Number] = &flight{}
+	s.mu.Unlock()
+	t := &Trial{study: s, frozen: ft, history: h, ctx: ctx, uninterrupted: uninterrupted}
 	rel, err := s.sampler.SampleRelative(h, &t.frozen)
 	if err != nil {
 		t.setErr(fmt.Errorf("sampler: %w", err))
@@ -172,8 +268,25 @@ func (s *Study) Ask() (*Trial, error) {
 
 // Tell finishes a trial from Ask with the objective's outcome: a nil error and a finite value
 // complete it, ErrPruned prunes it (its value becomes the last intermediate value, as Optuna),
-// anything else fails it with the reason recorded. A storage error is returned.
+// an error returned once the trial's context is done fails it with reason ReasonInterrupted,
+// anything else fails it with the reason recorded. A storage error is returned. Except for an
+// interrupted trial, it also records on the trial where the sampler's random streams stand
+// (stream.go), so that a resumed study goes on from there.
 func (s *Study) Tell(t *Trial, value float64, objErr error) (FrozenTrial, error) {
+	n := t.frozen.Number
+	s.mu.Lock()
+	f := s.inFlight[n]
+	if f == nil || f.finishing {
+		s.mu.Unlock()
+		return FrozenTrial{}, fmt.Errorf("study %q trial %d: already finished (told twice, or failed by Interrupt)", s.name, n)
+	}
+	f.finishing = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.inFlight, n)
+		s.mu.Unlock()
+	}()
 	state, reason := Complete, ""
 	switch {
 	case t.err != nil:
@@ -184,13 +297,31 @@ func (s *Study) Tell(t *Trial, value float64, objErr error) (FrozenTrial, error)
 		if last := t.frozen.LastStep(); last >= 0 {
 			value = t.frozen.Intermediate[last]
 		}
+	case objErr != nil && t.Context().Err() != nil:
+		state, reason = Failed, ReasonInterrupted
+		if cause := context.Cause(t.Context()); cause != nil && cause != t.Context().Err() {
+			reason += ": " + cause.Error()
+		}
 	case objErr != nil:
 		state, reason = Failed, objErr.Error()
 	case math.IsNaN(value):
 		state, reason = Failed, "objective returned NaN"
 	}
-	if err := s.storage.FinishTrial(t.frozen.Number, state, value, reason); err != nil {
-		return FrozenTrial{}, fmt.Errorf("study %q trial %d: finish: %w", s.name, t.frozen.Number, err)
+	var attrErr error
+	if ss, ok := s.sampler.(streamSampler); ok && !strings.HasPrefix(reason, ReasonInterrupted) && s.worker >= 0 {
+		// An interrupted trial records nothing, so the next trial draws what it drew.
+		attrErr = s.storage.SetSystemAttr(n, attrWorker, float64(s.worker))
+		for i, w := range ss.streamWords() {
+			if attrErr == nil {
+				attrErr = s.storage.SetSystemAttr(n, attrStreamWords(i), float64(w))
+			}
+		}
+	}
+	if err := s.storage.FinishTrial(n, state, value, reason); err != nil {
+		return FrozenTrial{}, fmt.Errorf("study %q trial %d: finish: %w", s.name, n, errors.Join(attrErr, err))
+	}
+	if attrErr != nil {
+		return FrozenTrial{}, fmt.Errorf("study %q trial %d: record the sampler's position: %w", s.name, n, attrErr)
 	}
 	ft, err := s.storage.Trial(t.frozen.Number)
 	if err != nil {
@@ -207,31 +338,59 @@ func (s *Study) Tell(t *Trial, value float64, objErr error) (FrozenTrial, error)
 	return ft, nil
 }
 
-// Optimize runs the objective nTrials times (nTrials <= 0: no limit) or until timeout has passed
-// (timeout <= 0: no limit), whichever comes first, or until Stop or an exhausted grid. Failed and
-// pruned trials count towards nTrials. Only storage errors stop it early and are returned.
+// Optimize is OptimizeContext without a context: it runs until nTrials, timeout, Stop, the
+// study's target or an exhausted grid ends it.
 func (s *Study) Optimize(objective Objective, nTrials int, timeout time.Duration) error {
-	if nTrials <= 0 && timeout <= 0 {
+	return s.OptimizeContext(context.Background(), objective, nTrials, timeout)
+}
+
+// OptimizeContext runs the objective nTrials times in this call (nTrials <= 0: no limit) or
+// until timeout has passed (timeout <= 0: no limit), whichever comes first, or until Stop, an
+// exhausted grid, the study's target (WithMaxTrials, shared with the other workers) or the
+// cancellation of ctx. Failed and pruned trials count towards nTrials.
+//
+// Interruption: the objective sees ctx as Trial.Context and should stop at the next epoch once
+// it is done, returning an error (ctx.Err(), say). The running trial is then recorded as FAIL
+// with reason ReasonInterrupted, or as finished if the objective returned a value (or
+// ErrPruned) anyway, so no trial is left RUNNING; and OptimizeContext returns an error that
+// wraps ctx.Err() (errors.Is(err, context.Canceled), or context.DeadlineExceeded for a
+// deadline). An interrupted trial is drawn again by the next trial of the study, in this
+// process or in a resumed one (stream.go). A timeout, by contrast, only keeps new trials
+// from starting; give ctx a deadline to stop a running trial too.
+//
+// Storage errors stop it early and are returned; objective errors only fail their trial.
+func (s *Study) OptimizeContext(ctx context.Context, objective Objective, nTrials int, timeout time.Duration) error {
+	if nTrials <= 0 && timeout <= 0 && s.maxTrials <= 0 {
 		if _, ok := s.sampler.(*GridSampler); !ok {
-			return fmt.Errorf("study %q: Optimize needs nTrials > 0 or a timeout", s.name)
+			return fmt.Errorf("study %q: Optimize needs nTrials > 0, a timeout or a target (WithMaxTrials)", s.name)
 		}
 	}
 	s.stop.Store(false)
 	start := time.Now()
 	for i := 0; nTrials <= 0 || i < nTrials; i++ {
+		if ctx.Err() != nil {
+			return s.interrupted(ctx, nil)
+		}
 		if timeout > 0 && time.Since(start) >= timeout {
 			break
 		}
 		if s.stop.Load() {
 			break
 		}
-		t, err := s.Ask()
+		t, err := s.ask(ctx)
+		if errors.Is(err, ErrMaxTrials) {
+			break
+		}
 		if err != nil {
 			return err
 		}
 		value, objErr := runObjective(objective, t)
-		if _, err := s.Tell(t, value, objErr); err != nil {
+		ft, err := s.Tell(t, value, objErr)
+		if err != nil {
 			return err
+		}
+		if ctx.Err() != nil {
+			return s.interrupted(ctx, &ft)
 		}
 		if g, ok := s.sampler.(*GridSampler); ok {
 			trials, err := s.storage.Trials()
@@ -244,6 +403,45 @@ func (s *Study) Optimize(objective Objective, nTrials int, timeout time.Duration
 		}
 	}
 	return nil
+}
+
+// interrupted is OptimizeContext's error once ctx is done.
+func (s *Study) interrupted(ctx context.Context, last *FrozenTrial) error {
+	why := ""
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		why = " (" + cause.Error() + ")"
+	}
+	if last == nil {
+		return fmt.Errorf("study %q interrupted before a new trial%s: %w", s.name, why, ctx.Err())
+	}
+	return fmt.Errorf("study %q interrupted%s; trial %d recorded as %s: %w", s.name, why, last.Number, last.State, ctx.Err())
+}
+
+// Interrupt records every trial this study is running as FAIL with reason ReasonInterrupted,
+// at once: for a process that exits without waiting for its objective (a second Ctrl-C). The
+// objective's later writes to those trials fail, and Tell returns an error for them.
+func (s *Study) Interrupt() error {
+	s.mu.Lock()
+	var numbers []int
+	for n, f := range s.inFlight {
+		if !f.finishing {
+			f.finishing = true
+			numbers = append(numbers, n)
+		}
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, n := range numbers {
+		if err := s.storage.FinishTrial(n, Failed, math.NaN(), ReasonInterrupted); err != nil {
+			errs = append(errs, fmt.Errorf("study %q trial %d: %w", s.name, n, err))
+		}
+	}
+	s.mu.Lock()
+	for _, n := range numbers {
+		delete(s.inFlight, n)
+	}
+	s.mu.Unlock()
+	return errors.Join(errs...)
 }
 
 // runObjective turns a panic in user code into a failed trial instead of a crashed study.

@@ -55,6 +55,7 @@ type TPESampler struct {
 	Weights func(n int) []float64
 
 	mu      sync.Mutex
+	seed    uint64
 	rng     *numpyRand
 	startup *RandomSampler
 }
@@ -70,6 +71,7 @@ func NewTPESampler(seed uint64) *TPESampler {
 		ConsiderMagicClip: true,
 		Gamma:             DefaultGamma,
 		Weights:           DefaultWeights,
+		seed:              seed,
 		rng:               newNumpyRand(seed),
 		startup:           NewRandomSampler(seed),
 	}

@@ -1,6 +1,7 @@
 package hpo
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -15,6 +16,9 @@ type Trial struct {
 	frozen   FrozenTrial
 	history  *History
 	relative map[string]any
+	ctx      context.Context
+	// uninterrupted is the number of earlier trials that were not cut short.
+	uninterrupted int
 	// err is the first storage or sampler failure; Tell then fails the trial with it, so that
 	// ShouldPrune can keep Optuna's boolean signature.
 	err error
@@ -36,6 +40,24 @@ func Step(step float64) SuggestOption { return func(c *suggestConfig) { c.step =
 
 // Number is the trial number assigned by the storage (0, 1, 2, ...).
 func (t *Trial) Number() int { return t.frozen.Number }
+
+// UninterruptedNumber is the trial's number as if no trial had been cut short: the count of
+// earlier trials that were not interrupted and whose worker did not die. In a seeded
+// single-worker study a trial cut short is drawn again by the next one (stream.go), so this
+// number, unlike Number, is the same however often the study was interrupted: an objective
+// that seeds its training with it trains the same models as the uninterrupted study.
+func (t *Trial) UninterruptedNumber() int { return t.uninterrupted }
+
+// Context is the context of the OptimizeContext call running the trial (context.Background for
+// Optimize and Ask). A long objective should watch it (a training loop: check ctx.Err() after
+// each epoch) and return ctx.Err() once it is done; the trial is then recorded as FAIL with
+// reason ReasonInterrupted and OptimizeContext returns.
+func (t *Trial) Context() context.Context {
+	if t.ctx == nil {
+		return context.Background()
+	}
+	return t.ctx
+}
 
 // Study returns the study the trial belongs to.
 func (t *Trial) Study() *Study { return t.study }

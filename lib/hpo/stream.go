@@ -1,0 +1,152 @@
+package hpo
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Resuming a sampler. The built-in samplers (TPE, random, grid) draw every random number from
+// numpyRand streams, which are a pure function of the seed: a stream's whole state is the seed
+// and how many 32-bit words were drawn from it. So a study keeps, on every trial it finishes,
+// the worker that ran it and how far each of the sampler's streams had advanced when the trial
+// finished (system attributes attrWorker and attrStreamWords). Before a trial, when no other
+// trial of the study is in flight, the study moves the streams to the furthest position
+// recorded by its worker (re-seeding to go back, drawing without tempering to go forward).
+// Hence:
+//   - an uninterrupted single-worker study never moves a stream (the recorded position is
+//     where the stream already is), so it stays Optuna's, trial for trial;
+//   - a resumed study goes on from where its last finished trial left the stream instead of
+//     drawing the first trials again;
+//   - a trial that was cut short (killed, or failed as interrupted) recorded nothing, so the
+//     next trial draws what it drew: with the same finished trials before it (samplers and
+//     pruners ignore failed ones) it gets the same parameters, and a seeded study gives the
+//     same complete and pruned trials however often it is interrupted.
+//
+// Workers. Each Study registers with its storage as a worker when it starts its first trial
+// (Storage.RegisterWorker) and gets the lowest index that no live worker holds. Worker 0 draws
+// the seed's own streams (NumPy's RandomState(seed), as Optuna); worker k > 0 draws
+// RandomState([seed mod 2^32, seed div 2^32, k]) (NumPy's array seed), so concurrent workers on
+// one study draw distinct parameters, and a process that resumes after the others stopped is
+// worker 0 again and goes on with the seed's stream.
+
+const (
+	// attrWorker is the system attribute holding the index of the worker that ran a trial.
+	attrWorker = "hpo:worker"
+	// attrStreamPrefix + i holds the words drawn from the sampler's stream i when the trial
+	// finished.
+	attrStreamPrefix = "hpo:stream_words:"
+)
+
+func attrStreamWords(i int) string { return fmt.Sprintf("%s%d", attrStreamPrefix, i) }
+
+// streamSampler is a sampler whose randomness is a set of numpyRand streams.
+type streamSampler interface {
+	// useWorker re-seeds every stream with worker k's seed, at its start.
+	useWorker(k int)
+	// streamWords returns the words drawn so far from each stream.
+	streamWords() []uint64
+	// seekStreams moves stream i to words[i] words past its start.
+	seekStreams(words []uint64)
+}
+
+// workerRand returns the stream of worker k for seed (see above).
+func workerRand(seed uint64, k int) *numpyRand {
+	if k == 0 {
+		return newNumpyRand(seed)
+	}
+	return newNumpyRandKey([]uint32{uint32(seed), uint32(seed >> 32), uint32(k)})
+}
+
+func (r *RandomSampler) useWorker(k int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rng = workerRand(r.seed, k)
+}
+
+func (r *RandomSampler) streamWords() []uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return []uint64{r.rng.words()}
+}
+
+func (r *RandomSampler) seekStreams(words []uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(words) > 0 {
+		r.rng.seek(words[0])
+	}
+}
+
+// TPE has two streams, as Optuna's TPESampler: its own (candidates) and its startup random
+// sampler's, both seeded with the seed.
+func (s *TPESampler) useWorker(k int) {
+	s.mu.Lock()
+	s.rng = workerRand(s.seed, k)
+	s.mu.Unlock()
+	s.startup.useWorker(k)
+}
+
+func (s *TPESampler) streamWords() []uint64 {
+	s.mu.Lock()
+	w := s.rng.words()
+	s.mu.Unlock()
+	return append([]uint64{w}, s.startup.streamWords()...)
+}
+
+func (s *TPESampler) seekStreams(words []uint64) {
+	if len(words) == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.rng.seek(words[0])
+	s.mu.Unlock()
+	s.startup.seekStreams(words[1:])
+}
+
+func (g *GridSampler) useWorker(k int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.rng = workerRand(g.seed, k)
+}
+
+func (g *GridSampler) streamWords() []uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return []uint64{g.rng.words()}
+}
+
+func (g *GridSampler) seekStreams(words []uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(words) > 0 {
+		g.rng.seek(words[0])
+	}
+}
+
+// recordedStreamWords returns, for each of n streams, the furthest position that worker's
+// finished trials recorded (0 where none did). Trials cut short do not count even if they
+// recorded one (a worker killed between recording the position and finishing the trial), so
+// that every trial cut short is drawn again.
+func recordedStreamWords(trials []FrozenTrial, worker, n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range trials {
+		t := &trials[i]
+		if !t.State.Finished() || cutShort(t) {
+			continue
+		}
+		if w, ok := t.SystemAttrs[attrWorker]; !ok || int(w) != worker {
+			continue
+		}
+		for s := range out {
+			if v, ok := t.SystemAttrs[attrStreamWords(s)]; ok && v > 0 && uint64(v) > out[s] {
+				out[s] = uint64(v)
+			}
+		}
+	}
+	return out
+}
+
+// cutShort reports a trial failed by an interruption or by the death of its worker.
+func cutShort(t *FrozenTrial) bool {
+	return t.State == Failed && (strings.HasPrefix(t.FailReason, ReasonInterrupted) || strings.HasPrefix(t.FailReason, reasonWorkerDiedPrefix) && strings.HasSuffix(t.FailReason, reasonWorkerDiedSuffix))
+}

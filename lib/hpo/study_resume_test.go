@@ -1,0 +1,413 @@
+package hpo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// referenceParams is what an uninterrupted single-worker study of n trials draws, trial by trial.
+func referenceParams(t *testing.T, seed uint64, obj Objective, n int) []string {
+	t.Helper()
+	s, err := NewStudy(WithSeed(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Optimize(obj, n, 0); err != nil {
+		t.Fatal(err)
+	}
+	trials, _ := s.Trials()
+	return finishedParams(trials)
+}
+
+// finishedParams lists the parameters of the COMPLETE and PRUNED trials in number order.
+func finishedParams(trials []FrozenTrial) []string {
+	var out []string
+	for _, tr := range trials {
+		if tr.State == Complete || tr.State == Pruned {
+			out = append(out, fmt.Sprint(tr.ExternalParams()))
+		}
+	}
+	return out
+}
+
+func assertNoRepeats(t *testing.T, params []string) {
+	t.Helper()
+	seen := map[string]int{}
+	for i, p := range params {
+		if j, ok := seen[p]; ok {
+			t.Fatalf("finished trials %d and %d (in order) drew the same parameters %s", j, i, p)
+		}
+		seen[p] = i
+	}
+}
+
+func openStudyOn(t *testing.T, path string, opts ...Option) (*Study, *JournalStorage) {
+	t.Helper()
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStudy(append([]Option{WithStorage(j)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, j
+}
+
+// TestResumedStudyGoesOnWithItsStream: a study resumed twice from its journal draws what the
+// uninterrupted study draws, so no trial is drawn twice.
+func TestResumedStudyGoesOnWithItsStream(t *testing.T) {
+	want := referenceParams(t, 11, mixedObjective, 12)
+	path := filepath.Join(t.TempDir(), "study.journal")
+	for _, n := range []int{5, 4, 3} {
+		s, j := openStudyOn(t, path, WithSeed(11))
+		if err := s.Optimize(mixedObjective, n, 0); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+	}
+	s, j := openStudyOn(t, path, WithSeed(11))
+	defer j.Close()
+	trials, _ := s.Trials()
+	got := finishedParams(trials)
+	assertNoRepeats(t, got)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("resumed study drew\n%v\nthe uninterrupted one\n%v", got, want)
+	}
+}
+
+// cancelAt is an objective that runs mixedObjective but cancels the study's context in the
+// middle of the trials whose number is in at, then stops as a training loop would.
+func cancelAt(cancel context.CancelFunc, at ...int) Objective {
+	return func(t *Trial) (float64, error) {
+		for _, n := range at {
+			if t.Number() == n {
+				if _, err := t.SuggestCategorical("kind", []string{"a", "b"}); err != nil {
+					return 0, err
+				}
+				cancel()
+				if err := t.Context().Err(); err != nil {
+					return 0, err
+				}
+			}
+		}
+		return mixedObjective(t)
+	}
+}
+
+// TestInterruptedStudyGivesTheSameTrials: a seeded study interrupted (its context cancelled
+// mid-trial) in several places and resumed, in the same process or after reopening the
+// journal, ends with the same finished trials as the uninterrupted study; each interrupted
+// trial is FAIL "interrupted", none is left RUNNING, and the trial after it draws the same
+// parameters.
+func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
+	want := referenceParams(t, 13, mixedObjective, 14)
+	path := filepath.Join(t.TempDir(), "study.journal")
+	s, j := openStudyOn(t, path, WithSeed(13), WithMaxTrials(14))
+	ctx, cancel := context.WithCancel(context.Background())
+	uninterrupted := map[int]int{}
+	record := func(obj Objective) Objective {
+		return func(tr *Trial) (float64, error) {
+			uninterrupted[tr.Number()] = tr.UninterruptedNumber()
+			return obj(tr)
+		}
+	}
+	err := s.OptimizeContext(ctx, record(cancelAt(cancel, 3)), 0, 0)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("OptimizeContext after cancel: %v, want context.Canceled", err)
+	}
+	// Same process, same study: a fresh context goes on.
+	ctx, cancel = context.WithCancel(context.Background())
+	if err := s.OptimizeContext(ctx, record(cancelAt(cancel, 8)), 0, 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second OptimizeContext: %v", err)
+	}
+	j.Close()
+	// Another process: reopen the journal.
+	s, j = openStudyOn(t, path, WithSeed(13), WithMaxTrials(14))
+	defer j.Close()
+	if err := s.Optimize(record(mixedObjective), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	trials, _ := s.Trials()
+	done := 0
+	for _, tr := range trials {
+		if tr.State.Finished() && tr.State != Failed {
+			if uninterrupted[tr.Number] != done {
+				t.Fatalf("trial %d: UninterruptedNumber %d, want %d (its number in the uninterrupted study)", tr.Number, uninterrupted[tr.Number], done)
+			}
+			done++
+		}
+	}
+	interrupted := 0
+	for i, tr := range trials {
+		switch tr.State {
+		case Running, Waiting:
+			t.Fatalf("trial %d left %s", i, tr.State)
+		case Failed:
+			if tr.FailReason != ReasonInterrupted {
+				t.Fatalf("trial %d failed with %q, want %q", i, tr.FailReason, ReasonInterrupted)
+			}
+			interrupted++
+			next := trials[i+1]
+			if a, b := tr.Params["kind"], next.Params["kind"]; a != b {
+				t.Fatalf("trial %d (after the interrupted trial %d) drew kind %v, the interrupted one %v", i+1, i, b, a)
+			}
+		}
+	}
+	if interrupted != 2 {
+		t.Fatalf("%d interrupted trials, want 2", interrupted)
+	}
+	got := finishedParams(trials)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("interrupted study drew\n%v\nthe uninterrupted one\n%v", got, want)
+	}
+}
+
+// TestKilledTrialIsDrawnAgain: a trial whose process died (here: its storage closed without
+// finishing it, as kill -9 would leave it) is failed when the study is reopened, and the next
+// trial draws its parameters again; the finished trials are those of the uninterrupted study.
+func TestKilledTrialIsDrawnAgain(t *testing.T) {
+	quietJournalWarnings(t)
+	want := referenceParams(t, 17, mixedObjective, 8)
+	path := filepath.Join(t.TempDir(), "study.journal")
+	s, j := openStudyOn(t, path, WithSeed(17))
+	if err := s.Optimize(mixedObjective, 4, 0); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := s.Ask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed, _ := tr.SuggestCategorical("kind", []string{"a", "b"})
+	x, _ := tr.SuggestFloat("x", -3, 3)
+	j.Close() // "killed": no Tell
+
+	s, j = openStudyOn(t, path, WithSeed(17))
+	defer j.Close()
+	if err := s.Optimize(mixedObjective, 4, 0); err != nil {
+		t.Fatal(err)
+	}
+	trials, _ := s.Trials()
+	if trials[4].State != Failed || !strings.Contains(trials[4].FailReason, "died") {
+		t.Fatalf("the killed trial is %s %q, want FAIL (worker died)", trials[4].State, trials[4].FailReason)
+	}
+	if got, _ := trials[5].Param("kind"); got != killed || trials[5].Params["x"] != x {
+		t.Fatalf("trial 5 drew kind=%v x=%v, the killed trial 4 kind=%v x=%v", got, trials[5].Params["x"], killed, x)
+	}
+	got := finishedParams(trials)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("study with a killed trial drew\n%v\nthe uninterrupted one\n%v", got, want)
+	}
+}
+
+// TestWorkersShareTheStudy: two studies on one journal file (two storages, as two processes
+// would have), with the same seed, running at once: they draw distinct parameters, run the
+// trial that both enqueued once, and stop together at the shared target.
+func TestWorkersShareTheStudy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "study.journal")
+	const target = 12
+	seedTrial := map[string]any{"kind": "a", "x": 0.5, "lr": 0.01, "units": 32}
+	var started sync.WaitGroup
+	started.Add(2)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for w := 0; w < 2; w++ {
+		s, j := openStudyOn(t, path, WithSeed(5), WithMaxTrials(target), WithPruner(NopPruner{}))
+		defer j.Close()
+		if err := s.EnqueueTrial(seedTrial, SkipIfExists()); err != nil {
+			t.Fatal(err)
+		}
+		first := true
+		obj := func(tr *Trial) (float64, error) {
+			if first {
+				// Both workers are in a trial before either goes on, so both draw.
+				first = false
+				started.Done()
+				started.Wait()
+			}
+			time.Sleep(time.Millisecond)
+			return mixedObjective(tr)
+		}
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			errs[w] = s.Optimize(obj, target, 0)
+		}(w)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	s, j := openStudyOn(t, path)
+	defer j.Close()
+	trials, _ := s.Trials()
+	params := finishedParams(trials)
+	if len(trials) != target || len(params) != target {
+		t.Fatalf("%d trials, %d complete or pruned; want %d of each for a target of %d", len(trials), len(params), target, target)
+	}
+	assertNoRepeats(t, params)
+	enqueued, workers := 0, map[float64]int{}
+	for _, tr := range trials {
+		if sameParams(tr.ExternalParams(), seedTrial) {
+			enqueued++
+		}
+		workers[tr.SystemAttrs[attrWorker]]++
+	}
+	if enqueued != 1 {
+		t.Fatalf("the enqueued trial ran %d times, want once", enqueued)
+	}
+	if len(workers) != 2 {
+		t.Fatalf("trials by worker %v, want two workers", workers)
+	}
+}
+
+// TestFailedTrialsDoNotTakeTheTarget: with a target, a failed trial (an error, or a worker that
+// died) leaves its place to another trial.
+func TestFailedTrialsDoNotTakeTheTarget(t *testing.T) {
+	s, err := NewStudy(WithSeed(2), WithMaxTrials(6), WithPruner(NopPruner{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := func(tr *Trial) (float64, error) {
+		x, err := tr.SuggestFloat("x", 0, 1)
+		if tr.Number()%3 == 1 {
+			return 0, errors.New("diverged")
+		}
+		return x, err
+	}
+	if err := s.Optimize(obj, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Stats()
+	if st.Complete != 6 || st.Failed != 3 {
+		t.Fatalf("stats %+v, want 6 complete and the 3 failures beside them", st)
+	}
+	if _, err := s.Ask(); !errors.Is(err, ErrMaxTrials) {
+		t.Fatalf("Ask past the target: %v, want ErrMaxTrials", err)
+	}
+}
+
+// TestEnqueueSkipIfExists: a trial enqueued twice with SkipIfExists is added once; once it
+// failed, it may be enqueued again; once it completed, not.
+func TestEnqueueSkipIfExists(t *testing.T) {
+	for _, name := range []string{"memory", "journal"} {
+		var st Storage = NewMemoryStorage()
+		if name == "journal" {
+			j, err := OpenJournal(filepath.Join(t.TempDir(), "study.journal"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			st = j
+		}
+		s, _ := NewStudy(WithStorage(st), WithSeed(1))
+		p := map[string]any{"x": 0.25, "n": 3}
+		for i := 0; i < 2; i++ {
+			if err := s.EnqueueTrial(p, SkipIfExists()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fail := true
+		obj := func(tr *Trial) (float64, error) {
+			x, _ := tr.SuggestFloat("x", 0, 1)
+			tr.SuggestInt("n", 1, 5)
+			if fail {
+				return 0, errors.New("boom")
+			}
+			return x, nil
+		}
+		s.Optimize(obj, 1, 0)
+		trials, _ := s.Trials()
+		if len(trials) != 1 {
+			t.Fatalf("%s: %d trials after enqueueing the same trial twice, want 1", name, len(trials))
+		}
+		s.EnqueueTrial(p, SkipIfExists())
+		fail = false
+		s.Optimize(obj, 1, 0)
+		s.EnqueueTrial(p, SkipIfExists())
+		trials, _ = s.Trials()
+		if len(trials) != 2 || trials[1].State != Complete || trials[1].Params["x"] != 0.25 {
+			t.Fatalf("%s: after the failure: %d trials, want the trial enqueued again and complete, and not a third time", name, len(trials))
+		}
+	}
+}
+
+// TestInterruptFailsRunningTrialsAtOnce: Study.Interrupt (a second Ctrl-C) records the running
+// trial as interrupted while its objective still runs; the objective's return then changes
+// nothing.
+func TestInterruptFailsRunningTrialsAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "study.journal")
+	s, j := openStudyOn(t, path, WithSeed(3))
+	defer j.Close()
+	obj := func(tr *Trial) (float64, error) {
+		tr.SuggestFloat("x", 0, 1)
+		if tr.Number() == 2 {
+			if err := s.Interrupt(); err != nil {
+				return 0, err
+			}
+		}
+		return 1, nil
+	}
+	if err := s.Optimize(obj, 5, 0); err == nil {
+		t.Fatal("Optimize went on after Interrupt")
+	}
+	trials, _ := s.Trials()
+	if len(trials) != 3 || trials[2].State != Failed || trials[2].FailReason != ReasonInterrupted {
+		t.Fatalf("trial 2 after Interrupt: %d trials, %s %q", len(trials), trials[2].State, trials[2].FailReason)
+	}
+}
+
+// TestObjectiveFinishingAfterCancelIsKept: a trial whose objective returns a value although the
+// context was cancelled is recorded as complete, and OptimizeContext still reports the
+// interruption.
+func TestObjectiveFinishingAfterCancelIsKept(t *testing.T) {
+	s, _ := NewStudy(WithSeed(3))
+	ctx, cancel := context.WithCancel(context.Background())
+	obj := func(tr *Trial) (float64, error) {
+		x, err := tr.SuggestFloat("x", 0, 1)
+		cancel()
+		return x, err
+	}
+	err := s.OptimizeContext(ctx, obj, 5, 0)
+	trials, _ := s.Trials()
+	if !errors.Is(err, context.Canceled) || len(trials) != 1 || trials[0].State != Complete {
+		t.Fatalf("err %v, %d trials (%v); want context.Canceled and one complete trial", err, len(trials), trials[0].State)
+	}
+}
+
+// TestStreamSeek: moving a stream forward or back lands where drawing would, across twists.
+func TestStreamSeek(t *testing.T) {
+	ref := newNumpyRand(99)
+	var words []uint32
+	for i := 0; i < 3000; i++ {
+		words = append(words, ref.Uint32())
+	}
+	r := newNumpyRand(99)
+	r.Float64()
+	r.IntN(5)
+	if r.words() < 2 {
+		t.Fatalf("words drawn %d after a double and an int", r.words())
+	}
+	for _, n := range []uint64{0, 1, 623, 624, 625, 1500, 1248, 7, 2999} {
+		r.seek(n)
+		if got := r.Uint32(); got != words[n] || r.words() != n+1 {
+			t.Fatalf("seek(%d): word %d (%d drawn), want %d", n, got, r.words(), words[n])
+		}
+	}
+	a, b := workerRand(99, 0), workerRand(99, 1)
+	if a.Uint32() == b.Uint32() && a.Uint32() == b.Uint32() {
+		t.Fatal("worker 1 draws the seed's own stream")
+	}
+	if c := workerRand(99, 0); c.Uint32() != words[0] {
+		t.Fatal("worker 0 does not draw RandomState(seed)")
+	}
+	_ = math.NaN
+}
