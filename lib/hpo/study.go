@@ -23,9 +23,10 @@ var ErrPruned = errors.New("trial pruned")
 var ErrNoCompleteTrials = errors.New("no complete trials yet")
 
 // ReasonInterrupted is the FailReason of a trial cut short by the cancellation of
-// OptimizeContext's context (followed by ": " and the cause, when the context was cancelled
-// with one: context.WithCancelCause), or by Study.Interrupt. A failed trial whose reason
-// starts with it counts as cut short: the next trial of its worker draws its parameters again.
+// OptimizeContext's context, or by Study.Interrupt; it is followed by ": " and the cause when
+// the context was cancelled with one (context.WithCancelCause), and it is the objective's
+// error text instead when that text starts with it. A failed trial whose reason starts with
+// it counts as cut short: the next trial of its worker draws its parameters again.
 const ReasonInterrupted = "interrupted"
 
 // Objective is a define-by-run objective: it asks the trial for parameters and returns the value
@@ -299,7 +300,9 @@ func (s *Study) Tell(t *Trial, value float64, objErr error) (FrozenTrial, error)
 		}
 	case objErr != nil && t.Context().Err() != nil:
 		state, reason = Failed, ReasonInterrupted
-		if cause := context.Cause(t.Context()); cause != nil && cause != t.Context().Err() {
+		if msg := objErr.Error(); strings.HasPrefix(msg, ReasonInterrupted) {
+			reason = msg // the objective's own account ("interrupted after 3 of 10 epochs")
+		} else if cause := context.Cause(t.Context()); cause != nil && cause != t.Context().Err() {
 			reason += ": " + cause.Error()
 		}
 	case objErr != nil:

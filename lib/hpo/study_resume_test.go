@@ -411,3 +411,29 @@ func TestStreamSeek(t *testing.T) {
 	}
 	_ = math.NaN
 }
+
+// TestInterruptedReasonSaysWhy: the reason carries the cancellation's cause, or the
+// objective's own account when it starts with "interrupted"; the error still wraps
+// context.Canceled.
+func TestInterruptedReasonSaysWhy(t *testing.T) {
+	for _, c := range []struct {
+		objErr func(ctx context.Context) error
+		want   string
+	}{
+		{func(ctx context.Context) error { return ctx.Err() }, "interrupted: signal: terminated"},
+		{func(context.Context) error { return errors.New("interrupted after 2 of 5 epochs") }, "interrupted after 2 of 5 epochs"},
+	} {
+		s, _ := NewStudy(WithSeed(3))
+		ctx, cancel := context.WithCancelCause(context.Background())
+		obj := func(tr *Trial) (float64, error) {
+			tr.SuggestFloat("x", 0, 1)
+			cancel(errors.New("signal: terminated"))
+			return 0, c.objErr(tr.Context())
+		}
+		err := s.OptimizeContext(ctx, obj, 5, 0)
+		trials, _ := s.Trials()
+		if !errors.Is(err, context.Canceled) || len(trials) != 1 || trials[0].FailReason != c.want {
+			t.Fatalf("err %v, trials %d, reason %q; want context.Canceled, 1 trial, %q", err, len(trials), trials[0].FailReason, c.want)
+		}
+	}
+}
