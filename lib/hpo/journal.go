@@ -317,7 +317,7 @@ func (j *JournalStorage) replay() error {
 			// Writers hold the exclusive lock for a whole line, and a reader holds a lock
 			// too, so a line without its newline can only be a write cut short.
 			if j.tornAt != j.offset {
-				fmt.Fprintf(j.warn, "hpo: journal %s: ignoring torn last line %d at byte %d (%d bytes, a write cut short)\n", j.path, j.line+1, j.offset, len(buf))
+				fmt.Fprintf(j.warn, "hpo: journal %s: ignoring its torn last line (line %d, byte %d, %d bytes: a write cut short); it is cut off before the next write\n", j.path, j.line+1, j.offset, len(buf))
 				j.tornAt = j.offset
 			}
 			j.torn = true

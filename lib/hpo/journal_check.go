@@ -400,7 +400,6 @@ func scanJournal(path string, data []byte) *journalScan {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			sc.rep.TornOffset, sc.rep.TornBytes = offset, int64(len(data))
-			sc.change(fmt.Sprintf("the torn last line (byte %d, %d bytes) is dropped", offset, len(data)))
 			break
 		}
 		sc.rep.Lines++
