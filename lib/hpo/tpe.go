@@ -90,12 +90,16 @@ func DefaultWeights(n int) []float64 {
 		return w
 	}
 	ramp := n - 25
+	start := 1.0 / float64(n)
 	for i := 0; i < ramp; i++ {
-		// linspace(1/n, 1, ramp)
-		if ramp == 1 {
-			w[i] = 1.0 / float64(n)
-		} else {
-			w[i] = 1.0/float64(n) + (1-1.0/float64(n))*float64(i)/float64(ramp-1)
+		// linspace(1/n, 1, ramp), rounded as NumPy: i*step + start, the last one exactly 1
+		switch {
+		case ramp == 1:
+			w[i] = start
+		case i == ramp-1:
+			w[i] = 1
+		default:
+			w[i] = float64(i)*((1-start)/float64(ramp-1)) + start
 		}
 	}
 	for i := ramp; i < n; i++ {
