@@ -10,6 +10,8 @@ type parzen struct {
 	weights []float64 // component weights, summing to 1
 	logW    []float64
 	params  []parzenParam
+	// optuna is the release whose arithmetic the estimator follows (TPESampler.Optuna)
+	optuna OptunaRelease
 }
 
 type parzenParam struct {
@@ -28,9 +30,13 @@ type parzenParam struct {
 }
 
 // bounds returns the range of the transformed space and the step q of a discrete parameter
-// (0: continuous), widened by half a step so that end points get a full bin, as Optuna.
-func bounds(d Distribution) (low, high, q float64) {
+// (0: continuous), widened by half a step so that end points get a full bin, as Optuna. Optuna
+// 3.1 models a log int as continuous in log space; Optuna 5 as discrete (each integer gets the
+// mass between the logs of its half-way points).
+func bounds(d Distribution, release OptunaRelease) (low, high, q float64) {
 	switch {
+	case release >= Optuna50 && d.Kind == IntKind && d.Log:
+		return math.Log(d.Low - d.Step/2), math.Log(d.High + d.Step/2), d.Step
 	case d.Kind == FloatKind && d.Log:
 		return math.Log(d.Low), math.Log(d.High), 0
 	case d.Kind == FloatKind && d.Step != 0:
@@ -51,10 +57,12 @@ func toTransformed(d Distribution, v float64) float64 {
 	return v
 }
 
-func fromTransformed(d Distribution, v float64) float64 {
+func fromTransformed(d Distribution, v float64, release OptunaRelease) float64 {
 	switch {
 	case d.Kind == CategoricalKind:
 		return v
+	case release >= Optuna50 && d.Kind == IntKind && d.Log:
+		return snap(d, math.Exp(v))
 	case d.Kind == FloatKind && d.Log:
 		return math.Min(math.Max(math.Exp(v), d.Low), d.High)
 	case d.Kind == FloatKind && d.Step == 0:
@@ -67,21 +75,27 @@ func fromTransformed(d Distribution, v float64) float64 {
 }
 
 // newParzen fits the estimator to obs (one column per parameter, equal lengths, oldest first).
-// multivariate selects the fixed Scott's-rule bandwidth of Optuna's multivariate TPE instead of
-// the distance-to-neighbours rule.
+// In Optuna 3.1's arithmetic, Multivariate selects the fixed Scott's-rule bandwidth of its
+// multivariate TPE instead of the distance-to-neighbours rule; Optuna 5 uses the neighbours in
+// both modes and always has the prior.
 func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
 	n := len(obs[0])
-	considerPrior := s.ConsiderPrior || n == 0
+	v5 := s.Optuna >= Optuna50
+	considerPrior := s.ConsiderPrior || n == 0 || v5
 	w := s.Weights(n)[:n]
 	weights := append([]float64(nil), w...)
 	if considerPrior {
 		weights = append(weights, s.PriorWeight)
 	}
 	sum := 0.0
-	for _, x := range weights {
-		sum += x
+	if v5 {
+		sum = pairwiseSum(weights)
+	} else {
+		for _, x := range weights {
+			sum += x
+		}
 	}
-	p := &parzen{weights: weights, logW: make([]float64, len(weights))}
+	p := &parzen{weights: weights, logW: make([]float64, len(weights)), optuna: s.Optuna}
 	for i := range weights {
 		weights[i] /= sum
 		p.logW[i] = math.Log(weights[i])
@@ -92,12 +106,16 @@ func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
 			pp.cat, pp.logCat = s.categoricalKernels(d, obs[j], considerPrior)
 			pp.mix = s.categoricalMixture(d, obs[j], weights, considerPrior)
 		} else {
-			pp.low, pp.high, pp.q = bounds(d)
+			pp.low, pp.high, pp.q = bounds(d, s.Optuna)
 			xs := make([]float64, n)
 			for i, v := range obs[j] {
 				xs[i] = toTransformed(d, v)
 			}
-			pp.mus, pp.sigmas = s.kernels(xs, pp.low, pp.high, considerPrior, len(dists))
+			if v5 {
+				pp.mus, pp.sigmas = s.kernels5(xs, pp.low, pp.high)
+			} else {
+				pp.mus, pp.sigmas = s.kernels(xs, pp.low, pp.high, considerPrior, len(dists))
+			}
 			pp.logZ = make([]float64, len(pp.mus))
 			pp.scaled = s.ScaleKernelDensity
 			for k := range pp.mus {
@@ -129,8 +147,12 @@ func (s *TPESampler) categoricalKernels(d Distribution, obs []float64, considerP
 			row[int(obs[r])]++
 		}
 		sum := 0.0
-		for _, x := range row {
-			sum += x
+		if s.Optuna >= Optuna50 {
+			sum = pairwiseSum(row)
+		} else {
+			for _, x := range row {
+				sum += x
+			}
 		}
 		lr := make([]float64, k)
 		for c := range row {
@@ -221,13 +243,49 @@ func (s *TPESampler) kernels(xs []float64, low, high float64, considerPrior bool
 	return mus, sigmas
 }
 
+// kernels5 is kernels as Optuna 5 computes them: the neighbour rule over the observations
+// alone (the prior's centre no longer counts as a neighbour), the outer kernels measured
+// inwards once there are two observations, widths clipped to [range/min(100, n+2), range],
+// then the prior (centre of the range, the range as width) appended.
+func (s *TPESampler) kernels5(xs []float64, low, high float64) (mus, sigmas []float64) {
+	n := len(xs)
+	mus = append(append([]float64(nil), xs...), 0.5*(low+high))
+	sigmas = make([]float64, n+1)
+	order := argsortNumPy(xs)
+	ext := make([]float64, n+2) // sorted observations with the bounds at both ends
+	ext[0], ext[n+1] = low, high
+	for i, o := range order {
+		ext[i+1] = xs[o]
+	}
+	sorted := make([]float64, n)
+	for i := 1; i <= n; i++ {
+		sorted[i-1] = math.Max(ext[i]-ext[i-1], ext[i+1]-ext[i])
+	}
+	if !s.ConsiderEndpoints && n+2 >= 4 {
+		sorted[0] = ext[2] - ext[1]
+		sorted[n-1] = ext[n] - ext[n-1]
+	}
+	maxSigma := high - low
+	minSigma := 1e-12
+	if s.ConsiderMagicClip {
+		minSigma = (high - low) / math.Min(100, 1+float64(n+1))
+	}
+	for i, o := range order {
+		sigmas[o] = math.Min(math.Max(sorted[i], minSigma), maxSigma)
+	}
+	sigmas[n] = high - low
+	return mus, sigmas
+}
+
 // sample draws size points: a component by weight, then each parameter from that component,
-// in Optuna's order of draws (all components first, then one parameter after the other). The
-// result is one column per parameter in internal representation.
+// in Optuna's order of draws (all components first, then one parameter after the other, all
+// points of a parameter at a time; Optuna 5 draws every categorical parameter before the
+// numerical ones). The result is one column per parameter in internal representation.
 func (p *parzen) sample(rng *numpyRand, size int) [][]float64 {
 	active := rng.choiceP(p.weights, size)
 	out := make([][]float64, len(p.params))
-	for j, pp := range p.params {
+	draw := func(j int) {
+		pp := p.params[j]
 		col := make([]float64, size)
 		for i, k := range active {
 			u := rng.Float64()
@@ -245,9 +303,22 @@ func (p *parzen) sample(rng *numpyRand, size int) [][]float64 {
 			}
 			mu, sg := pp.mus[k], pp.sigmas[k]
 			x := truncnormPPF(u, (pp.low-mu)/sg, (pp.high-mu)/sg)*sg + mu
-			col[i] = fromTransformed(pp.d, x)
+			col[i] = fromTransformed(pp.d, x, p.optuna)
 		}
 		out[j] = col
+	}
+	if p.optuna >= Optuna50 {
+		for _, categorical := range []bool{true, false} {
+			for j, pp := range p.params {
+				if (pp.d.Kind == CategoricalKind) == categorical {
+					draw(j)
+				}
+			}
+		}
+		return out
+	}
+	for j := range p.params {
+		draw(j)
 	}
 	return out
 }
@@ -256,6 +327,9 @@ func (p *parzen) sample(rng *numpyRand, size int) [][]float64 {
 // are added in the order Optuna adds them and the mixture is summed pairwise as NumPy sums, so
 // that both pick the same candidate when two score almost alike.
 func (p *parzen) logPDF(xs [][]float64) []float64 {
+	if p.optuna >= Optuna50 {
+		return p.logPDF5(xs)
+	}
 	size := len(xs[0])
 	out := make([]float64, size)
 	if len(p.params) == 1 && p.params[0].d.Kind == CategoricalKind {
@@ -309,6 +383,78 @@ func (p *parzen) logPDF(xs [][]float64) []float64 {
 			terms[k] = math.Exp(v - m)
 		}
 		out[i] = math.Log(pairwiseSum(terms)) + m
+	}
+	return out
+}
+
+// continuousLogPDF is the log density of kernel k at t (in the transformed space).
+func (pp *parzenParam) continuousLogPDF(t float64, k int) float64 {
+	z := (t - pp.mus[k]) / pp.sigmas[k]
+	lp := -(z*z)/2 - logSqrt2Pi - pp.logZ[k]
+	if pp.scaled {
+		lp -= math.Log(pp.sigmas[k])
+	}
+	return lp
+}
+
+// logPDF5 is logPDF in Optuna 5's order: categorical and discrete terms added parameter by
+// parameter (a discrete term as its mass, then less the kernel's mass in the bounds), then the
+// continuous terms summed across parameters and added at once; categoricals always through
+// the mixture; a point that no component can produce gets -inf.
+func (p *parzen) logPDF5(xs [][]float64) []float64 {
+	size := len(xs[0])
+	out := make([]float64, size)
+	nc := len(p.weights)
+	var cont []int
+	for j, pp := range p.params {
+		if pp.d.Kind != CategoricalKind && pp.q == 0 {
+			cont = append(cont, j)
+		}
+	}
+	row := make([]float64, nc)
+	terms := make([]float64, max(nc, len(cont)))
+	for i := range out {
+		clear(row)
+		for j, pp := range p.params {
+			x := xs[j][i]
+			switch {
+			case pp.d.Kind == CategoricalKind:
+				c := int(x)
+				for k := range row {
+					row[k] += pp.logCat[k][c]
+				}
+			case pp.q != 0:
+				lo, hi := x-pp.q/2, x+pp.q/2
+				if pp.d.Log {
+					lo, hi = math.Log(lo), math.Log(hi)
+				}
+				for k := range row {
+					mu, sg := pp.mus[k], pp.sigmas[k]
+					row[k] += logGaussMass((lo-mu)/sg, (hi-mu)/sg)
+					row[k] -= pp.logZ[k]
+				}
+			}
+		}
+		if len(cont) > 0 {
+			for k := range row {
+				for c, j := range cont {
+					terms[c] = p.params[j].continuousLogPDF(toTransformed(p.params[j].d, xs[j][i]), k)
+				}
+				row[k] += pairwiseSum(terms[:len(cont)])
+			}
+		}
+		m := math.Inf(-1)
+		for k := range row {
+			row[k] += p.logW[k]
+			m = math.Max(m, row[k])
+		}
+		if math.IsInf(m, -1) {
+			m = 0
+		}
+		for k, v := range row {
+			terms[k] = math.Exp(v - m)
+		}
+		out[i] = math.Log(pairwiseSum(terms[:nc])) + m
 	}
 	return out
 }

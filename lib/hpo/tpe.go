@@ -26,6 +26,10 @@ import (
 // Other known difference: a trial that used another distribution for a parameter name is left
 // out of that parameter's estimators (Optuna would reuse its value).
 //
+// Optuna 5 changed the estimator and two defaults (multivariate and constant_liar are on);
+// NewOptuna5TPESampler gives that sampler, which a seeded study follows trial for trial in the
+// same way (samplers_liar_test.go).
+//
 // Change fields after NewTPESampler and before the first trial; the zero value is not usable.
 type TPESampler struct {
 	// NStartupTrials random trials come first (Optuna: 10).
@@ -53,6 +57,21 @@ type TPESampler struct {
 	// Weights gives the kernel weights of n observations, oldest first (Optuna: flat for
 	// n < 25, else a ramp from 1/n to 1 for the oldest n-25 and flat for the newest 25).
 	Weights func(n int) []float64
+	// ConstantLiar is Optuna's constant_liar, for workers that share a study (Optuna 3.1:
+	// false, Optuna 5: true). The running trials of the study other than the one being sampled
+	// take part as if they had the worst value: they always fall in the "above" group, among
+	// its trials by number, with their parameters (those the objective asked for so far, and
+	// in multivariate mode also those drawn jointly when the trial started, which the sampler
+	// keeps on the trial), so that a worker does not propose what another is evaluating. They
+	// count neither for Gamma nor for NStartupTrials, and a running trial without a parameter
+	// is left out of that parameter's estimators. A trial left RUNNING by a dead worker is
+	// avoided too, until it is failed. The running trials are those of the History, the study
+	// as it was when the trial started (Optuna reads the study again for each parameter, so a
+	// parameter asked long after the start may see trials started since). With one worker and
+	// one trial at a time there is no other running trial, and the liar changes nothing.
+	ConstantLiar bool
+	// Optuna is the release whose estimator the sampler reproduces (NewTPESampler: Optuna31).
+	Optuna OptunaRelease
 
 	mu      sync.Mutex
 	seed    uint64
@@ -60,7 +79,28 @@ type TPESampler struct {
 	startup *RandomSampler
 }
 
-// NewTPESampler returns a TPE sampler with Optuna's defaults; the same seed gives the same
+// OptunaRelease names the Optuna whose TPE arithmetic a TPESampler reproduces.
+type OptunaRelease int
+
+const (
+	// Optuna31 is Optuna 3.1's estimator: the prior's centre counts as a neighbour when kernel
+	// widths are set, multivariate TPE uses Scott's rule, a log int is continuous in log space,
+	// kernels peak alike whatever their width (unless ScaleKernelDensity).
+	Optuna31 OptunaRelease = iota
+	// Optuna50 is Optuna 5.0's: widths from the neighbouring observations only (in both modes),
+	// always a prior, a log int discrete, categoricals drawn before numerical parameters. Set
+	// ScaleKernelDensity with it, as Optuna 5 divides each kernel by its width (as
+	// NewOptuna5TPESampler does).
+	Optuna50
+)
+
+// attrRelativePrefix + name holds, on a trial sampled with ConstantLiar in multivariate mode,
+// the internal value drawn jointly for the parameter when the trial started, so that other
+// workers see it before the objective asks for it (Optuna keeps them as JSON under
+// "tpe:relative_params:i"; this is a number attribute, as the storages hold).
+const attrRelativePrefix = "hpo:tpe_relative:"
+
+// NewTPESampler returns a TPE sampler with Optuna 3.1's defaults; the same seed gives the same
 // parameters for the same objective.
 func NewTPESampler(seed uint64) *TPESampler {
 	return &TPESampler{
@@ -75,6 +115,17 @@ func NewTPESampler(seed uint64) *TPESampler {
 		rng:               newNumpyRand(seed),
 		startup:           NewRandomSampler(seed),
 	}
+}
+
+// NewOptuna5TPESampler returns Optuna 5.0's TPESampler(seed=seed) for a single objective:
+// its estimator (Optuna50, ScaleKernelDensity), multivariate and constant liar on.
+func NewOptuna5TPESampler(seed uint64) *TPESampler {
+	s := NewTPESampler(seed)
+	s.Optuna = Optuna50
+	s.ScaleKernelDensity = true
+	s.Multivariate = true
+	s.ConstantLiar = true
+	return s
 }
 
 // DefaultGamma is Optuna's min(ceil(0.1 n), 25).
@@ -108,15 +159,17 @@ func DefaultWeights(n int) []float64 {
 	return w
 }
 
-// observation is one finished trial as TPE ranks it: pruned trials rank by how far they got
-// (-last step) then by their last intermediate value, complete ones come first (step -inf).
+// observation is one trial as TPE ranks it: pruned trials rank by how far they got (-last
+// step) then by their last intermediate value, complete ones come first (step -inf), running
+// ones (ConstantLiar) last with the worst value.
 type observation struct {
-	trial *FrozenTrial
-	step  float64
-	score float64 // value times +1 (minimize) or -1 (maximize)
+	trial   *FrozenTrial
+	step    float64
+	score   float64 // value times +1 (minimize) or -1 (maximize)
+	running bool
 }
 
-func observations(h *History) []observation {
+func observations(h *History, liar bool) []observation {
 	sign := 1.0
 	if h.Direction == Maximize {
 		sign = -1
@@ -126,17 +179,21 @@ func observations(h *History) []observation {
 		t := &h.Trials[i]
 		switch t.State {
 		case Complete:
-			obs = append(obs, observation{t, math.Inf(-1), sign * t.Value})
+			obs = append(obs, observation{t, math.Inf(-1), sign * t.Value, false})
 		case Pruned:
 			if last := t.LastStep(); last >= 0 {
 				v := t.Intermediate[last]
 				if math.IsNaN(v) {
-					obs = append(obs, observation{t, -float64(last), math.Inf(1)})
+					obs = append(obs, observation{t, -float64(last), math.Inf(1), false})
 				} else {
-					obs = append(obs, observation{t, -float64(last), sign * v})
+					obs = append(obs, observation{t, -float64(last), sign * v, false})
 				}
 			} else {
-				obs = append(obs, observation{t, 1, 0})
+				obs = append(obs, observation{t, 1, 0, false})
+			}
+		case Running:
+			if liar {
+				obs = append(obs, observation{t, math.Inf(1), math.Inf(1), true})
 			}
 		}
 	}
@@ -165,12 +222,20 @@ func split(obs []observation, nBelow int) (below, above []int) {
 }
 
 // splitHistory returns the observations and their below/above split, computed once per history.
+// Only finished trials count for the start-up and for Gamma, and the "below" group is never
+// larger than they are, so running trials always fall "above".
 func (s *TPESampler) splitHistory(h *History) *tpeSplit {
 	if h.split == nil {
-		obs := observations(h)
+		obs := observations(h, s.ConstantLiar)
+		finished := 0
+		for _, o := range obs {
+			if !o.running {
+				finished++
+			}
+		}
 		sp := &tpeSplit{obs: obs, nBelow: -1}
-		if len(obs) >= s.NStartupTrials && len(obs) > 0 {
-			sp.nBelow = s.Gamma(len(obs))
+		if finished >= s.NStartupTrials && finished > 0 {
+			sp.nBelow = min(max(s.Gamma(finished), 0), finished)
 			sp.below, sp.above = split(obs, sp.nBelow)
 		}
 		h.split = sp
@@ -178,9 +243,23 @@ func (s *TPESampler) splitHistory(h *History) *tpeSplit {
 	return h.split
 }
 
+// value returns observation o's internal value of parameter name drawn from d, and whether it
+// has one: the value the objective got, or for a running trial in multivariate mode the one
+// drawn jointly when it started.
+func (s *TPESampler) value(o observation, name string, d Distribution) (float64, bool) {
+	if v, ok := o.trial.Params[name]; ok {
+		return v, o.trial.Distributions[name].Equal(d)
+	}
+	if o.running && s.Multivariate {
+		v, ok := o.trial.SystemAttrs[attrRelativePrefix+name]
+		return v, ok
+	}
+	return 0, false
+}
+
 // SampleRelative implements Sampler: in multivariate mode it draws all parameters that every
 // finished trial shares, jointly.
-func (s *TPESampler) SampleRelative(h *History, _ *FrozenTrial) (map[string]any, error) {
+func (s *TPESampler) SampleRelative(h *History, t *FrozenTrial) (map[string]any, error) {
 	if !s.Multivariate {
 		return nil, nil
 	}
@@ -203,11 +282,22 @@ func (s *TPESampler) SampleRelative(h *History, _ *FrozenTrial) (map[string]any,
 		dists[i] = space[n]
 	}
 	below, above := sp.below, sp.above
+	// Finished trials have every parameter of the space; a running one takes part only if it
+	// has them all.
 	pick := func(idx []int) [][]float64 {
 		cols := make([][]float64, len(names))
-		for j, n := range names {
-			for _, i := range idx {
-				cols[j] = append(cols[j], obs[i].trial.Params[n])
+		row := make([]float64, len(names))
+	next:
+		for _, i := range idx {
+			for j, n := range names {
+				v, ok := s.value(obs[i], n, dists[j])
+				if !ok {
+					continue next
+				}
+				row[j] = v
+			}
+			for j := range names {
+				cols[j] = append(cols[j], row[j])
 			}
 		}
 		return cols
@@ -218,6 +308,12 @@ func (s *TPESampler) SampleRelative(h *History, _ *FrozenTrial) (map[string]any,
 	out := make(map[string]any, len(names))
 	for j, n := range names {
 		out[n] = dists[j].External(best[j])
+		if s.ConstantLiar && t != nil {
+			if t.SystemAttrs == nil {
+				t.SystemAttrs = map[string]float64{}
+			}
+			t.SystemAttrs[attrRelativePrefix+n] = best[j]
+		}
 	}
 	return out, nil
 }
@@ -227,6 +323,9 @@ func (s *TPESampler) SampleRelative(h *History, _ *FrozenTrial) (map[string]any,
 func intersectionSpace(obs []observation) map[string]Distribution {
 	var space map[string]Distribution
 	for _, o := range obs {
+		if o.running {
+			continue
+		}
 		if space == nil {
 			space = make(map[string]Distribution, len(o.trial.Distributions))
 			for n, d := range o.trial.Distributions {
@@ -264,7 +363,7 @@ func (s *TPESampler) SampleIndependent(h *History, t *FrozenTrial, name string, 
 	pick := func(idx []int) [][]float64 {
 		var col []float64
 		for _, i := range idx {
-			if v, ok := obs[i].trial.Params[name]; ok && obs[i].trial.Distributions[name].Equal(d) {
+			if v, ok := s.value(obs[i], name, d); ok {
 				col = append(col, v)
 			}
 		}
