@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/backend"
@@ -61,7 +62,8 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 	folds := fs.Int("folds", 0, "number of folds; 1 trains on the whole training set (default 5 for regression, 10 for classification)")
 	epochs := fs.Int("epochs", 0, "epochs (default: the seed's)")
 	batch := fs.Int("batch", 0, "batch size (default: the seed's)")
-	lr := fs.Float64("lr", 0, "learning rate (default: the seed's)")
+	var lr finiteFloat
+	fs.Var(&lr, "lr", "learning rate (default: the seed's)")
 	optimizer := fs.String("optimizer", "", "SGD, Adam or RMSprop (default: the seed's)")
 	backendFlag := fs.String("backend", "", backendUsage)
 	dataDir := fs.String("data-dir", "", "directory with the datasets (default: $HW1_DATA_DIR, then the cache)")
@@ -83,9 +85,26 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hw1 cv: unexpected arguments %v\n", fs.Args())
 		return 2
 	}
-	if *folds < 0 || *epochs < 0 || *batch < 0 || *lr < 0 {
-		fmt.Fprintln(stderr, "hw1 cv: --folds, --epochs, --batch and --lr must be positive (0 means the default)")
-		return 2
+	for _, c := range []struct {
+		flag string
+		v    float64
+		max  float64
+		why  string
+	}{
+		{"folds", float64(*folds), math.MaxInt, ""},
+		{"epochs", float64(*epochs), nn.MaxEpochs, " (nn.MaxEpochs)"},
+		{"batch", float64(*batch), math.MaxInt, ""},
+		{"lr", float64(lr), math.MaxFloat64, ""},
+	} {
+		v := strconv.FormatFloat(c.v, 'f', -1, 64)
+		if c.v < 0 {
+			fmt.Fprintf(stderr, "hw1 cv: --%s %s: want > 0 (0 or no flag: the default)\n", c.flag, v)
+			return 2
+		}
+		if c.v > c.max {
+			fmt.Fprintf(stderr, "hw1 cv: --%s %s: over the maximum of %s%s\n", c.flag, v, strconv.FormatFloat(c.max, 'f', -1, 64), c.why)
+			return 2
+		}
 	}
 	start := time.Now()
 
@@ -108,8 +127,8 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 	if *batch > 0 {
 		hp.BatchSize = *batch
 	}
-	if *lr > 0 {
-		hp.LearningRate = *lr
+	if lr > 0 {
+		hp.LearningRate = float64(lr)
 	}
 	if *optimizer != "" {
 		hp.Optimizer = *optimizer
@@ -144,6 +163,10 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 		train, test = nn.FromImages(tr), nn.FromImages(te)
 	}
 
+	if *folds > train.Len() {
+		fmt.Fprintf(stderr, "hw1 cv: --folds %d: more folds than the %d training examples\n", *folds, train.Len())
+		return 2
+	}
 	cfg := cv.Config{Spec: spec, Hyperparameters: hp, Folds: *folds, Seed: *seed, Log: stderr, ProgressOut: stderr}
 	if *progress {
 		cfg.Progress = nn.ProgressAlways

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -31,7 +33,8 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	trials := fs.Int("trials", 0, "number of study trials (default: the preset's)")
 	seed := fs.Int64("seed", -1, "random seed of the study, splits and training (default: the preset's)")
 	folds := fs.Int("folds", 0, "k of the k-fold cross-validation (default: the preset's)")
-	timeout := fs.Float64("timeout", 0, "stop the study after this many seconds (0: no limit)")
+	var timeout finiteFloat
+	fs.Var(&timeout, "timeout", "stop the study after this many seconds, the running trial at its next batch (0: no limit)")
 	backendFlag := fs.String("backend", "", backendUsage)
 	dataDir := fs.String("data-dir", "", "local data directory (default $HW1_DATA_DIR)")
 	quiet := fs.Bool("quiet", false, "no progress bars, only the log lines")
@@ -47,14 +50,16 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hw1 %s: %v\n", task, err)
 		return 2
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	src := configSource{flags: set, file: *configFile}
 	if *configFile != "" {
 		if err := homework.LoadOverrides(&cfg, *configFile); err != nil {
 			fmt.Fprintf(stderr, "hw1 %s: %v\n", task, err)
 			return 2
 		}
+		src.fileFields = jsonFields(*configFile)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["out"] {
 		cfg.Out = *out
 	}
@@ -71,7 +76,7 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 		cfg.Folds = *folds
 	}
 	if set["timeout"] {
-		cfg.TimeoutSeconds = *timeout
+		cfg.TimeoutSeconds = float64(timeout)
 	}
 	if set["backend"] {
 		cfg.Backend = *backendFlag
@@ -80,10 +85,13 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 		cfg.DataDir = *dataDir
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "hw1 %s: %v\n", task, err)
+		fmt.Fprintf(stderr, "hw1 %s: %s\n", task, src.explain(err))
 		return 2
 	}
-	opts := homework.Options{Log: stderr, Progress: nn.ProgressAuto}
+	name := "hw1 " + task
+	in := catchSignals(name, stderr)
+	defer in.stop()
+	opts := homework.Options{Log: stderr, Progress: nn.ProgressAuto, Context: in.ctx}
 	if *quiet {
 		opts.Progress = nn.ProgressOff
 	}
@@ -93,12 +101,24 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	} else {
 		sum, err = homework.Classification(cfg, opts)
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "hw1 %s: %v\n", task, err)
-		return 1
+	if err == nil {
+		printSummary(stdout, sum)
+		return 0
 	}
-	printSummary(stdout, sum)
-	return 0
+	fmt.Fprintf(stderr, "%s: %s\n", name, src.explain(err))
+	if sig := in.signal(); sig != nil || errors.Is(err, homework.ErrInterrupted) {
+		fmt.Fprintf(stderr, "%s: the study is kept in %s; resume with: %s\n", name,
+			filepath.Join(cfg.ResultsDir(), homework.FileJournal), commandLine(append([]string{task}, args...)))
+		if sig != nil {
+			return signalExit(sig)
+		}
+		return 130
+	}
+	var fe *homework.FieldError
+	if errors.As(err, &fe) {
+		return 2 // refused before the first trial: a configuration to change
+	}
+	return 1
 }
 
 // printSummary is the final table of the key numbers.
