@@ -2,13 +2,13 @@ package hpo
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,35 +16,52 @@ import (
 	"time"
 )
 
-// JournalStorage keeps a study in an append-only file of JSON lines, one per event (study,
-// worker, enqueue, create, param, report, attr, finish). Reopening the file replays it, so a
-// study resumes where it stopped. Several processes may share the file: every append holds an
-// exclusive flock and first replays what the others appended, so trial numbers come from the
-// order of "create" lines and never collide. The file is fsynced when a trial finishes.
+// JournalStorage keeps a study in a journal file of Optuna's JournalStorage format
+// (journal_optuna.go): one JSON line per operation (CREATE_STUDY, CREATE_TRIAL,
+// SET_TRIAL_PARAM, ...), so that optuna.load_study with
+// JournalStorage(JournalFileBackend(path)) and optuna-dashboard read what hw1 writes, and a
+// study begun by Optuna is continued here. Reopening the file replays it, so a study resumes
+// where it stopped. A journal may hold several studies; a JournalStorage works on one, named
+// by JournalStudy.
 //
-// The journal is checked as it is replayed: a complete line that is not valid JSON, or an event
-// that does not fit the trials before it (a parameter of a trial that was never created, a
-// second finish, a create of a trial that is not next), stops the replay with a *JournalError
-// naming the line, its byte offset and the trials it concerns, and nothing is written to the
-// file from then on: OpenJournal fails and a storage already open fails every call. The
-// damage is shown by CheckJournal and removed by RepairJournal.
+// Several processes may share the file, hw1's and Optuna's: every append holds Optuna's lock
+// (journal_lock.go) and, for hw1's, an exclusive flock of the journal too, and first replays
+// what the others appended, so trial numbers come from the order of the lines and never
+// collide; readers share the flock. The file is fsynced when a trial finishes.
+//
+// The journal is checked as it is replayed: a complete line that is not valid JSON, or an
+// operation that does not fit the trials before it (a parameter of a trial that was never
+// created, a second finish, a create line hw1 wrote whose trial_id is not the next), stops the
+// replay with a *JournalError naming the line, its byte offset and the trials it concerns,
+// and nothing is written to the file from then on: OpenJournal fails and a storage already
+// open fails every call. The damage is shown by CheckJournal and removed by RepairJournal.
+// What Optuna's own replay ignores is ignored here too: a second start of an enqueued trial
+// (the first one wins), a parameter whose distribution Optuna refuses (its writer got the
+// error), a trial of a deleted study.
 //
 // After kill -9 at any moment:
-//   - every finished trial is kept (its "finish" line was written, and fsynced, before Tell
-//     returned);
+//   - every finished trial is kept (its SET_TRIAL_STATE_VALUES line was written, and fsynced,
+//     before Tell returned);
 //   - trials that were running come back as FAIL with reason "worker ... died" when a worker of
 //     the same host opens the study or starts a trial and their process is gone; trials whose
-//     worker ran on another host stay RUNNING (samplers and pruners ignore them, but they count
-//     towards a target set by WithMaxTrials until they are finished);
+//     worker ran on another host, or was a Python process, stay RUNNING (samplers and pruners
+//     ignore them, but they count towards a target set by WithMaxTrials until finished);
 //   - a torn last line (a write cut short: no newline at the end of the file) is skipped with a
-//     warning and cut off, under the exclusive lock, before the next line is appended.
+//     warning and cut off, under the locks, before the next line is appended;
+//   - Optuna's lock file left behind is removed by the next hw1 writer at once if an hw1
+//     process left it, after Optuna's grace period of 30 s otherwise.
+//
+// A journal of hw1's first format is converted to Optuna's once, when opened
+// (journal_legacy.go).
 //
 // A live JournalStorage holds an open file: a journal replaced under it (RepairJournal renames
 // a new file over the old one) makes its next call fail instead of writing to the old file.
 type JournalStorage struct {
 	mu     sync.Mutex
 	path   string
+	name   string // the study
 	f      *os.File
+	lock   *optunaLock
 	st     journalState
 	offset int64 // bytes replayed so far: always the start of a line
 	line   int   // lines replayed so far
@@ -52,122 +69,71 @@ type JournalStorage struct {
 	tornAt int64
 	torn   bool // the bytes after offset are a torn last line
 	host   string
-	self   string // "host:pid", written on the lines it appends
-	id     string // tells apart the storages one process has open on the same file
+	self   string // "host:pid"
+	id     string // "hw1-<random>": tells apart the storages one process has open on a file
+	worker string // the worker_id of the lines it writes: "host:pid:hw1-<random>"
 	warn   io.Writer
 }
 
-// journalState is what a replay builds: the trials, and who created each and holds each worker
-// index.
-type journalState struct {
-	b       book
-	creator map[int]workerRef // trial number -> the worker that created it
-	slots   map[int]workerRef // worker index -> its latest registrant
-}
+// DefaultJournalStudy is the study OpenJournal opens in a journal that holds none when no
+// JournalStudy option names one: NewStudy's default name.
+const DefaultJournalStudy = "study"
 
-func newJournalState() journalState {
-	return journalState{creator: map[int]workerRef{}, slots: map[int]workerRef{}}
-}
+// JournalOption configures OpenJournal.
+type JournalOption func(*journalConfig)
 
-// workerRef names a process (and a storage in it) from a line's "worker" and "id".
-type workerRef struct {
-	raw  string
-	host string
-	pid  int // 0: unknown
-	id   string
-}
+type journalConfig struct{ study string }
 
-func parseWorkerRef(raw, id string) workerRef {
-	w := workerRef{raw: raw, id: id}
-	h, pidText, ok := strings.Cut(raw, ":")
-	if pid, err := strconv.Atoi(pidText); ok && err == nil && pid > 0 {
-		w.host, w.pid = h, pid
-	}
-	return w
-}
+// JournalStudy names the study of the journal to open, created by the first NewStudy on the
+// storage if the journal does not hold it yet. Without it, OpenJournal opens the journal's one
+// study, or DefaultJournalStudy in a journal that holds none, and fails on a journal that
+// holds several.
+func JournalStudy(name string) JournalOption { return func(c *journalConfig) { c.study = name } }
+
+// errJournalReplaced is wrapped by the error of a call on a journal replaced under it.
+var errJournalReplaced = errors.New("journal replaced")
 
 // openJournals holds the ids of the JournalStorages open in this process, so that a worker
 // index or a running trial of a closed one counts as dead although its process lives.
 var openJournals sync.Map
 
-// jfloat is a float64 that survives JSON: NaN and infinities are written as strings.
-type jfloat float64
-
-func (f jfloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"Inf"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Inf"`), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
-}
-
-func (f *jfloat) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		s, err := strconv.Unquote(string(b))
-		if err != nil {
-			return err
-		}
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return err
-		}
-		*f = jfloat(v)
-		return nil
-	}
-	v, err := strconv.ParseFloat(string(b), 64)
-	*f = jfloat(v)
-	return err
-}
-
-// journalRecord is one line of the journal. Lines written by earlier versions lack "n" on
-// create and enqueue lines and on every line of trial 0; a missing "n" reads as "the next
-// trial" on create and enqueue lines and as trial 0 on the others.
-type journalRecord struct {
-	Op     string         `json:"op"`
-	Number *int           `json:"n,omitempty"`
-	Index  *int           `json:"k,omitempty"` // worker index of a "worker" line
-	Dir    Direction      `json:"dir,omitempty"`
-	Name   string         `json:"name,omitempty"`
-	Dist   *Distribution  `json:"dist,omitempty"`
-	Value  jfloat         `json:"v,omitempty"`
-	Step   int            `json:"step,omitempty"`
-	Key    string         `json:"key,omitempty"`
-	State  TrialState     `json:"state,omitempty"`
-	Reason string         `json:"reason,omitempty"`
-	Fixed  map[string]any `json:"fixed,omitempty"`
-	Worker string         `json:"worker,omitempty"`
-	ID     string         `json:"id,omitempty"`
-	Time   time.Time      `json:"t"`
-}
-
-func intp(n int) *int { return &n }
-
-// trial is the trial number of a line about one trial.
-func (r *journalRecord) trial() int {
-	if r.Number == nil {
-		return 0
-	}
-	return *r.Number
-}
-
 // OpenJournal opens (creating if needed) a journal file and replays it. Trials left RUNNING by
 // a dead process of this host are marked failed. A damaged journal is not opened: the error is
-// a *JournalError, and the file is left as it was.
-func OpenJournal(path string) (*JournalStorage, error) {
+// a *JournalError, and the file is left as it was. A journal of hw1's first format is
+// converted to Optuna's first, with a message and a backup of the original.
+func OpenJournal(path string, opts ...JournalOption) (*JournalStorage, error) {
+	var c journalConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	host, _ := os.Hostname()
+	for attempt := 0; ; attempt++ {
+		j, err := openJournalOnce(path, c, host)
+		// A conversion or repair by another process replaced the file while this one waited
+		// for it: open the new one.
+		if errors.Is(err, errJournalReplaced) && attempt < 10 {
+			continue
+		}
+		return j, err
+	}
+}
+
+func openJournalOnce(path string, c journalConfig, host string) (*JournalStorage, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	host, _ := os.Hostname()
-	j := &JournalStorage{path: path, f: f, st: newJournalState(), tornAt: -1, host: host,
-		self: fmt.Sprintf("%s:%d", host, os.Getpid()), id: strconv.FormatUint(rand.Uint64(), 36), warn: defaultLog}
+	lock, err := newOptunaLock(path, defaultLog)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	id := "hw1-" + strconv.FormatUint(rand.Uint64(), 36)
+	self := fmt.Sprintf("%s:%d", host, os.Getpid())
+	j := &JournalStorage{path: path, name: c.study, f: f, lock: lock, st: newJournalState(), tornAt: -1, host: host,
+		self: self, id: id, worker: self + ":" + id, warn: defaultLog}
 	openJournals.Store(j.id, true)
-	if err := j.failDeadWorkers(); err != nil {
+	if err := j.start(); err != nil {
 		j.Close()
 		return nil, err
 	}
@@ -177,34 +143,81 @@ func OpenJournal(path string) (*JournalStorage, error) {
 // Path returns the journal's file name.
 func (j *JournalStorage) Path() string { return j.path }
 
-// failDeadWorkers marks RUNNING trials of dead local processes failed, under the write lock so
-// that two processes reopening at once do not both do it.
-func (j *JournalStorage) failDeadWorkers() error {
+// StudyName returns the name of the study the storage works on.
+func (j *JournalStorage) StudyName() string { return j.name }
+
+// start converts a first-format journal, replays, names the study and marks RUNNING trials
+// of dead local processes failed, under the write locks so that two processes opening at once
+// do not both do it.
+func (j *JournalStorage) start() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.locked(syscall.LOCK_EX, func() error {
-		if err := j.replayForWrite(); err != nil {
+	release, err := lockJournal(j.f, j.path, syscall.LOCK_EX, j.lock)
+	if err != nil {
+		return err
+	}
+	var replaced *os.File
+	defer func() { release(replaced) }()
+	format, err := detectFormat(j.f)
+	if err != nil {
+		return err
+	}
+	if format == formatLegacy {
+		if replaced, err = j.convertLegacy(); err != nil {
 			return err
 		}
-		return j.reapLocked()
-	})
+		return fmt.Errorf("journal %s: converted: %w", j.path, errJournalReplaced)
+	}
+	if err := j.replayForWrite(); err != nil {
+		return err
+	}
+	if j.name == "" {
+		switch names := j.st.liveNames(); len(names) {
+		case 0:
+			j.name = DefaultJournalStudy
+		case 1:
+			j.name = names[0]
+		default:
+			return fmt.Errorf("journal %s holds %d studies (%s): name the one to open (hpo.JournalStudy)", j.path, len(names), strings.Join(names, ", "))
+		}
+	}
+	if st := j.study(); st != nil && len(st.dirs) != 1 {
+		return fmt.Errorf("journal %s: study %q has %d objectives; hpo studies have one", j.path, j.name, len(st.dirs))
+	}
+	return j.reapLocked()
 }
 
-// reapLocked fails the RUNNING trials whose worker is known dead (the caller holds the
-// exclusive lock and has replayed).
+// study returns the storage's study, or nil while the journal does not hold it.
+func (j *JournalStorage) study() *journalStudy { return j.st.byName(j.name) }
+
+// mustStudy returns the storage's study, or says that it is missing.
+func (j *JournalStorage) mustStudy() (*journalStudy, error) {
+	if st := j.study(); st != nil {
+		return st, nil
+	}
+	return nil, fmt.Errorf("journal %s holds no study %q (NewStudy creates it)", j.path, j.name)
+}
+
+// reapLocked fails the RUNNING trials whose worker is known dead (the caller holds the write
+// locks and has replayed).
 func (j *JournalStorage) reapLocked() error {
+	st := j.study()
+	if st == nil {
+		return nil
+	}
 	reaped := false
-	for _, t := range j.st.b.trials {
+	for _, t := range st.b.trials {
 		if t.State != Running {
 			continue
 		}
-		w, ok := j.st.creator[t.Number]
+		w, ok := st.creator[t.Number]
 		if !ok || j.alive(w) {
 			continue
 		}
-		rec := journalRecord{Op: "finish", Number: intp(t.Number), State: Failed, Value: jfloat(math.NaN()),
-			Reason: reasonWorkerDied(w.raw), Time: time.Now()}
-		if err := j.append(rec, false); err != nil {
+		now := time.Now()
+		if err := j.appendEvents(false,
+			journalEvent{op: evReason, study: st.id, number: intp(t.Number), reason: reasonWorkerDied(w.raw)},
+			journalEvent{op: evFinish, study: st.id, number: intp(t.Number), state: Failed, value: math.NaN(), time: now}); err != nil {
 			return err
 		}
 		reaped = true
@@ -228,7 +241,7 @@ func reasonWorkerDied(worker string) string {
 }
 
 // alive reports whether a worker may still run: a process of another host, or one that cannot
-// be named, counts as alive since nothing here can tell.
+// be named (an Optuna process), counts as alive since nothing here can tell.
 func (j *JournalStorage) alive(w workerRef) bool { return workerAlive(w, j.host) }
 
 func workerAlive(w workerRef, host string) bool {
@@ -250,19 +263,48 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// locked runs fn holding a flock of the given kind on the journal, after checking that the file
-// open here is still the one at the path.
+// lockJournal takes f's flock of the given kind after checking that path still names f, and
+// for an exclusive one Optuna's lock too. release undoes both, Optuna's lock first; files
+// passed to it (a replacement journal, flocked by replaceJournal) are closed in between, so
+// that no hw1 writer meets Optuna's lock while it holds the flock of the file at the path.
+func lockJournal(f *os.File, path string, how int, lock *optunaLock) (release func(keep ...*os.File), err error) {
+	if f == nil {
+		return nil, fmt.Errorf("journal %s: closed", path)
+	}
+	if err := flock(f, how); err != nil {
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	unlock := func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+	if err := sameFile(f, path); err != nil {
+		unlock()
+		return nil, err
+	}
+	if how == syscall.LOCK_EX {
+		if err := lock.acquire(); err != nil {
+			unlock()
+			return nil, err
+		}
+	}
+	return func(keep ...*os.File) {
+		if how == syscall.LOCK_EX {
+			lock.release()
+		}
+		for _, k := range keep {
+			if k != nil {
+				k.Close()
+			}
+		}
+		unlock()
+	}, nil
+}
+
+// locked runs fn holding the journal's locks of the given kind.
 func (j *JournalStorage) locked(how int, fn func() error) error {
-	if j.f == nil {
-		return fmt.Errorf("journal %s: closed", j.path)
-	}
-	if err := flock(j.f, how); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
-	}
-	defer syscall.Flock(int(j.f.Fd()), syscall.LOCK_UN)
-	if err := sameFile(j.f, j.path); err != nil {
+	release, err := lockJournal(j.f, j.path, how, j.lock)
+	if err != nil {
 		return err
 	}
+	defer release()
 	return fn()
 }
 
@@ -278,8 +320,8 @@ func flock(f *os.File, how int) error {
 	}
 }
 
-// sameFile fails when the path no longer names the open file (replaced by a repair, or
-// removed), so that nothing is written to a file nobody will read.
+// sameFile fails when the path no longer names the open file (replaced by a repair or a
+// conversion, or removed), so that nothing is written to a file nobody will read.
 func sameFile(f *os.File, path string) error {
 	open, err := f.Stat()
 	if err != nil {
@@ -287,15 +329,52 @@ func sameFile(f *os.File, path string) error {
 	}
 	now, err := os.Stat(path)
 	if err != nil || !os.SameFile(open, now) {
-		return fmt.Errorf("journal %s was replaced or removed while the study had it open (by a repair?): reopen the study", path)
+		return fmt.Errorf("journal %s was replaced or removed while the study had it open (by a repair?): reopen the study: %w", path, errJournalReplaced)
 	}
 	return nil
 }
 
+// replaceJournal writes data to a temporary file beside path, fsynced, and renames it over
+// path. The new file is returned open and flocked, so that hw1 writers that open the path
+// after the rename wait for the caller's release (lockJournal).
+func replaceJournal(path string, data []byte) (*os.File, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*os.File, error) {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	if err := flock(tmp, syscall.LOCK_EX); err != nil {
+		return fail(err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fail(err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return tmp, nil
+}
+
 // replay applies the lines appended since the last replay (by anyone). A damaged line stops it
 // there with a *JournalError; the lines before it stay applied, and the next replay meets the
-// same line again, so a damaged journal fails every call.
-func (j *JournalStorage) replay() error {
+// same line again, so a damaged journal fails every call. write says the caller holds the
+// write locks: a last line without its newline is then a write cut short (a torn line) and is
+// warned about; a reader may be seeing a line being written, and stops before it.
+func (j *JournalStorage) replay(write bool) error {
 	st, err := j.f.Stat()
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
@@ -314,8 +393,9 @@ func (j *JournalStorage) replay() error {
 	for len(buf) > 0 {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 {
-			// Writers hold the exclusive lock for a whole line, and a reader holds a lock
-			// too, so a line without its newline can only be a write cut short.
+			if !write {
+				return nil
+			}
 			if j.tornAt != j.offset {
 				fmt.Fprintf(j.warn, "hpo: journal %s: ignoring its torn last line (line %d, byte %d, %d bytes: a write cut short); it is cut off before the next write\n", j.path, j.line+1, j.offset, len(buf))
 				j.tornAt = j.offset
@@ -325,8 +405,8 @@ func (j *JournalStorage) replay() error {
 		}
 		text := buf[:i]
 		if len(bytes.TrimSpace(text)) > 0 {
-			if err := j.st.applyLine(text); err != nil {
-				return newJournalError(j.path, j.line+1, j.offset, text, err, &j.st)
+			if err := j.applyLine(text); err != nil {
+				return newJournalError(j.path, j.line+1, j.offset, text, err, &j.st, formatOptuna)
 			}
 		}
 		j.offset += int64(i + 1)
@@ -336,10 +416,18 @@ func (j *JournalStorage) replay() error {
 	return nil
 }
 
+func (j *JournalStorage) applyLine(text []byte) error {
+	ev, err := j.st.decodeOptuna(text)
+	if err != nil {
+		return err
+	}
+	return j.st.apply(&ev)
+}
+
 // replayForWrite replays and cuts off a torn last line, so that the next line does not get
-// glued onto it (the caller holds the exclusive lock).
+// glued onto it (the caller holds the write locks).
 func (j *JournalStorage) replayForWrite() error {
-	if err := j.replay(); err != nil {
+	if err := j.replay(true); err != nil {
 		return err
 	}
 	if j.torn {
@@ -351,192 +439,122 @@ func (j *JournalStorage) replayForWrite() error {
 	return nil
 }
 
-// applyLine decodes and applies one line.
-func (s *journalState) applyLine(text []byte) error {
-	var r journalRecord
-	if err := json.Unmarshal(text, &r); err != nil {
-		return fmt.Errorf("not valid JSON (%v)", err)
-	}
-	return s.apply(&r)
-}
-
-// apply applies one record, or says why it does not fit the journal before it and changes
-// nothing.
-func (s *journalState) apply(r *journalRecord) error {
-	if err := s.check(r); err != nil {
-		return err
-	}
-	b := &s.b
-	var err error
-	switch r.Op {
-	case "study":
-		err = b.setDirection(r.Dir)
-	case "worker":
-		s.slots[*r.Index] = parseWorkerRef(r.Worker, r.ID)
-	case "enqueue":
-		b.enqueue(r.Fixed, r.Time)
-	case "create":
-		n := b.nextNumber()
-		if r.Number != nil {
-			n = *r.Number
+// appendEvents writes events, one line each (the caller holds the write locks and has
+// replayed), and applies them, so the local view matches what a replay of the file gives.
+// Each line is first decoded back and checked as a replay would, so that nothing is written
+// that a replay, hw1's or Optuna's, would refuse or ignore.
+func (j *JournalStorage) appendEvents(sync bool, evs ...journalEvent) error {
+	for i := range evs {
+		ev := &evs[i]
+		if ev.worker == "" {
+			ev.worker = j.worker
 		}
-		_, err = b.createNumber(n, r.Time)
-		s.creator[n] = parseWorkerRef(r.Worker, r.ID)
-	case "param":
-		err = b.setParam(r.trial(), r.Name, *r.Dist, float64(r.Value))
-	case "report":
-		err = b.report(r.trial(), r.Step, float64(r.Value))
-	case "attr":
-		err = b.setAttr(r.trial(), r.Key, float64(r.Value))
-	case "finish":
-		err = b.finish(r.trial(), r.State, float64(r.Value), r.Reason, r.Time)
-	}
-	return err
-}
-
-// check says why a record does not fit the journal before it, if it does not.
-func (s *journalState) check(r *journalRecord) error {
-	b := &s.b
-	switch r.Op {
-	case "study":
-		probe := book{direction: b.direction}
-		return probe.setDirection(r.Dir)
-	case "worker":
-		if r.Index == nil || *r.Index < 0 {
-			return errors.New(`worker line without a worker index "k"`)
-		}
-	case "enqueue":
-		if r.Number != nil && *r.Number != len(b.trials) {
-			return fmt.Errorf("enqueue of trial %d, but the next trial is %d (a line before it is missing or damaged)", *r.Number, len(b.trials))
-		}
-	case "create":
-		if r.Number == nil {
-			return nil
-		}
-		n := *r.Number
-		if n == len(b.trials) {
-			return nil
-		}
-		if n < 0 || n > len(b.trials) {
-			return fmt.Errorf("create of trial %d, but there are %d trials (a line before it is missing or damaged)", n, len(b.trials))
-		}
-		if b.trials[n].State != Waiting {
-			return fmt.Errorf("create of trial %d, which already exists and is %s", n, b.trials[n].State)
-		}
-	case "param", "report", "attr", "finish":
-		t, err := b.running(r.trial())
+		line, err := j.st.encodeOptuna(ev)
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.Op, err)
+			return fmt.Errorf("journal %s: encode a %s line: %w", j.path, ev.op, err)
 		}
-		switch r.Op {
-		case "param":
-			if r.Dist == nil {
-				return fmt.Errorf("param %q of trial %d has no distribution", r.Name, t.Number)
-			}
-			if err := r.Dist.Validate(); err != nil {
-				return fmt.Errorf("param %q of trial %d: %w", r.Name, t.Number, err)
-			}
-			v := float64(r.Value)
-			if math.IsNaN(v) || (r.Dist.Kind == CategoricalKind && !r.Dist.Contains(v)) {
-				return fmt.Errorf("param %q of trial %d: value %v does not fit %s", r.Name, t.Number, v, r.Dist)
-			}
-			if old, ok := t.Distributions[r.Name]; ok && !old.Equal(*r.Dist) {
-				return fmt.Errorf("trial %d parameter %q: distribution %s differs from earlier %s", t.Number, r.Name, r.Dist, old)
-			}
-		case "report":
-			if r.Step < 0 {
-				return fmt.Errorf("trial %d: step %d is negative", t.Number, r.Step)
-			}
-		case "finish":
-			if !r.State.Finished() {
-				return fmt.Errorf("finish of trial %d: %q is not a final state", t.Number, r.State)
-			}
+		back, err := j.st.decodeOptuna(line)
+		if err != nil {
+			return fmt.Errorf("journal %s: a %s line does not decode: %w", j.path, ev.op, err)
 		}
-	default:
-		return fmt.Errorf("unknown op %q", r.Op)
-	}
-	return nil
-}
-
-// append writes one record (the caller holds the exclusive lock and has replayed) and applies
-// it to the in-memory state, so the local view matches what a replay of the file would give.
-func (j *JournalStorage) append(r journalRecord, sync bool) error {
-	line, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("journal %s: encode %s: %w", j.path, r.Op, err)
-	}
-	// Refuse what a replay would refuse, before it is in the file for good.
-	var back journalRecord
-	if err := json.Unmarshal(line, &back); err != nil {
-		return fmt.Errorf("journal %s: %s line does not decode: %w", j.path, r.Op, err)
-	}
-	if err := j.st.check(&back); err != nil {
-		return fmt.Errorf("journal %s: %w", j.path, err)
-	}
-	line = append(line, '\n')
-	if n, err := j.f.Write(line); err != nil {
-		if n > 0 {
-			// A short write leaves a torn line; cut it now rather than at the next append.
-			j.f.Truncate(j.offset)
+		if back.op != ev.op {
+			return fmt.Errorf("journal %s: Optuna's replay would ignore this %s line: %s", j.path, back.what, shorten(line))
 		}
-		return fmt.Errorf("journal %s: write: %w", j.path, err)
+		if err := j.st.check(&back); err != nil {
+			return fmt.Errorf("journal %s: %w", j.path, err)
+		}
+		line = append(line, '\n')
+		if n, err := j.f.Write(line); err != nil {
+			if n > 0 {
+				// A short write leaves a torn line; cut it now rather than at the next append.
+				j.f.Truncate(j.offset)
+			}
+			return fmt.Errorf("journal %s: write: %w", j.path, err)
+		}
+		if err := j.st.apply(&back); err != nil {
+			return newJournalError(j.path, j.line+1, j.offset, line[:len(line)-1], err, &j.st, formatOptuna)
+		}
+		j.offset += int64(len(line))
+		j.line++
 	}
 	if sync {
 		if err := j.f.Sync(); err != nil {
 			return fmt.Errorf("journal %s: fsync: %w", j.path, err)
 		}
 	}
-	if err := j.st.applyLine(line[:len(line)-1]); err != nil {
-		return newJournalError(j.path, j.line+1, j.offset, line[:len(line)-1], err, &j.st)
-	}
-	j.offset += int64(len(line))
-	j.line++
 	return nil
 }
 
-// write replays, lets check validate against the fresh state, then appends.
-func (j *JournalStorage) write(r journalRecord, sync bool, check func() error) error {
+// write replays, lets check validate against the fresh state, then appends what events
+// returns.
+func (j *JournalStorage) write(sync bool, events func(st *journalStudy) ([]journalEvent, error)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.locked(syscall.LOCK_EX, func() error {
 		if err := j.replayForWrite(); err != nil {
 			return err
 		}
-		if check != nil {
-			if err := check(); err != nil {
-				return err
-			}
+		st, err := j.mustStudy()
+		if err != nil {
+			return err
 		}
-		r.Time = time.Now()
-		return j.append(r, sync)
+		evs, err := events(st)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		for i := range evs {
+			evs[i].study = st.id
+		}
+		return j.appendEvents(sync, evs...)
 	})
 }
 
-// read replays under a shared lock and runs fn on the fresh state.
-func (j *JournalStorage) read(fn func()) error {
+// read replays under a shared lock and runs fn on the fresh state (st nil: the journal does
+// not hold the study yet).
+func (j *JournalStorage) read(fn func(st *journalStudy)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.locked(syscall.LOCK_SH, func() error {
-		if err := j.replay(); err != nil {
+		if err := j.replay(false); err != nil {
 			return err
 		}
-		fn()
+		fn(j.study())
 		return nil
 	})
 }
 
-// SetDirection implements Storage.
+// SetDirection implements Storage: it creates the study (Optuna's CREATE_STUDY) when the
+// journal does not hold it yet.
 func (j *JournalStorage) SetDirection(d Direction) error {
-	var have Direction
-	if err := j.read(func() { have = j.st.b.direction }); err != nil {
+	if _, err := optunaDirection(d); err != nil {
 		return err
 	}
-	if have == d {
+	compare := func(st *journalStudy) error {
+		if len(st.dirs) != 1 {
+			return fmt.Errorf("study %q has %d objectives; hpo studies have one", j.name, len(st.dirs))
+		}
+		if st.dirs[0] != d {
+			return fmt.Errorf("storage holds a study to %s, asked to %s", st.dirs[0], d)
+		}
 		return nil
 	}
-	return j.write(journalRecord{Op: "study", Dir: d}, true, func() error {
-		probe := j.st.b
-		return probe.setDirection(d)
+	var have *journalStudy
+	if err := j.read(func(st *journalStudy) { have = st }); err != nil {
+		return err
+	}
+	if have != nil {
+		return compare(have)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.locked(syscall.LOCK_EX, func() error {
+		if err := j.replayForWrite(); err != nil {
+			return err
+		}
+		if st := j.study(); st != nil {
+			return compare(st) // created meanwhile by another worker
+		}
+		return j.appendEvents(true, studyEvents(j.name, d, j.worker, len(j.st.studies))...)
 	})
 }
 
@@ -544,20 +562,15 @@ func (j *JournalStorage) SetDirection(d Direction) error {
 // (a process of this host that is gone, or a storage of this process that was closed).
 func (j *JournalStorage) RegisterWorker() (int, error) {
 	k := 0
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	err := j.locked(syscall.LOCK_EX, func() error {
-		if err := j.replayForWrite(); err != nil {
-			return err
-		}
+	err := j.write(false, func(st *journalStudy) ([]journalEvent, error) {
 		for {
-			w, held := j.st.slots[k]
+			w, held := st.slots[k]
 			if !held || !j.alive(w) {
 				break
 			}
 			k++
 		}
-		return j.append(journalRecord{Op: "worker", Index: intp(k), Worker: j.self, ID: j.id, Time: time.Now()}, false)
+		return []journalEvent{{op: evWorker, index: k}}, nil
 	})
 	return k, err
 }
@@ -565,25 +578,21 @@ func (j *JournalStorage) RegisterWorker() (int, error) {
 // EnqueueTrial implements Storage.
 func (j *JournalStorage) EnqueueTrial(fixed map[string]any, skipIfExists bool) (int, bool, error) {
 	n, added := -1, false
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	err := j.locked(syscall.LOCK_EX, func() error {
-		if err := j.replayForWrite(); err != nil {
-			return err
-		}
+	err := j.write(true, func(st *journalStudy) ([]journalEvent, error) {
 		if skipIfExists {
-			if n = j.st.b.sameTrial(fixed); n >= 0 {
-				return nil
+			if n = st.b.sameTrial(fixed); n >= 0 {
+				return nil, nil
 			}
 		}
-		n, added = len(j.st.b.trials), true
-		return j.append(journalRecord{Op: "enqueue", Number: intp(n), Fixed: fixed, Time: time.Now()}, true)
+		n, added = len(st.b.trials), true
+		return []journalEvent{{op: evEnqueue, number: intp(n), fixed: fixed}}, nil
 	})
 	return n, added, err
 }
 
 // CreateTrial implements Storage. It first fails the running trials of dead local workers, so
-// that a worker killed mid-trial does not hold a place under the target.
+// that a worker killed mid-trial does not hold a place under the target. Starting a WAITING
+// trial is Optuna's SET_TRIAL_STATE_VALUES to RUNNING; a new trial is a CREATE_TRIAL line.
 func (j *JournalStorage) CreateTrial(limit int) (FrozenTrial, error) {
 	var out FrozenTrial
 	j.mu.Lock()
@@ -595,65 +604,106 @@ func (j *JournalStorage) CreateTrial(limit int) (FrozenTrial, error) {
 		if err := j.reapLocked(); err != nil {
 			return err
 		}
-		if used := j.st.b.budgetUsed(); limit > 0 && used >= limit {
-			return fmt.Errorf("%d trials complete, pruned or running: %w", used, ErrMaxTrials)
-		}
-		n := j.st.b.nextNumber()
-		if err := j.append(journalRecord{Op: "create", Number: intp(n), Worker: j.self, ID: j.id, Time: time.Now()}, false); err != nil {
+		st, err := j.mustStudy()
+		if err != nil {
 			return err
 		}
-		out = j.st.b.trials[n].clone()
+		if used := st.b.budgetUsed(); limit > 0 && used >= limit {
+			return fmt.Errorf("%d trials complete, pruned or running: %w", used, ErrMaxTrials)
+		}
+		n := st.b.nextNumber()
+		if err := j.appendEvents(false, journalEvent{op: evCreate, study: st.id, number: intp(n), time: time.Now()}); err != nil {
+			return err
+		}
+		out = st.b.trials[n].clone()
 		return nil
 	})
 	return out, err
 }
 
-func (j *JournalStorage) checkRunning(number int) func() error {
-	return func() error {
-		_, err := j.st.b.running(number)
-		return err
-	}
+func running(st *journalStudy, number int) error {
+	_, err := st.b.running(number)
+	return err
 }
 
-// SetParam implements Storage.
+// SetParam implements Storage. A distribution that Optuna would refuse for the study (another
+// kind, log scale or set of choices than the parameter's in an earlier trial) is refused here.
 func (j *JournalStorage) SetParam(number int, name string, d Distribution, v float64) error {
-	return j.write(journalRecord{Op: "param", Number: intp(number), Name: name, Dist: &d, Value: jfloat(v)}, false, j.checkRunning(number))
+	return j.write(false, func(st *journalStudy) ([]journalEvent, error) {
+		if err := running(st, number); err != nil {
+			return nil, err
+		}
+		if old, ok := st.b.trials[number].Distributions[name]; ok && !old.Equal(d) {
+			return nil, fmt.Errorf("trial %d parameter %q: distribution %s differs from earlier %s", number, name, d, old)
+		} else if !ok {
+			if err := st.studyCompatible(name, d); err != nil {
+				return nil, fmt.Errorf("trial %d %w", number, err)
+			}
+		}
+		return []journalEvent{{op: evParam, number: intp(number), name: name, dist: &d, value: v}}, nil
+	})
 }
 
-// Report implements Storage.
+// Report implements Storage; a second report at the same step writes nothing.
 func (j *JournalStorage) Report(number, step int, v float64) error {
-	return j.write(journalRecord{Op: "report", Number: intp(number), Step: step, Value: jfloat(v)}, false, j.checkRunning(number))
+	return j.write(false, func(st *journalStudy) ([]journalEvent, error) {
+		if err := running(st, number); err != nil {
+			return nil, err
+		}
+		if _, done := st.b.trials[number].Intermediate[step]; done {
+			return nil, nil
+		}
+		return []journalEvent{{op: evReport, number: intp(number), step: step, value: v}}, nil
+	})
 }
 
 // SetSystemAttr implements Storage.
 func (j *JournalStorage) SetSystemAttr(number int, key string, v float64) error {
-	return j.write(journalRecord{Op: "attr", Number: intp(number), Key: key, Value: jfloat(v)}, false, j.checkRunning(number))
+	return j.write(false, func(st *journalStudy) ([]journalEvent, error) {
+		if err := running(st, number); err != nil {
+			return nil, err
+		}
+		return []journalEvent{{op: evAttr, number: intp(number), key: key, value: v}}, nil
+	})
 }
 
 // FinishTrial implements Storage; the journal is fsynced so that a finished trial survives.
+// A reason is written first, as the trial's system attribute "fail_reason".
 func (j *JournalStorage) FinishTrial(number int, state TrialState, v float64, reason string) error {
-	return j.write(journalRecord{Op: "finish", Number: intp(number), State: state, Value: jfloat(v), Reason: reason}, true, func() error {
-		if _, err := j.st.b.running(number); err != nil {
-			return err
+	return j.write(true, func(st *journalStudy) ([]journalEvent, error) {
+		if err := running(st, number); err != nil {
+			return nil, err
 		}
 		if !state.Finished() {
-			return fmt.Errorf("trial %d: %s is not a final state", number, state)
+			return nil, fmt.Errorf("trial %d: %s is not a final state", number, state)
 		}
-		return nil
+		var evs []journalEvent
+		if reason != "" {
+			evs = append(evs, journalEvent{op: evReason, number: intp(number), reason: reason})
+		}
+		return append(evs, journalEvent{op: evFinish, number: intp(number), state: state, value: v, time: time.Now()}), nil
 	})
 }
 
 // Trials implements Storage.
 func (j *JournalStorage) Trials() ([]FrozenTrial, error) {
 	var out []FrozenTrial
-	err := j.read(func() { out = j.st.b.snapshot() })
+	err := j.read(func(st *journalStudy) {
+		if st != nil {
+			out = st.b.snapshot()
+		}
+	})
 	return out, err
 }
 
 // sharedTrials implements sharedStorage.
 func (j *JournalStorage) sharedTrials() ([]FrozenTrial, error) {
 	var out []FrozenTrial
-	err := j.read(func() { out = j.st.b.snapshotShared() })
+	err := j.read(func(st *journalStudy) {
+		if st != nil {
+			out = st.b.snapshotShared()
+		}
+	})
 	return out, err
 }
 
@@ -661,7 +711,14 @@ func (j *JournalStorage) sharedTrials() ([]FrozenTrial, error) {
 func (j *JournalStorage) Trial(number int) (FrozenTrial, error) {
 	var out FrozenTrial
 	var err error
-	if rerr := j.read(func() { out, err = j.st.b.get(number) }); rerr != nil {
+	rerr := j.read(func(st *journalStudy) {
+		if st == nil {
+			err = fmt.Errorf("trial %d does not exist (journal %s holds no study %q)", number, j.path, j.name)
+			return
+		}
+		out, err = st.b.get(number)
+	})
+	if rerr != nil {
 		return out, rerr
 	}
 	return out, err

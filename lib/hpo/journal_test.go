@@ -241,7 +241,7 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString(`{"op":"finish","n":2,"sta`)
+	f.WriteString(`{"op_code":6,"worker_id":"w","trial_id":2,"sta`)
 	f.Close()
 	var warn bytes.Buffer
 	saved := defaultLog

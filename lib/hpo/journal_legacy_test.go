@@ -1,0 +1,231 @@
+package hpo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testdata/legacy_v1.journal is a journal of hw1's first format, written by the journal code
+// of commit 74b7604 (the test in testdata/legacy_v1_gen_test.go.txt, run in a copy of that
+// commit: LEGACY_OUT=dir go test ./lib/hpo -run TestGenerateLegacyFixture), with
+// legacy_v1.golden.json, its trials as that code read them back: seed 21, an enqueued trial,
+// eight trials of legacyObjective (trial 3 failed with a reason, some pruned), and a second
+// enqueued trial left WAITING.
+
+// legacyObjective is the fixture's objective: mixedObjective, except that trial 3 fails.
+func legacyObjective(t *Trial) (float64, error) {
+	if t.Number() == 3 {
+		if _, err := t.SuggestCategorical("kind", []string{"a", "b"}); err != nil {
+			return 0, err
+		}
+		return 0, errors.New("diverged at epoch 2")
+	}
+	return mixedObjective(t)
+}
+
+var (
+	legacyEnqueuedA = map[string]any{"kind": "a", "x": 0.5, "lr": 0.01, "units": 32}
+	legacyEnqueuedB = map[string]any{"kind": "b", "x": -1.0, "lr": 0.1, "units": 8, "depth": 4}
+)
+
+type legacyGolden struct {
+	Number          int
+	State           TrialState
+	Value           *float64
+	Params          map[string]any
+	Intermediate    map[int]float64
+	SystemAttrs     map[string]float64
+	FailReason      string
+	Fixed           map[string]any
+	Start, Complete string
+}
+
+// convertedFixture converts a copy of a first-format journal and returns its trials.
+func convertedFixture(t *testing.T, data []byte) []FrozenTrial {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "study.journal")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	trials, err := j.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trials
+}
+
+// TestFirstFormatJournalIsConverted: a journal of hw1's first format is converted once, on
+// open, with one message and a backup holding the original; the converted journal is in
+// Optuna's format and holds the trials the first format's code read back (golden file), and
+// a seeded study goes on from it as the uninterrupted study does.
+func TestFirstFormatJournalIsConverted(t *testing.T) {
+	warn := quietJournalWarnings(t)
+	original, err := os.ReadFile(filepath.Join("testdata", "legacy_v1.journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden []legacyGolden
+	if data, err := os.ReadFile(filepath.Join("testdata", "legacy_v1.golden.json")); err != nil || json.Unmarshal(data, &golden) != nil {
+		t.Fatalf("golden file: %v", err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "study.journal")
+	os.WriteFile(path, original, 0o644)
+	j, err := OpenJournal(path, JournalStudy("regression_smoke"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(warn.String(), "converted it to Optuna's JournalStorage format"); n != 1 {
+		t.Fatalf("%d conversion messages, want 1:\n%s", n, warn)
+	}
+	backups, _ := filepath.Glob(path + ".bak-*")
+	if len(backups) != 1 {
+		t.Fatalf("backups %v, want one", backups)
+	}
+	if b, _ := os.ReadFile(backups[0]); !bytes.Equal(b, original) {
+		t.Fatal("the backup does not hold the original journal")
+	}
+	if !strings.Contains(warn.String(), backups[0]) {
+		t.Errorf("the message does not name the backup %s: %s", backups[0], warn)
+	}
+	f, _ := os.Open(path)
+	format, _ := detectFormat(f)
+	f.Close()
+	if format != formatOptuna {
+		t.Fatal("the converted journal is not in Optuna's format")
+	}
+	if j.StudyName() != "regression_smoke" {
+		t.Fatalf("study %q, want the name the opener gave", j.StudyName())
+	}
+	trials, _ := j.Trials()
+	if len(trials) != len(golden) {
+		t.Fatalf("%d trials after the conversion, the first format held %d", len(trials), len(golden))
+	}
+	for i, g := range golden {
+		tr := trials[i]
+		value := math.NaN()
+		if g.Value != nil {
+			value = *g.Value
+		}
+		start, complete := "", ""
+		if !tr.DatetimeStart.IsZero() {
+			start = goldenTime(tr.DatetimeStart)
+		}
+		if !tr.DatetimeComplete.IsZero() {
+			complete = goldenTime(tr.DatetimeComplete)
+		}
+		if g.State == Waiting {
+			g.Start = "" // Optuna keeps no time for a WAITING trial
+		}
+		if tr.Number != g.Number || tr.State != g.State || !(tr.Value == value || math.IsNaN(tr.Value) && math.IsNaN(value)) ||
+			fmt.Sprint(tr.ExternalParams()) != fmt.Sprint(g.Params) || !reflect.DeepEqual(tr.Intermediate, g.Intermediate) ||
+			!reflect.DeepEqual(tr.SystemAttrs, g.SystemAttrs) || tr.FailReason != g.FailReason ||
+			fmt.Sprint(tr.FixedParams) != fmt.Sprint(g.Fixed) || start != g.Start || complete != g.Complete {
+			t.Errorf("trial %d after the conversion:\n%s %v %v %v %v %q %v %s %s\nthe first format:\n%s %v %v %v %v %q %v %s %s", i,
+				tr.State, tr.Value, tr.ExternalParams(), tr.Intermediate, tr.SystemAttrs, tr.FailReason, tr.FixedParams, start, complete,
+				g.State, value, g.Params, g.Intermediate, g.SystemAttrs, g.FailReason, g.Fixed, g.Start, g.Complete)
+		}
+	}
+	// The seeded study goes on as the uninterrupted one: its stream positions survived.
+	s, err := NewStudy(WithStorage(j), WithSeed(21))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Optimize(legacyObjective, 4, 0); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	ref, _ := NewStudy(WithSeed(21))
+	ref.EnqueueTrial(legacyEnqueuedA, SkipIfExists())
+	ref.Optimize(legacyObjective, 8, 0)
+	ref.EnqueueTrial(legacyEnqueuedB)
+	ref.Optimize(legacyObjective, 4, 0)
+	want, _ := ref.Trials()
+	j, err = OpenJournal(path, JournalStudy("regression_smoke"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	got, _ := j.Trials()
+	if a, b := finishedParams(got), finishedParams(want); !reflect.DeepEqual(a, b) {
+		t.Fatalf("the converted study went on with\n%v\nthe uninterrupted study\n%v", a, b)
+	}
+	if n := strings.Count(warn.String(), "converted it"); n != 1 {
+		t.Fatalf("%d conversion messages after reopening, want 1 (converted once)", n)
+	}
+}
+
+// goldenTime is the golden file's spelling of a time (UTC, microseconds, Z).
+func goldenTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00") }
+
+// TestFirstFormatConvertedOnceByConcurrentOpens: workers that open a first-format journal at
+// once all open it; it is converted once.
+func TestFirstFormatConvertedOnceByConcurrentOpens(t *testing.T) {
+	warn := quietJournalWarnings(t)
+	original, _ := os.ReadFile(filepath.Join("testdata", "legacy_v1.journal"))
+	path := filepath.Join(t.TempDir(), "study.journal")
+	os.WriteFile(path, original, 0o644)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	counts := make([]int, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			j, err := OpenJournal(path)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer j.Close()
+			trials, err := j.Trials()
+			counts[i], errs[i] = len(trials), err
+		}(i)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range counts {
+		if n != 9 {
+			t.Fatalf("opener %d sees %d trials, want 9", i, n)
+		}
+	}
+	backups, _ := filepath.Glob(path + ".bak-*")
+	if n := strings.Count(warn.String(), "converted it"); n != 1 || len(backups) != 1 {
+		t.Fatalf("%d conversion messages and backups %v, want one of each", n, backups)
+	}
+}
+
+// TestFirstFormatDeadWorkerFailedAfterConversion: a trial that a dead process of this host
+// left RUNNING in a first-format journal is failed as "worker ... died" once converted.
+func TestFirstFormatDeadWorkerFailedAfterConversion(t *testing.T) {
+	quietJournalWarnings(t)
+	original, _ := os.ReadFile(filepath.Join("testdata", "legacy_v1.journal"))
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("no `true` to get a dead pid from")
+	}
+	host, _ := os.Hostname()
+	line := fmt.Sprintf(`{"op":"create","n":9,"worker":"%s:%d","id":"zz","t":"2026-01-02T03:04:05Z"}`+"\n", host, dead.Process.Pid)
+	trials := convertedFixture(t, append(append([]byte{}, original...), line...))
+	if len(trials) != 10 || trials[9].State != Failed || !strings.Contains(trials[9].FailReason, "died") {
+		t.Fatalf("the dead worker's trial after the conversion: %d trials, %s %q", len(trials), trials[9].State, trials[9].FailReason)
+	}
+}
