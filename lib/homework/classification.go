@@ -33,11 +33,11 @@ type ClassificationRun struct {
 // NewClassification validates cfg, chooses the backend, loads Fashion-MNIST
 // and creates the results folder.
 func NewClassification(cfg Config, opts Options) (*ClassificationRun, error) {
-	r, err := newRun(TaskClassification, cfg, opts)
-	if err != nil {
+	cr := &ClassificationRun{}
+	if err := cr.init(TaskClassification, cfg, opts); err != nil {
 		return nil, err
 	}
-	cr := &ClassificationRun{run: *r}
+	var err error
 	cr.Train, cr.Test, err = data.LoadFashionMNIST(data.Options{Dir: cfg.DataDir, Log: cr.log})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/backend"
@@ -119,29 +120,48 @@ type run struct {
 	anims   []*plot.Animation
 	// studyFigs caches StudyFigures until the study runs again.
 	studyFigs []*plot.Figure
+
+	// mu guards optimizing, the study while its trials run, which Interrupt
+	// may reach from another goroutine.
+	mu         sync.Mutex
+	optimizing *hpo.Study
 }
 
-// newRun validates cfg for task (an empty cfg.Task means task) and chooses
+// Interrupt records the trial running now, if any, as failed ("interrupted")
+// at once: for a process about to exit without waiting for it (a second
+// Ctrl-C). Without it the trial stays RUNNING until the study reopens.
+func (r *run) Interrupt() error {
+	r.mu.Lock()
+	s := r.optimizing
+	r.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return s.Interrupt()
+}
+
+// init validates cfg for task (an empty cfg.Task means task) and chooses
 // the backend. The task then loads its data and calls open.
-func newRun(task string, cfg Config, opts Options) (*run, error) {
+func (r *run) init(task string, cfg Config, opts Options) error {
 	if cfg.Task == "" {
 		cfg.Task = task
 	}
 	if cfg.Task != task {
-		return nil, fmt.Errorf("task: %q given to the %s task", cfg.Task, task)
+		return fmt.Errorf("task: %q given to the %s task", cfg.Task, task)
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	if opts.Log == nil {
 		opts.Log = os.Stderr
 	}
 	choice, err := backend.New(cfg.Backend)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	fmt.Fprintln(opts.Log, choice)
-	return &run{Config: cfg, Backend: choice, Timings: map[string]float64{}, log: opts.Log, opts: opts}, nil
+	r.Config, r.Backend, r.Timings, r.log, r.opts = cfg, choice, map[string]float64{}, opts.Log, opts
+	return nil
 }
 
 // open checks the configuration against the data (checkData), then opens

@@ -40,11 +40,11 @@ type RegressionRun struct {
 // NewRegression validates cfg, chooses the backend, loads the data and
 // creates the results folder.
 func NewRegression(cfg Config, opts Options) (*RegressionRun, error) {
-	r, err := newRun(TaskRegression, cfg, opts)
-	if err != nil {
+	rr := &RegressionRun{}
+	if err := rr.init(TaskRegression, cfg, opts); err != nil {
 		return nil, err
 	}
-	rr := &RegressionRun{run: *r}
+	var err error
 	rr.Train, rr.Test, err = data.LoadRegression(data.Options{Dir: cfg.DataDir, Log: rr.log})
 	if err != nil {
 		return nil, err

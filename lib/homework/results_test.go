@@ -351,7 +351,7 @@ func TestTimeoutStopsTheRunningTrial(t *testing.T) {
 		t.Fatalf("%d trials, want 1 (the timeout is past once it stops)", len(trials))
 	}
 	tr := trials[0]
-	if tr.State != hpo.Failed || !strings.HasPrefix(tr.FailReason, "stopped by the study's timeout") || len(tr.Intermediate) >= nn.MaxEpochs {
+	if tr.State != hpo.Failed || !strings.HasPrefix(tr.FailReason, "interrupted by the study's timeout") || len(tr.Intermediate) >= nn.MaxEpochs {
 		t.Errorf("trial 0: %s %q after %d epochs", tr.State, tr.FailReason, len(tr.Intermediate))
 	}
 }
@@ -443,5 +443,48 @@ func TestConfigFileHoldsOneObject(t *testing.T) {
 		case want != "" && (err == nil || !strings.Contains(err.Error(), path+" "+want)):
 			t.Errorf("%q: %v, want %q", body, err, want)
 		}
+	}
+}
+
+// TestInterruptRecordsTheRunningTrialAtOnce: Interrupt (a second Ctrl-C,
+// just before the process exits) records the trial as interrupted while its
+// training still runs, so no trial is left RUNNING.
+func TestInterruptRecordsTheRunningTrialAtOnce(t *testing.T) {
+	needData(t, false)
+	cfg := smoke(t, TaskRegression, "go")
+	cfg.Space.Epochs = IntRange{Low: nn.MaxEpochs, High: nn.MaxEpochs}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, err := NewRegression(cfg, Options{Log: io.Discard, Context: ctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	done := make(chan error)
+	go func() { done <- r.RunStudy() }()
+	path := filepath.Join(cfg.ResultsDir(), FileJournal)
+	trial0 := func() hpo.FrozenTrial {
+		st, err := hpo.OpenJournal(path)
+		if err != nil {
+			return hpo.FrozenTrial{}
+		}
+		defer st.Close()
+		tr, _ := st.Trial(0)
+		return tr
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(trial0().Intermediate) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("trial 0 did not start training within 30 s")
+		}
+	}
+	if err := r.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	if tr := trial0(); tr.State != hpo.Failed || !strings.HasPrefix(tr.FailReason, hpo.ReasonInterrupted) {
+		t.Errorf("trial 0 after Interrupt: %s %q", tr.State, tr.FailReason)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("RunStudy after Interrupt: no error")
 	}
 }

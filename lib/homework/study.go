@@ -51,6 +51,9 @@ func openStudy(cfg *Config, dir string) (*hpo.Study, error) {
 		hpo.WithPruner(pruner),
 		hpo.WithStorage(storage),
 		hpo.WithSeed(uint64(cfg.Seed)),
+		// The target is the journal's, shared by every process on the study;
+		// failed trials (a killed or interrupted one) take no place in it.
+		hpo.WithMaxTrials(cfg.Trials),
 	)
 	if err != nil {
 		storage.Close()
@@ -254,12 +257,14 @@ func checkSpaceAgainstJournal(cfg *Config, trials []hpo.FrozenTrial) error {
 	return nil
 }
 
-// finishedTrials counts the trials that ended (complete, pruned or failed):
-// a resumed study runs only what is left of cfg.Trials.
-func finishedTrials(trials []hpo.FrozenTrial) int {
+// countedTrials counts the trials that fill the study's target (complete or
+// pruned, as hpo.WithMaxTrials counts them): a resumed study runs what is
+// left of cfg.Trials, and a trial that failed (killed, interrupted, or an
+// error) is run again.
+func countedTrials(trials []hpo.FrozenTrial) int {
 	n := 0
 	for _, t := range trials {
-		if t.State.Finished() {
+		if t.State == hpo.Complete || t.State == hpo.Pruned {
 			n++
 		}
 	}
@@ -268,24 +273,24 @@ func finishedTrials(trials []hpo.FrozenTrial) int {
 
 // objective is the study's objective: build the trial's model, train it on
 // train, report the validation metric each epoch, and stop when the pruner
-// says so, when the study's deadline passes (a zero deadline: none) or when
-// the run is interrupted (the trial then fails with a reason starting
-// "interrupted", and the study stops).
-func (r *run) objective(train, val *nn.Data, deadline time.Time) hpo.Objective {
+// says so or when the trial's context is done (the run interrupted, or the
+// study's timeout past): lib/hpo then records the trial as interrupted, with
+// the reason this returns, and ends the study.
+func (r *run) objective(train, val *nn.Data) hpo.Objective {
 	cfg := &r.Config
 	log := r.log
 	return func(t *hpo.Trial) (float64, error) {
 		start := time.Now()
-		ctx := r.ctx()
-		if ctx.Err() != nil {
-			t.Study().Stop()
-			return math.NaN(), errors.New("interrupted before it started")
-		}
+		ctx := t.Context()
 		m, err := suggestModel(trialSuggester{t}, cfg.Task, cfg.Space)
 		if err != nil {
 			return math.NaN(), err
 		}
-		model, err := nn.New(r.Backend.Backend, m.Spec, cfg.Seed+int64(t.Number()))
+		// Seeded by the number the trial would have without the trials cut
+		// short before it: an interrupted study trains the same models as an
+		// uninterrupted one.
+		seed := cfg.Seed + int64(t.UninterruptedNumber())
+		model, err := nn.New(r.Backend.Backend, m.Spec, seed)
 		if err != nil {
 			return math.NaN(), err
 		}
@@ -307,26 +312,21 @@ func (r *run) objective(train, val *nn.Data, deadline time.Time) hpo.Objective {
 			}
 			return nil
 		}
-		fitCtx := ctx
-		if !deadline.IsZero() {
-			var cancel context.CancelFunc
-			fitCtx, cancel = context.WithDeadline(ctx, deadline)
-			defer cancel()
-		}
 		hist, err := nn.Fit(model, train, val, m.Hyperparameters, nn.Options{
-			Seed: cfg.Seed + int64(t.Number()), Callbacks: []nn.Callback{report}, Progress: nn.ProgressOff, Context: fitCtx,
+			Seed: seed, Callbacks: []nn.Callback{report}, Progress: nn.ProgressOff, Context: ctx,
 		})
 		if err != nil {
-			epochs := 0
-			if hist != nil {
-				epochs = len(hist.Epochs)
-			}
-			switch {
-			case ctx.Err() != nil:
-				t.Study().Stop()
-				err = fmt.Errorf("interrupted after %d of %d epochs", epochs, m.Hyperparameters.Epochs)
-			case errors.Is(err, context.DeadlineExceeded):
-				err = fmt.Errorf("stopped by the study's timeout (%gs) after %d of %d epochs", cfg.TimeoutSeconds, epochs, m.Hyperparameters.Epochs)
+			if ctx.Err() != nil {
+				// The reason lib/hpo records: it starts with hpo.ReasonInterrupted.
+				epochs := 0
+				if hist != nil {
+					epochs = len(hist.Epochs)
+				}
+				by := ""
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					by = fmt.Sprintf(" by the study's timeout (%gs)", cfg.TimeoutSeconds)
+				}
+				err = fmt.Errorf("%s%s after %d of %d epochs", hpo.ReasonInterrupted, by, epochs, m.Hyperparameters.Epochs)
 			}
 			fmt.Fprintf(log, "trial %d (%d/%d): failed: %v\n", t.Number(), t.Number()+1, cfg.Trials, err)
 			return math.NaN(), err
@@ -364,39 +364,40 @@ func (r *run) runStudy(train, val *nn.Data) error {
 	if err != nil {
 		return fmt.Errorf("study %q: %w", cfg.Study, err)
 	}
-	done := finishedTrials(trials)
-	if len(trials) == 0 && cfg.EnqueueSeedBest {
-		if err := study.EnqueueTrial(seedBestParams(cfg.Task, cfg.Space)); err != nil {
+	done := countedTrials(trials)
+	if done == 0 && cfg.EnqueueSeedBest {
+		// Once, however many processes start the study together; again
+		// after a kill that cut it short.
+		if err := study.EnqueueTrial(seedBestParams(cfg.Task, cfg.Space), hpo.SkipIfExists()); err != nil {
 			return fmt.Errorf("study: enqueue the seed's best: %w", err)
 		}
 	}
 	if left := cfg.Trials - done; left > 0 {
-		if done > 0 {
+		if len(trials) > 0 {
 			fmt.Fprintf(r.log, "resuming study %q: %d trials done, %d to go\n", cfg.Study, done, left)
 		}
-		if r.ctx().Err() != nil {
-			return r.interrupted(fmt.Sprintf("study %q", cfg.Study))
-		}
+		// The timeout is a deadline on the trials' context, so that it also
+		// stops the running trial at its next batch.
+		ctx, cancel := r.ctx(), context.CancelFunc(func() {})
 		timeout := time.Duration(cfg.TimeoutSeconds * float64(time.Second))
-		var deadline time.Time
 		if timeout > 0 {
-			deadline = time.Now().Add(timeout)
+			ctx, cancel = context.WithTimeout(ctx, timeout)
 		}
-		// Stop the study between trials too, not only inside one.
-		stopped := make(chan struct{})
-		defer close(stopped)
-		go func() {
-			select {
-			case <-r.ctx().Done():
-				study.Stop()
-			case <-stopped:
-			}
-		}()
-		if err := study.Optimize(r.objective(train, val, deadline), left, timeout); err != nil {
-			return fmt.Errorf("study: %w", err)
-		}
-		if r.ctx().Err() != nil {
+		r.mu.Lock()
+		r.optimizing = study
+		r.mu.Unlock()
+		err := study.OptimizeContext(ctx, r.objective(train, val), left, timeout)
+		r.mu.Lock()
+		r.optimizing = nil
+		r.mu.Unlock()
+		cancel()
+		switch {
+		case r.ctx().Err() != nil:
 			return r.interrupted(fmt.Sprintf("study %q", cfg.Study))
+		case errors.Is(err, context.DeadlineExceeded):
+			fmt.Fprintf(r.log, "study %q: timeout of %gs reached\n", cfg.Study, cfg.TimeoutSeconds)
+		case err != nil:
+			return fmt.Errorf("study: %w", err)
 		}
 	} else {
 		fmt.Fprintf(r.log, "study %q already has %d trials: not running more\n", cfg.Study, done)
