@@ -105,6 +105,16 @@ type interrupt struct {
 	done chan struct{}
 	mu   sync.Mutex
 	got  os.Signal
+	// last runs before a second signal exits.
+	last func()
+}
+
+// beforeExit sets what a second signal does before exiting (record the
+// running trial).
+func (in *interrupt) beforeExit(f func()) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.last = f
 }
 
 // catchSignals starts listening; call stop when the run is over.
@@ -128,6 +138,12 @@ func catchSignals(name string, stderr io.Writer) *interrupt {
 		select {
 		case s := <-in.ch:
 			fmt.Fprintf(stderr, "%s: %s again: quitting at once\n", name, signalName(s))
+			in.mu.Lock()
+			last := in.last
+			in.mu.Unlock()
+			if last != nil {
+				last()
+			}
 			os.Exit(signalExit(s))
 		case <-in.done:
 		}

@@ -95,12 +95,7 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	if *quiet {
 		opts.Progress = nn.ProgressOff
 	}
-	var sum *homework.Summary
-	if task == homework.TaskRegression {
-		sum, err = homework.Regression(cfg, opts)
-	} else {
-		sum, err = homework.Classification(cfg, opts)
-	}
+	sum, err := runAll(task, cfg, opts, in)
 	if err == nil {
 		printSummary(stdout, sum)
 		return 0
@@ -119,6 +114,27 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 		return 2 // refused before the first trial: a configuration to change
 	}
 	return 1
+}
+
+// runAll runs the task; a second signal records its running trial as
+// interrupted before the process exits.
+func runAll(task string, cfg homework.Config, opts homework.Options, in *interrupt) (*homework.Summary, error) {
+	var t interface {
+		homework.Task
+		Interrupt() error
+	}
+	var err error
+	if task == homework.TaskRegression {
+		t, err = homework.NewRegression(cfg, opts)
+	} else {
+		t, err = homework.NewClassification(cfg, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	in.beforeExit(func() { t.Interrupt() })
+	return homework.RunAll(t)
 }
 
 // printSummary is the final table of the key numbers.
