@@ -30,7 +30,7 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	configFile := fs.String("config", "", "JSON file of configuration fields applied over the preset")
 	out := fs.String("out", "", "output folder; results go to <out>/<study>_results (default: the preset's, out)")
 	study := fs.String("study", "", "study name; rerunning a study name resumes it (default: the preset's)")
-	trials := fs.Int("trials", 0, "number of study trials (default: the preset's)")
+	trials := fs.Int("trials", 0, "complete or pruned trials the study reaches, earlier runs included; failed ones are run again (default: the preset's)")
 	seed := fs.Int64("seed", -1, "random seed of the study, splits and training (default: the preset's)")
 	folds := fs.Int("folds", 0, "k of the k-fold cross-validation (default: the preset's)")
 	var timeout finiteFloat

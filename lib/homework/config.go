@@ -67,8 +67,11 @@ type Config struct {
 	Study string `json:"study"`
 	Out   string `json:"out"`
 	Seed  int64  `json:"seed"`
-	// Trials is the number of study trials to reach (resumed trials count);
-	// TimeoutSeconds, when > 0, stops the study earlier.
+	// Trials is the number of complete or pruned trials the study reaches,
+	// those of earlier runs and of other processes on the study included; a
+	// trial that failed (killed, interrupted, an error) takes no place, and
+	// a resume runs it again. TimeoutSeconds, when > 0, stops the study
+	// earlier, the running trial at its next batch.
 	Trials         int     `json:"trials"`
 	TimeoutSeconds float64 `json:"timeout_seconds,omitempty"`
 	Space          Space   `json:"space"`
