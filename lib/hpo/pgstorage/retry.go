@@ -40,7 +40,8 @@ func transient(err error) bool {
 		switch pg.Code {
 		case "40001", "40P01", // serialization_failure, deadlock_detected
 			"57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
-			"53300": // too_many_connections
+			"53300",          // too_many_connections
+			"57014", "55P03": // statement timeout, lock timeout: a lock held by a worker that vanished
 			return true
 		}
 		return strings.HasPrefix(pg.Code, "08") // connection_exception
@@ -57,6 +58,10 @@ func transient(err error) bool {
 	return true
 }
 
+// testHookLostReply, set by tests, turns a successful attempt into a failure, as if its reply
+// had been lost on the way back: the retry must find what the attempt wrote, not write again.
+var testHookLostReply func(op string, attempt int) error
+
 // call runs fn until it succeeds, fails for good, or has failed transiently cfg.attempts
 // times, sleeping with jittered exponential backoff between attempts. Each attempt has its own
 // deadline (connect + statement timeout), so a call stuck on a dead link is abandoned (pgx then
@@ -72,9 +77,12 @@ func (s *Storage) call(op string, fn func(ctx context.Context, attempt int) erro
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.callTimeout())
 		err := fn(ctx, attempt)
 		cancel()
+		if err == nil && testHookLostReply != nil {
+			err = testHookLostReply(op, attempt)
+		}
 		if err == nil {
 			if attempt > 1 {
-				s.logf("%s succeeded on attempt %d after: %v", op, attempt, errors.Join(errs...))
+				s.logf("%s succeeded on attempt %d (the last failure: %v)", op, attempt, errs[len(errs)-1])
 			}
 			return nil
 		}

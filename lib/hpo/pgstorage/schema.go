@@ -168,17 +168,13 @@ func ensureSchema(ctx context.Context, tx pgx.Tx) error {
 		return fmt.Errorf("look for Optuna's tables: %w", err)
 	}
 	if len(present) == 0 {
-		for _, stmt := range schemaDDL {
-			if _, err := tx.Exec(ctx, stmt); err != nil {
-				return fmt.Errorf("create Optuna's schema: %w", err)
-			}
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, $1, $2)`,
-			SchemaVersion, OptunaVersion); err != nil {
-			return fmt.Errorf("create Optuna's schema: version_info: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO alembic_version (version_num) VALUES ($1)`, AlembicRevision); err != nil {
-			return fmt.Errorf("create Optuna's schema: alembic_version: %w", err)
+		// One round trip (Exec without arguments uses the simple protocol, which takes several
+		// statements), then the rows Optuna writes when it sets up a database.
+		stmts := append(append([]string(nil), schemaDDL...),
+			fmt.Sprintf(`INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, %d, '%s')`, SchemaVersion, OptunaVersion),
+			fmt.Sprintf(`INSERT INTO alembic_version (version_num) VALUES ('%s')`, AlembicRevision))
+		if _, err := tx.Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
+			return fmt.Errorf("create Optuna's schema: %w", err)
 		}
 		return nil
 	}

@@ -98,8 +98,9 @@ func WithRetryFailed(maxRetries int) Option { return func(c *config) { c.retryFa
 func WithPool(maxConns int) Option { return func(c *config) { c.maxConns = int32(maxConns) } }
 
 // WithTimeouts sets the connect timeout (default: the URL's connect_timeout, else 10 s) and the
-// server's statement_timeout (default: the URL's statement_timeout, else 30 s). An attempt of a
-// call is abandoned after both plus one second.
+// server's statement_timeout (default: the URL's statement_timeout, else 30 s), which is also
+// the idle_in_transaction_session_timeout, so that a worker cut off mid-transaction releases
+// the study lock. An attempt of a call is abandoned after both plus one second, then retried.
 func WithTimeouts(connect, statement time.Duration) Option {
 	return func(c *config) { c.connectTimeout, c.statementTimeout = connect, statement }
 }
@@ -216,6 +217,11 @@ func poolConfig(rawURL string, cfg *config) (*pgxpool.Config, string, error) {
 	} else {
 		cfg.statementTimeout = 30 * time.Second
 		pc.ConnConfig.RuntimeParams["statement_timeout"] = "30000"
+	}
+	if _, ok := pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		// A worker cut off in the middle of a transaction must not hold the study lock for
+		// long: the server ends such a session (our transactions are a few statements).
+		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(cfg.statementTimeout.Milliseconds(), 10)
 	}
 	if _, ok := pc.ConnConfig.RuntimeParams["application_name"]; !ok {
 		pc.ConnConfig.RuntimeParams["application_name"] = "hw1-pgstorage"

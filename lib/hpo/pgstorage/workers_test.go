@@ -31,7 +31,11 @@ const (
 func workerMain(mode string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := Open(ctx, os.Getenv(workerURL), os.Getenv(workerStudy), WithHeartbeat(200*time.Millisecond, time.Second), WithLog(os.Stderr))
+	opts := []Option{WithHeartbeat(200*time.Millisecond, time.Second), WithLog(os.Stderr)}
+	if mode == "netns" {
+		opts = netnsOptions
+	}
+	s, err := Open(ctx, os.Getenv(workerURL), os.Getenv(workerStudy), opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -46,6 +50,21 @@ func workerMain(mode string) int {
 	switch mode {
 	case "study":
 		err = study.Optimize(sleepyObjective(30*time.Millisecond), 0, 0)
+	case "netns":
+		err = study.Optimize(func(t *hpo.Trial) (float64, error) {
+			x, err := t.SuggestFloat("x", -2, 2)
+			if err != nil {
+				return 0, err
+			}
+			for step := 0; step < netnsSteps; step++ {
+				time.Sleep(100 * time.Millisecond)
+				if err := t.Report(step, x+float64(step)); err != nil {
+					return 0, err
+				}
+				fmt.Printf("trial %d step %d\n", t.Number(), step)
+			}
+			return x * x, nil
+		}, 0, 0)
 	case "hang":
 		err = study.Optimize(func(t *hpo.Trial) (float64, error) {
 			x, err := t.SuggestFloat("x", -1, 1)
