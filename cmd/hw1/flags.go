@@ -183,7 +183,9 @@ func signalExit(s os.Signal) int {
 // that resumes an interrupted study.
 func commandLine(args []string) string {
 	prog := "hw1"
-	if len(os.Args) > 0 && filepath.Base(os.Args[0]) == "hw1" {
+	// As it was invoked (bin/hw1), unless go run built it in a temporary
+	// folder that is gone once it exits.
+	if len(os.Args) > 0 && filepath.Base(os.Args[0]) == "hw1" && !strings.Contains(os.Args[0], string(filepath.Separator)+"go-build") {
 		prog = os.Args[0]
 	}
 	parts := []string{shellQuote(prog)}
