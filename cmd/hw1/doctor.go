@@ -57,6 +57,9 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		case !st.Found:
 			fmt.Fprintf(stdout, "data:     %-42s not found\n", st.Name)
 			problems = append(problems, fmt.Sprintf("dataset %s not found", st.Name))
+		case st.UserData:
+			// The user's own file in the data directory: a choice, not a fault.
+			fmt.Fprintf(stdout, "data:     %-42s %s (user data: not the course's file)\n", st.Name, st.Path)
 		case !st.Verified:
 			fmt.Fprintf(stdout, "data:     %-42s %s (checksum NOT verified)\n", st.Name, st.Path)
 			problems = append(problems, fmt.Sprintf("dataset %s at %s does not verify", st.Name, st.Path))

@@ -52,6 +52,30 @@ func TestDoctorOKWithData(t *testing.T) {
 	}
 }
 
+// A user's own regression CSV in the data directory is used (with a warning)
+// and reported as user data: doctor names it so and does not count it as a
+// problem.
+func TestDoctorUserDataIsNoProblem(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "regression"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"train_data.csv", "test_data.csv"} {
+		if err := os.WriteFile(filepath.Join(dir, "regression", name), []byte("input,label\n0.5,1.25\n1.5,2.5\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errOut bytes.Buffer
+	run([]string{"doctor", "--backend", "go", "--data-dir", dir}, &out, &errOut)
+	text := out.String()
+	if !strings.Contains(text, "user data") {
+		t.Fatalf("doctor does not call the user's CSV user data:\n%s", text)
+	}
+	if strings.Contains(text, "regression/train_data.csv at") || strings.Contains(text, "NOT verified") {
+		t.Errorf("doctor counts user data as a problem:\n%s", text)
+	}
+}
+
 func TestDoctorBadBackend(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run([]string{"doctor", "--backend", "tpu9"}, &out, &errOut); code == 0 {
