@@ -199,6 +199,26 @@ func checkKept(t *testing.T, when string, seen map[int]finishedRecord, ts []hpo.
 	}
 }
 
+// checkNoRepeats asserts that no two complete or pruned trials drew the same
+// parameters: a resume goes on with the sampler's stream instead of drawing
+// its first trials again. A trial cut short by a kill (FAIL) is drawn again
+// by design, so FAIL trials are left out.
+func checkNoRepeats(t *testing.T, ts []hpo.FrozenTrial) {
+	t.Helper()
+	first := map[string]int{}
+	for _, tr := range ts {
+		if tr.State != hpo.Complete && tr.State != hpo.Pruned {
+			continue
+		}
+		key := fmt.Sprint(tr.Params) // fmt prints maps in key order
+		if n, ok := first[key]; ok {
+			t.Errorf("trials %d and %d drew the same parameters %v", n, tr.Number, tr.Params)
+			continue
+		}
+		first[key] = tr.Number
+	}
+}
+
 // studyFile tells the files of the study itself (the journal and its
 // companions, study.json), which no run replaces.
 func studyFile(name string) bool {
@@ -460,6 +480,7 @@ func TestKillNineAtRandomPoints(t *testing.T) {
 			t.Errorf("trial %d still %s after the final run", tr.Number, tr.State)
 		}
 	}
+	checkNoRepeats(t, ts)
 	sum := checkFolder(t, "after the final run", dir, true, began)
 	if sum.StudyStats.Finished != len(ts) {
 		t.Errorf("summary.json counts %d finished trials, the journal has %d", sum.StudyStats.Finished, len(ts))
