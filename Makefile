@@ -30,9 +30,10 @@ vet:
 	go vet ./...
 	$(PY) scripts/check_notebooks.py --check-clean
 
-# HW1_REQUIRE_*: a missing XLA plugin or dataset fails the tests instead of skipping them.
+# HW1_REQUIRE_*: a missing XLA plugin, dataset, PostgreSQL server binary or Optuna fails the
+# tests instead of skipping them (the set-up installs all four).
 unit-test:
-	HW1_REQUIRE_XLA=1 HW1_REQUIRE_DATA=1 go test -count=1 -timeout 30m ./...
+	HW1_REQUIRE_XLA=1 HW1_REQUIRE_DATA=1 HW1_REQUIRE_POSTGRES=1 HW1_REQUIRE_OPTUNA=1 go test -count=1 -timeout 30m ./...
 
 ## notebooks-test: execute both notebooks headless (nbconvert/nbclient, smoke preset); fail on errors or missing figures
 notebooks-test:
