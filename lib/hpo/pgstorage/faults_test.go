@@ -151,6 +151,7 @@ func TestCutConnectionsLoseNothing(t *testing.T) {
 	p := newProxy(t, fmt.Sprintf("127.0.0.1:%d", srv.Port))
 	viaProxy := strings.Replace(url, fmt.Sprintf(":%d/", srv.Port), fmt.Sprintf(":%d/", p.l.Addr().(*net.TCPAddr).Port), 1)
 	const target = 30
+	check := openTest(t, url, "cut") // creates the schema before the cuts begin
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -183,7 +184,6 @@ func TestCutConnectionsLoseNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	check := openTest(t, url, "cut")
 	ts := mustTrials(t, check)
 	if len(ts) != target {
 		t.Fatalf("%d trials, want %d", len(ts), target)

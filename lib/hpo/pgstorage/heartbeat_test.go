@@ -184,20 +184,23 @@ func TestStudyStopsOnALateWrite(t *testing.T) {
 	t.Logf("Optimize stopped with: %v", err)
 }
 
-// Close fails the trials the storage still runs as cut short, and they are drawn again.
+// Close fails the trials the storage still runs as cut short (so the study draws them again),
+// with heartbeats or without.
 func TestCloseFailsRunningTrials(t *testing.T) {
 	url := pgtest.Database(t)
-	a := openTest(t, url, "c")
-	tr, _ := a.CreateTrial(0)
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b := openTest(t, url, "c")
-	got, _ := b.Trial(tr.Number)
-	if got.State != hpo.Failed || !strings.Contains(got.FailReason, "its storage was closed") {
-		t.Fatalf("trial left by Close: %s %q", got.State, got.FailReason)
-	}
-	if err := a.Report(tr.Number, 0, 1); err == nil {
-		t.Fatal("a closed storage accepted a write")
+	for _, hb := range []time.Duration{200 * time.Millisecond, 0} {
+		a := openTest(t, url, "c", WithHeartbeat(hb, 0))
+		tr, _ := a.CreateTrial(0)
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		b := openTest(t, url, "c")
+		got, _ := b.Trial(tr.Number)
+		if got.State != hpo.Failed || !strings.Contains(got.FailReason, "its storage was closed") {
+			t.Fatalf("heartbeat %s: trial left by Close: %s %q", hb, got.State, got.FailReason)
+		}
+		if err := a.Report(tr.Number, 0, 1); err == nil {
+			t.Fatal("a closed storage accepted a write")
+		}
 	}
 }

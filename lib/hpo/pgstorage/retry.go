@@ -41,7 +41,8 @@ func transient(err error) bool {
 		case "40001", "40P01", // serialization_failure, deadlock_detected
 			"57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
 			"53300",          // too_many_connections
-			"57014", "55P03": // statement timeout, lock timeout: a lock held by a worker that vanished
+			"57014", "55P03", // statement timeout, lock timeout: a lock held by a worker that vanished
+			"42P07", "42710": // duplicate table or type: Optuna created the schema meanwhile
 			return true
 		}
 		return strings.HasPrefix(pg.Code, "08") // connection_exception

@@ -42,8 +42,8 @@ type Storage struct {
 	ids map[int]int32
 	// finished caches finished trials by trial_id: they never change again.
 	finished map[int32]hpo.FrozenTrial
-	// running holds the trials this Storage started and keeps the heartbeat of (trial_id ->
-	// number).
+	// running holds the trials this Storage started and has not finished (trial_id -> number):
+	// it keeps their heartbeats, and Close fails them.
 	running map[int32]int
 	// workers holds the worker indices this Storage registered, with their lease owner tokens.
 	workers map[int]string
@@ -528,9 +528,7 @@ func (s *Storage) CreateTrial(limit int) (hpo.FrozenTrial, error) {
 	}
 	s.mu.Lock()
 	s.ids[out.Number] = id
-	if s.cfg.heartbeat > 0 {
-		s.running[id] = out.Number
-	}
+	s.running[id] = out.Number
 	s.mu.Unlock()
 	return out, nil
 }
