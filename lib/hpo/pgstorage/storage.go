@@ -584,27 +584,40 @@ func (s *Storage) trialID(ctx context.Context, number int) (int32, error) {
 }
 
 // notRunning says why a write did not reach trial number: it does not exist, or it is not
-// RUNNING (then the error wraps hpo.ErrTrialNotRunning and names the reason it was failed).
+// RUNNING (then the error wraps hpo.ErrTrialNotRunning and names the reason it was failed); nil
+// when it is running after all.
 func (s *Storage) notRunning(ctx context.Context, id int32, number int) error {
-	var state string
-	var reason *string
-	err := s.pool.QueryRow(ctx, `SELECT t.state::text, (SELECT value_json FROM trial_system_attributes a WHERE a.trial_id = t.trial_id AND a.key = $2)
-		FROM trials t WHERE t.trial_id = $1`, id, attrFailReason).Scan(&state, &reason)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return permanent(fmt.Errorf("trial %d does not exist", number))
-	}
-	if err != nil {
+	state, reason, err := s.trialState(ctx, id, number)
+	if err != nil || state == string(hpo.Running) {
 		return err
 	}
-	if state == string(hpo.Running) {
-		return nil
+	return s.notRunningError(id, number, state, reason)
+}
+
+// trialState reads a trial's state and failure reason.
+func (s *Storage) trialState(ctx context.Context, id int32, number int) (state, reason string, err error) {
+	var reasonJSON *string
+	err = s.pool.QueryRow(ctx, `SELECT t.state::text, (SELECT value_json FROM trial_system_attributes a WHERE a.trial_id = t.trial_id AND a.key = $2)
+		FROM trials t WHERE t.trial_id = $1`, id, attrFailReason).Scan(&state, &reasonJSON)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", permanent(fmt.Errorf("trial %d does not exist", number))
 	}
-	why := ""
-	if reason != nil {
+	if err != nil {
+		return "", "", err
+	}
+	if reasonJSON != nil {
 		var tmp hpo.FrozenTrial
-		if decodeSystemAttr(&tmp, attrFailReason, *reason) == nil && tmp.FailReason != "" {
-			why = " (" + tmp.FailReason + ")"
+		if decodeSystemAttr(&tmp, attrFailReason, *reasonJSON) == nil {
+			reason = tmp.FailReason
 		}
+	}
+	return state, reason, nil
+}
+
+func (s *Storage) notRunningError(id int32, number int, state, reason string) error {
+	why := ""
+	if reason != "" {
+		why = " (" + reason + ")"
 	}
 	s.mu.Lock()
 	delete(s.running, id)
@@ -778,17 +791,17 @@ func (s *Storage) FinishTrial(number int, state hpo.TrialState, v float64, reaso
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if attempt > 1 {
-			// An earlier attempt may have committed before its reply was lost.
-			var now string
-			if err := s.pool.QueryRow(ctx, `SELECT state::text FROM trials WHERE trial_id = $1`, id).Scan(&now); err == nil && now == string(state) {
-				return nil
-			}
-		}
-		if err := s.notRunning(ctx, id, number); err != nil {
+		now, reason, err := s.trialState(ctx, id, number)
+		switch {
+		case err != nil:
 			return err
+		case attempt > 1 && now == string(state):
+			// An earlier attempt committed, and its reply was lost.
+			return nil
+		case now == string(hpo.Running):
+			return fmt.Errorf("trial %d was not finished", number)
 		}
-		return fmt.Errorf("trial %d was not finished", number)
+		return s.notRunningError(id, number, now, reason)
 	})
 	s.mu.Lock()
 	for id, n := range s.running {
