@@ -10,7 +10,7 @@ PY := .venv/bin/python
 # Seconds one notebook cell may run: the quick preset trains for minutes.
 RUN_CELL_TIMEOUT ?= 3600
 
-.PHONY: all setup run test vet unit-test notebooks-test browser-test doctor lab gallery bench bench-quick bench-hpo clean
+.PHONY: all setup run test vet unit-test notebooks-test browser-test doctor lab dashboard gallery bench bench-quick bench-hpo clean
 
 all: test
 
@@ -39,9 +39,10 @@ unit-test:
 notebooks-test:
 	HW1_PRESET=smoke $(PY) scripts/check_notebooks.py
 
-## browser-test: JupyterLab in Debian's Chromium (playwright-core) runs each notebook and takes a screenshot
+## browser-test: JupyterLab in Debian's Chromium (playwright-core) runs each notebook and takes a screenshot; optuna-dashboard shows a smoke study
 browser-test:
 	HW1_PRESET=smoke node tests/browser/check_notebooks.mjs
+	node tests/browser/check_dashboard.mjs
 
 ## doctor: what backend, versions and datasets this machine has
 doctor: setup
@@ -50,6 +51,19 @@ doctor: setup
 ## lab: JupyterLab on the notebooks
 lab: setup
 	.venv/bin/jupyter lab --ServerApp.root_dir=$(CURDIR)/notebooks
+
+## dashboard: optuna-dashboard on a study: make dashboard STUDY=out/regression_quick_results (a results folder or its study.journal) [DASHBOARD_PORT=8080]
+DASHBOARD_PORT ?= 8080
+dashboard: setup
+	@study='$(STUDY)'; \
+	if [ -z "$$study" ]; then echo "usage: make dashboard STUDY=<results folder or study.journal> [DASHBOARD_PORT=8080]" >&2; exit 2; fi; \
+	if [ -d "$$study" ]; then study="$$study/study.journal"; fi; \
+	if [ -f "$$study" ]; then study=$$(realpath "$$study"); fi; \
+	if [ ! -f "$$study" ]; then echo "make dashboard: no study journal at $$study" >&2; exit 2; fi; \
+	if head -n 1 "$$study" | grep -q '"op":'; then \
+		echo "make dashboard: $$study is in hw1's first journal format, which optuna-dashboard cannot read; any hw1 run of the study converts it to Optuna's format once" >&2; exit 2; fi; \
+	echo "optuna-dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/ for $$study (Ctrl-C stops it)"; \
+	exec .venv/bin/optuna-dashboard --host 127.0.0.1 --port $(DASHBOARD_PORT) "$$study"
 
 ## gallery: every figure from a small real run, in out/gallery/index.html
 gallery: setup
