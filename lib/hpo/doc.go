@@ -5,8 +5,8 @@
 // draw from NumPy's RandomState stream in Optuna's order, so a seeded study suggests what the
 // same study suggests under Optuna 3.1 with the same seed. Pruners
 // (median, percentile, successive halving, none) stop trials, storages (memory, a journal file
-// that survives kill -9, is shared by processes and is checked as it is read: CheckJournal and
-// RepairJournal) keep trials.
+// in Optuna's JournalStorage format that Optuna, optuna-dashboard and Python workers share, that
+// survives kill -9 and is checked as it is read: CheckJournal and RepairJournal) keep trials.
 //
 // Studies that share a storage are its workers: each draws its own random stream, an enqueued
 // trial runs once (SkipIfExists for workers that all enqueue it), and WithMaxTrials is a target

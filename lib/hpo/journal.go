@@ -271,19 +271,29 @@ func lockJournal(f *os.File, path string, how int, lock *optunaLock) (release fu
 	if f == nil {
 		return nil, fmt.Errorf("journal %s: closed", path)
 	}
-	if err := flock(f, how); err != nil {
-		return nil, fmt.Errorf("journal %s: %w", path, err)
-	}
 	unlock := func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
-	if err := sameFile(f, path); err != nil {
-		unlock()
-		return nil, err
-	}
-	if how == syscall.LOCK_EX {
-		if err := lock.acquire(); err != nil {
+	var wait lockWait
+	for {
+		if err := flock(f, how); err != nil {
+			return nil, fmt.Errorf("journal %s: %w", path, err)
+		}
+		if err := sameFile(f, path); err != nil {
 			unlock()
 			return nil, err
 		}
+		if how != syscall.LOCK_EX {
+			break
+		}
+		held, err := lock.try()
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		if held {
+			break
+		}
+		unlock()
+		wait.wait(lock)
 	}
 	return func(keep ...*os.File) {
 		if how == syscall.LOCK_EX {

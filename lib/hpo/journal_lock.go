@@ -26,13 +26,15 @@ import (
 // for as long as it holds the link, and a waiter takes the flock before the link; so a link of
 // hw1's found by a waiter that holds the flock was left by a process that died holding it, and
 // is removed at once. hw1's links point to the journal's absolute path with "/./" before its
-// name: the same file for Optuna's mtime check, yet told apart from Optuna's.
+// name: the same file for Optuna's mtime check, yet told apart from Optuna's. An hw1 writer
+// that finds the lock taken lets go of the flock while it waits (lockJournal), so that hw1's
+// readers are not held up by an Optuna writer, nor by a stale lock for its grace period.
 type optunaLock struct {
 	path   string // <journal>.lock
 	target string // what hw1's links point to
 	grace  time.Duration
 	warn   io.Writer
-	// held is true between acquire and release.
+	// held is true between a successful try and release.
 	held bool
 }
 
@@ -49,47 +51,65 @@ func newOptunaLock(journal string, warn io.Writer) (*optunaLock, error) {
 		grace: optunaLockGrace, warn: warn}, nil
 }
 
-// acquire blocks until the lock is held. The caller holds the journal's flock exclusively.
-func (l *optunaLock) acquire() error {
-	sleep := time.Millisecond
-	var mtime time.Time
-	lastChange, lastWarn := time.Now(), time.Now()
+// try takes the lock if it is free. The caller holds the journal's flock exclusively, so a
+// link of hw1's found here was left by a process that died holding it: it is removed and the
+// lock taken.
+func (l *optunaLock) try() (bool, error) {
 	for {
 		err := os.Symlink(l.target, l.path)
 		if err == nil {
 			l.held = true
-			return nil
+			return true, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("journal lock %s: %w", l.path, err)
+			return false, fmt.Errorf("journal lock %s: %w", l.path, err)
 		}
-		if target, err := os.Readlink(l.path); err == nil && target == l.target {
-			fmt.Fprintf(l.warn, "hpo: journal lock %s was left by an hw1 process that died holding it; removing it\n", l.path)
-			l.remove()
-			continue
+		target, err := os.Readlink(l.path)
+		if err != nil || target != l.target {
+			return false, nil // Optuna's, or gone meanwhile: wait
 		}
-		if time.Since(lastWarn) > 10*time.Second {
-			fmt.Fprintf(l.warn, "hpo: journal lock %s: waiting for more than 10 s (an Optuna process holds it); retrying\n", l.path)
-			lastWarn = time.Now()
-		}
-		st, err := os.Stat(l.path)
-		if err != nil {
-			st, err = os.Lstat(l.path)
-		}
-		if err == nil {
-			if !st.ModTime().Equal(mtime) {
-				mtime, lastChange = st.ModTime(), time.Now()
-			}
-			if time.Since(lastChange) > l.grace {
-				fmt.Fprintf(l.warn, "hpo: journal lock %s has not been released for %v; forcibly releasing it, as Optuna does\n", l.path, l.grace)
-				l.remove()
-				lastWarn, sleep = time.Now(), time.Millisecond
-				continue
-			}
-		}
-		time.Sleep(sleep)
-		sleep = min(2*sleep, time.Second)
+		fmt.Fprintf(l.warn, "hpo: journal lock %s was left by an hw1 process that died holding it; removing it\n", l.path)
+		l.remove()
 	}
+}
+
+// lockWait is a wait for a lock held by another process (an Optuna worker), with Optuna's
+// back-off (1 ms doubling to 1 s) and its rule for a stale lock: the mtime of what the link
+// resolves to has not changed for the grace period.
+type lockWait struct {
+	started                bool
+	sleep                  time.Duration
+	mtime                  time.Time
+	lastChange, lastWarned time.Time
+}
+
+// wait sleeps once, or forcibly releases the lock if it is stale. The caller holds no lock.
+func (w *lockWait) wait(l *optunaLock) {
+	now := time.Now()
+	if !w.started {
+		w.started, w.sleep, w.lastChange, w.lastWarned = true, time.Millisecond, now, now
+	}
+	if now.Sub(w.lastWarned) > 10*time.Second {
+		fmt.Fprintf(l.warn, "hpo: journal lock %s: waiting for more than 10 s (an Optuna process holds it); retrying\n", l.path)
+		w.lastWarned = now
+	}
+	st, err := os.Stat(l.path)
+	if err != nil {
+		st, err = os.Lstat(l.path) // a link that does not resolve: its own time
+	}
+	if err == nil {
+		if !st.ModTime().Equal(w.mtime) {
+			w.mtime, w.lastChange = st.ModTime(), now
+		}
+		if now.Sub(w.lastChange) > l.grace {
+			fmt.Fprintf(l.warn, "hpo: journal lock %s has not been released for %v; forcibly releasing it, as Optuna does\n", l.path, l.grace)
+			l.remove()
+			w.lastWarned, w.sleep = now, time.Millisecond
+			return
+		}
+	}
+	time.Sleep(w.sleep)
+	w.sleep = min(2*w.sleep, time.Second)
 }
 
 // release removes the link. A link already gone was forcibly released by a waiter that

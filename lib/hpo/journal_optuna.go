@@ -61,7 +61,7 @@ const (
 	optunaDirectionNotSet     = 0
 	optunaFloatDistribution   = "FloatDistribution"
 	optunaIntDistribution     = "IntDistribution"
-	optunaCategoricalDistName = "CategoricalDistribution"
+	optunaCategoricalDistribution = "CategoricalDistribution"
 )
 
 var optunaOpNames = []string{"CREATE_STUDY", "DELETE_STUDY", "SET_STUDY_USER_ATTR", "SET_STUDY_SYSTEM_ATTR",
@@ -200,7 +200,7 @@ func ParseOptunaDistribution(s string) (Distribution, error) {
 		if err := json.Unmarshal([]byte(pyToGoJSON(s)), &attrs); err != nil {
 			return Distribution{}, fmt.Errorf("distribution %s: %v", shorten([]byte(s)), err)
 		}
-		kind = map[string]string{"float": optunaFloatDistribution, "int": optunaIntDistribution, "categorical": optunaCategoricalDistName}[top.Type]
+		kind = map[string]string{"float": optunaFloatDistribution, "int": optunaIntDistribution, "categorical": optunaCategoricalDistribution}[top.Type]
 		if kind == "" {
 			return Distribution{}, fmt.Errorf("distribution %s: unknown type %q", shorten([]byte(s)), top.Type)
 		}
@@ -245,7 +245,7 @@ func ParseOptunaDistribution(s string) (Distribution, error) {
 		if kind == "IntLogUniformDistribution" {
 			d.Log = true
 		}
-	case optunaCategoricalDistName:
+	case optunaCategoricalDistribution:
 		d.Kind = CategoricalKind
 		var choices []json.RawMessage
 		if raw, ok := attrs["choices"]; ok {

@@ -559,6 +559,12 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 		_, err := j.RegisterWorker()
 		return time.Since(start), err
 	}
+	// Another hw1 storage, which reads while the writer waits.
+	reader, err := OpenJournal(path, JournalStudy(j.StudyName()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
 	// A live holder: the journal changes (Optuna's appends) for 700 ms, then it releases.
 	hold()
 	done := make(chan struct{})
@@ -570,10 +576,21 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 		}
 		os.Remove(path + ".lock")
 	}()
+	// Meanwhile the reader reads at once: the waiting writer holds no flock.
+	readTook := make(chan time.Duration, 1)
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		start := time.Now()
+		reader.Trials()
+		readTook <- time.Since(start)
+	}()
 	took, err := write()
 	<-done
 	if err != nil || took < 650*time.Millisecond || strings.Contains(warn.String(), "forcibly") {
 		t.Fatalf("a write under a live holder's lock: %v after %v; warnings %q", err, took, warn)
+	}
+	if r := <-readTook; r > 100*time.Millisecond {
+		t.Errorf("a read while a writer waited for Optuna's lock took %v", r)
 	}
 	// A dead holder: nothing changes, so after the grace period the lock is broken.
 	hold()
