@@ -38,29 +38,29 @@ import (
 
 // The operation codes of Optuna's JournalOperation.
 const (
-	opCreateStudy             = 0
-	opDeleteStudy             = 1
-	opSetStudyUserAttr        = 2
-	opSetStudySystemAttr      = 3
-	opCreateTrial             = 4
-	opSetTrialParam           = 5
-	opSetTrialStateValues     = 6
-	opSetTrialIntermediate    = 7
-	opSetTrialUserAttr        = 8
-	opSetTrialSystemAttr      = 9
-	opDiscardTrials           = 10
-	attrHW1Worker             = "hw1:worker:"
-	attrHW1Study              = "hw1:study"
-	attrFailReason            = "fail_reason"
-	attrFixedParams           = "fixed_params"
-	optunaTimeLayout          = "2006-01-02T15:04:05.000000-07:00"
-	optunaStateRunning        = 0
-	optunaStateWaiting        = 4
-	optunaDirectionMinimize   = 1
-	optunaDirectionMaximize   = 2
-	optunaDirectionNotSet     = 0
-	optunaFloatDistribution   = "FloatDistribution"
-	optunaIntDistribution     = "IntDistribution"
+	opCreateStudy                 = 0
+	opDeleteStudy                 = 1
+	opSetStudyUserAttr            = 2
+	opSetStudySystemAttr          = 3
+	opCreateTrial                 = 4
+	opSetTrialParam               = 5
+	opSetTrialStateValues         = 6
+	opSetTrialIntermediate        = 7
+	opSetTrialUserAttr            = 8
+	opSetTrialSystemAttr          = 9
+	opDiscardTrials               = 10
+	attrHW1Worker                 = "hw1:worker:"
+	attrHW1Study                  = "hw1:study"
+	attrFailReason                = "fail_reason"
+	attrFixedParams               = "fixed_params"
+	optunaTimeLayout              = "2006-01-02T15:04:05.000000-07:00"
+	optunaStateRunning            = 0
+	optunaStateWaiting            = 4
+	optunaDirectionMinimize       = 1
+	optunaDirectionMaximize       = 2
+	optunaDirectionNotSet         = 0
+	optunaFloatDistribution       = "FloatDistribution"
+	optunaIntDistribution         = "IntDistribution"
 	optunaCategoricalDistribution = "CategoricalDistribution"
 )
 
