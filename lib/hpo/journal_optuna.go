@@ -38,30 +38,39 @@ import (
 
 // The operation codes of Optuna's JournalOperation.
 const (
-	opCreateStudy                 = 0
-	opDeleteStudy                 = 1
-	opSetStudyUserAttr            = 2
-	opSetStudySystemAttr          = 3
-	opCreateTrial                 = 4
-	opSetTrialParam               = 5
-	opSetTrialStateValues         = 6
-	opSetTrialIntermediate        = 7
-	opSetTrialUserAttr            = 8
-	opSetTrialSystemAttr          = 9
-	opDiscardTrials               = 10
-	attrHW1Worker                 = "hw1:worker:"
-	attrHW1Study                  = "hw1:study"
-	attrFailReason                = "fail_reason"
-	attrFixedParams               = "fixed_params"
-	optunaTimeLayout              = "2006-01-02T15:04:05.000000-07:00"
+	opCreateStudy          = 0
+	opDeleteStudy          = 1
+	opSetStudyUserAttr     = 2
+	opSetStudySystemAttr   = 3
+	opCreateTrial          = 4
+	opSetTrialParam        = 5
+	opSetTrialStateValues  = 6
+	opSetTrialIntermediate = 7
+	opSetTrialUserAttr     = 8
+	opSetTrialSystemAttr   = 9
+	opDiscardTrials        = 10
+)
+
+// Attribute keys: hw1's (see above) and Optuna's own.
+const (
+	attrHW1Worker   = "hw1:worker:"
+	attrHW1Study    = "hw1:study"
+	attrFailReason  = "fail_reason"
+	attrFixedParams = "fixed_params" // Optuna's enqueue_trial keeps the fixed values there
+)
+
+// Optuna's numbers and names: TrialState, StudyDirection, distribution classes, and the
+// datetime format of its journal (isoformat(timespec="microseconds") of a UTC time).
+const (
 	optunaStateRunning            = 0
 	optunaStateWaiting            = 4
+	optunaDirectionNotSet         = 0
 	optunaDirectionMinimize       = 1
 	optunaDirectionMaximize       = 2
-	optunaDirectionNotSet         = 0
 	optunaFloatDistribution       = "FloatDistribution"
 	optunaIntDistribution         = "IntDistribution"
 	optunaCategoricalDistribution = "CategoricalDistribution"
+	optunaTimeLayout              = "2006-01-02T15:04:05.000000-07:00"
 )
 
 var optunaOpNames = []string{"CREATE_STUDY", "DELETE_STUDY", "SET_STUDY_USER_ATTR", "SET_STUDY_SYSTEM_ATTR",
