@@ -604,3 +604,44 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 		t.Fatalf("lock files left: %v", left)
 	}
 }
+
+// TestReplayIgnoresWhatOptunaIgnores: lines that Optuna's protocol leaves in a journal and its
+// replay ignores are not damage, and are ignored here too: a second start of an enqueued trial
+// (two workers popped it at once; the first wins), and a parameter whose distribution the
+// study refuses (its writer got the error). Optuna reads the journal the same way.
+func TestReplayIgnoresWhatOptunaIgnores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "study.journal")
+	s, j := openStudyOn(t, path, WithSeed(1))
+	if err := s.Optimize(mixedObjective, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnqueueTrial(map[string]any{"x": 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	at := OptunaTime(time.Now())
+	lines := []string{
+		`{"op_code":6,"worker_id":"first-1","trial_id":1,"state":0,"values":null,"datetime_start":"` + at + `"}`,
+		`{"op_code":6,"worker_id":"second-2","trial_id":1,"state":0,"values":null,"datetime_start":"` + at + `"}`,
+		// x was drawn from a float range in trial 0: Optuna refuses a categorical x.
+		`{"op_code":5,"worker_id":"second-2","trial_id":1,"param_name":"x","param_value_internal":0,"distribution":"{\"name\": \"CategoricalDistribution\", \"attributes\": {\"choices\": [\"a\"]}}"}`,
+		`{"op_code":5,"worker_id":"first-1","trial_id":1,"param_name":"x","param_value_internal":0.5,"distribution":"{\"name\": \"FloatDistribution\", \"attributes\": {\"step\": null, \"low\": -3.0, \"high\": 3.0, \"log\": false}}"}`,
+		`{"op_code":6,"worker_id":"first-1","trial_id":1,"state":1,"values":[0.25],"datetime_complete":"` + at + `"}`,
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(strings.Join(lines, "\n") + "\n")
+	f.Close()
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatalf("a journal with lines Optuna ignores: %v", err)
+	}
+	defer j.Close()
+	trials, _ := j.Trials()
+	if len(trials) != 2 || trials[1].State != Complete || trials[1].Value != 0.25 || trials[1].Params["x"] != 0.5 ||
+		trials[1].Distributions["x"].Kind != FloatKind {
+		t.Fatalf("trial 1: %+v", trials[1])
+	}
+	if py := optunaPythonOrEmpty(); py != "" {
+		compareWithOptuna(t, trials, optunaLoad(t, py, path, DefaultJournalStudy))
+	}
+}
