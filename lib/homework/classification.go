@@ -72,15 +72,22 @@ func (r *ClassificationRun) subset(nTrain, nVal int) (train, val *nn.Data, err e
 // RunStudy searches the space on a stratified 10k/5k subset of the training
 // images, maximizing the validation accuracy, and builds the best model. A
 // study of the same name resumes (see RegressionRun.RunStudy).
-func (r *ClassificationRun) RunStudy() error {
+func (r *ClassificationRun) RunStudy() error { return r.study(false) }
+
+// RunTrials is RunStudy for a worker (RunWorker): it runs trials until the
+// study's shared target is reached, without waiting for the other workers'
+// trials or building the best model.
+func (r *ClassificationRun) RunTrials() error { return r.study(true) }
+
+func (r *ClassificationRun) study(worker bool) error {
 	r.studyFigs = nil
 	return r.timed("study", func() error {
 		train, val, err := r.subset(r.Config.StudyTrain, r.Config.StudyVal)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(r.log, "study %q: %d trials, %d train / %d validation images\n", r.Config.Study, r.Config.Trials, train.Len(), val.Len())
-		return r.runStudy(train, val)
+		fmt.Fprintf(r.log, "study %q: %s, %d train / %d validation images\n", r.Config.Study, r.studyLine(worker), train.Len(), val.Len())
+		return r.runStudy(train, val, worker)
 	})
 }
 

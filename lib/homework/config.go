@@ -65,8 +65,18 @@ type Config struct {
 	// Study names the study; results go to <Out>/<Study>_results/ and a rerun
 	// with the same name resumes it.
 	Study string `json:"study"`
-	Out   string `json:"out"`
-	Seed  int64  `json:"seed"`
+	// Storage is where the study's trials are kept (storage.go): empty for
+	// the results folder's journal (study.journal); the path of a journal
+	// file elsewhere; or a PostgreSQL URL (postgresql://user:pass@host/db),
+	// where workers on several machines, and Optuna, share the study named
+	// Study. config.json records it without the password.
+	Storage string `json:"storage,omitempty"`
+	// HeartbeatSeconds is how often a running trial in a database records
+	// its heartbeat (0: every 60 s); another worker fails the trial, and
+	// runs it again, once its heartbeat is twice as old (a killed worker's).
+	HeartbeatSeconds float64 `json:"heartbeat_seconds,omitempty"`
+	Out              string  `json:"out"`
+	Seed             int64   `json:"seed"`
 	// Trials is the number of complete or pruned trials the study reaches,
 	// those of earlier runs and of other processes on the study included; a
 	// trial that failed (killed, interrupted, an error) takes no place, and
@@ -263,6 +273,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Study == "" || strings.ContainsAny(c.Study, `/\`) || c.Study == "." || c.Study == ".." {
 		return fieldErr("study", "%q is not a usable study name (no slashes, not empty)", c.Study)
+	}
+	if err := checkStorage(c.Storage); err != nil {
+		return err
+	}
+	if !(c.HeartbeatSeconds == 0 || c.HeartbeatSeconds >= minHeartbeatSeconds && c.HeartbeatSeconds <= maxHeartbeatSeconds) {
+		return fieldErr("heartbeat_seconds", "%g, want 0 (the default, %gs) or %g to %g seconds", c.HeartbeatSeconds, heartbeatInterval.Seconds(), minHeartbeatSeconds, maxHeartbeatSeconds)
 	}
 	if c.Out == "" {
 		return fieldErr("out", "empty output directory")

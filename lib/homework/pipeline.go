@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -83,6 +84,10 @@ type Task interface {
 	RunStudy() error
 	RunCV() error
 	WriteResults() (*Summary, error)
+	// RunTrials is a worker's part of the study: its trials, and nothing
+	// else (WorkerReport says what it did).
+	RunTrials() error
+	WorkerReport() (*WorkerReport, error)
 	Close() error
 }
 
@@ -96,6 +101,44 @@ func RunAll(t Task) (*Summary, error) {
 		return nil, err
 	}
 	return t.WriteResults()
+}
+
+// RunWorker runs trials of a task's study until the target shared by its
+// workers is reached, and nothing else: no cross-validation, no results
+// (the process that runs RunAll on the study writes them, from every
+// worker's trials). The results folder holds only study.json, the record
+// this machine checks the study against.
+func RunWorker(t Task) (*WorkerReport, error) {
+	if err := t.RunTrials(); err != nil {
+		return nil, err
+	}
+	return t.WorkerReport()
+}
+
+// WorkerReport is what a worker (RunTrials) leaves: the study as it stands
+// and the trials this process ran.
+type WorkerReport struct {
+	Task    string `json:"task"`
+	Study   string `json:"study"`
+	Storage string `json:"storage"`
+	// Ran lists the trials this process ran, in the order it ran them.
+	Ran        []int     `json:"ran"`
+	StudyStats hpo.Stats `json:"study_stats"`
+}
+
+// WorkerReport says what the last RunTrials (or RunStudy) did.
+func (r *run) WorkerReport() (*WorkerReport, error) {
+	if r.Study == nil {
+		return nil, fmt.Errorf("the study has not run yet: call RunTrials first")
+	}
+	stats, err := r.Study.Stats()
+	if err != nil {
+		return nil, fmt.Errorf("study %q: %w", r.Config.Study, err)
+	}
+	r.mu.Lock()
+	ran := slices.Clone(r.ran)
+	r.mu.Unlock()
+	return &WorkerReport{Task: r.Config.Task, Study: r.Config.Study, Storage: r.Config.StudyStorage(), Ran: ran, StudyStats: stats}, nil
 }
 
 // run is what both tasks share: the configuration, the backend, the results
@@ -122,9 +165,11 @@ type run struct {
 	studyFigs []*plot.Figure
 
 	// mu guards optimizing, the study while its trials run, which Interrupt
-	// may reach from another goroutine.
+	// may reach from another goroutine, and ran, the trials this process ran
+	// in the last RunStudy or RunTrials.
 	mu         sync.Mutex
 	optimizing *hpo.Study
+	ran        []int
 }
 
 // Interrupt records the trial running now, if any, as failed ("interrupted")
@@ -170,6 +215,11 @@ func (r *run) init(task string, cfg Config, opts Options) error {
 func (r *run) open(cvPoints, studyTrain, studyVal int) error {
 	if err := r.checkData(cvPoints, studyTrain, studyVal); err != nil {
 		return err
+	}
+	if r.Config.storageKind() == inJournal {
+		if err := checkJournalPath(r.Config.Storage); err != nil {
+			return err
+		}
 	}
 	res, err := openResults(r.Config.ResultsDir())
 	if err != nil {
@@ -383,7 +433,7 @@ func (r *run) writeResults(figs []*plot.Figure, anims []*plot.Animation, metrics
 		return nil, err
 	}
 	defer st.discard()
-	if err := st.writeJSON(FileConfig, r.Config); err != nil {
+	if err := st.writeJSON(FileConfig, r.Config.record()); err != nil {
 		return nil, err
 	}
 	if err := r.writeStudyFiles(st); err != nil {

@@ -68,10 +68,19 @@ func NewRegression(cfg Config, opts Options) (*RegressionRun, error) {
 
 // RunStudy searches the space on an 80/20 split of the training set,
 // minimizing the validation loss, and builds the best model. A study of the
-// same name resumes, once its journal and study.json agree with the
-// configuration. It writes only the journal: WriteResults writes the study's
-// statistics with the other results.
-func (r *RegressionRun) RunStudy() error {
+// same name resumes, once its trials and study.json agree with the
+// configuration. With other workers on the study's storage it runs its share
+// of the target and waits for theirs. It writes only the study's storage and
+// study.json: WriteResults writes the study's statistics with the other
+// results.
+func (r *RegressionRun) RunStudy() error { return r.study(false) }
+
+// RunTrials is RunStudy for a worker (RunWorker): it runs trials until the
+// study's shared target is reached, without waiting for the other workers'
+// trials or building the best model.
+func (r *RegressionRun) RunTrials() error { return r.study(true) }
+
+func (r *RegressionRun) study(worker bool) error {
 	r.studyFigs = nil
 	return r.timed("study", func() error {
 		trainIdx, valIdx, err := data.Holdout(r.Train.Len(), 0.2, r.Config.Seed)
@@ -87,8 +96,8 @@ func (r *RegressionRun) RunStudy() error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(r.log, "study %q: %d trials, %d train / %d validation points\n", r.Config.Study, r.Config.Trials, train.Len(), val.Len())
-		return r.runStudy(train, val)
+		fmt.Fprintf(r.log, "study %q: %s, %d train / %d validation points\n", r.Config.Study, r.studyLine(worker), train.Len(), val.Len())
+		return r.runStudy(train, val, worker)
 	})
 }
 

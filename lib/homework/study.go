@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dlworkbench/hw1/internal/atomicfile"
@@ -34,38 +35,48 @@ func direction(task string) hpo.Direction {
 	return hpo.Minimize
 }
 
-// openStudy opens (or resumes) the study journal of the results folder, with
-// the seed's sampler and pruner: TPE with a fixed seed, and the median pruner.
-func openStudy(cfg *Config, dir string) (*hpo.Study, error) {
-	storage, err := hpo.OpenJournal(filepath.Join(dir, FileJournal))
+// openStudy opens (or resumes) the study in its storage (storage.go: the
+// results folder's journal unless cfg.Storage names another), with the
+// seed's sampler and pruner: TPE with a fixed seed, and the median pruner.
+//
+// TPE runs with Optuna's constant liar on every storage: workers sharing a
+// study then avoid the points the others are evaluating, and with one
+// worker, which never sees another trial running, it changes nothing (a
+// single process draws the trials it drew without it).
+func openStudy(ctx context.Context, cfg *Config, dir string, log io.Writer) (*hpo.Study, error) {
+	storage, err := openStorage(ctx, cfg, dir, log)
 	if err != nil {
-		return nil, fmt.Errorf("study journal: %w", err)
+		return nil, err
 	}
 	pruner := hpo.NewMedianPruner()
 	pruner.NStartupTrials = cfg.PrunerStartupTrials
 	pruner.NWarmupSteps = cfg.PrunerWarmupSteps
+	sampler := hpo.NewTPESampler(uint64(cfg.Seed))
+	sampler.ConstantLiar = true
 	study, err := hpo.NewStudy(
 		hpo.WithName(cfg.Study),
 		hpo.WithDirection(direction(cfg.Task)),
-		hpo.WithSampler(hpo.NewTPESampler(uint64(cfg.Seed))),
+		hpo.WithSampler(sampler),
 		hpo.WithPruner(pruner),
 		hpo.WithStorage(storage),
-		hpo.WithSeed(uint64(cfg.Seed)),
-		// The target is the journal's, shared by every process on the study;
+		// The target is the storage's, shared by every process on the study;
 		// failed trials (a killed or interrupted one) take no place in it.
 		hpo.WithMaxTrials(cfg.Trials),
 	)
 	if err != nil {
 		storage.Close()
-		return nil, fmt.Errorf("study: %w", err)
+		return nil, fmt.Errorf("study %q in %s: %w", cfg.Study, cfg.StudyStorage(), err)
 	}
 	return study, nil
 }
 
-// studyRecord is study.json: what the study was created with. The journal
-// holds the distributions its trials drew from, but not the seed nor the
-// parts of the space that are not searched (a fixed activation, a single
-// optimizer), so a resume is checked against this record as well.
+// studyRecord is study.json: what the study was created with. The storage
+// holds the distributions its trials drew from, but not the parts of the
+// space that are not searched (a fixed activation, a single optimizer), so a
+// resume is checked against this record as well. It lives in the results
+// folder: with a shared storage each machine (each results folder) keeps
+// its own, and what all workers check is what the trials record: their
+// distributions and the seed (attrSeed).
 type studyRecord struct {
 	Study   string    `json:"study"`
 	Task    string    `json:"task"`
@@ -76,14 +87,19 @@ type studyRecord struct {
 
 // checkResume refuses, before any trial runs, to resume a study with a
 // configuration that differs from the one its trials were run with: a search
-// space whose distributions differ from the journal's, another seed, another
-// task. A new study records what it is created with in study.json.
+// space whose distributions differ from the trials', a seed other than the
+// one the trials record, another task or space than study.json's. A new
+// study (or a results folder new to a shared study) records what it is
+// created with in study.json.
 func (r *run) checkResume(study *hpo.Study) error {
 	trials, err := study.Trials()
 	if err != nil {
 		return fmt.Errorf("study %q: %w", r.Config.Study, err)
 	}
-	if err := checkSpaceAgainstJournal(&r.Config, trials); err != nil {
+	if err := checkSpaceAgainstTrials(&r.Config, trials); err != nil {
+		return err
+	}
+	if err := checkSeedAgainstTrials(&r.Config, trials); err != nil {
 		return err
 	}
 	return r.res.locked(func() error {
@@ -164,6 +180,22 @@ func (r *run) checkLegacySeed() error {
 		r.Config.Seed, r.Config.Study, *old.Seed, path)
 }
 
+// checkSeedAgainstTrials refuses a seed other than the one the study's
+// trials were run with (attrSeed): the check that reaches workers on other
+// machines, which do not see this folder's study.json.
+func checkSeedAgainstTrials(cfg *Config, trials []hpo.FrozenTrial) error {
+	for i := range trials {
+		t := &trials[i]
+		v, ok := t.SystemAttrs[attrSeed]
+		if !ok || v == float64(cfg.Seed) {
+			continue
+		}
+		return fieldErr("seed", "%d, but study %q was created with seed %d (trial %d in %s records it); resume it with that seed, or start a new study with --study NAME",
+			cfg.Seed, cfg.Study, int64(v), t.Number, cfg.StudyStorage())
+	}
+	return nil
+}
+
 // fieldsJSON is each field of v as its JSON text, by JSON name.
 func fieldsJSON(v any) (map[string][]byte, error) {
 	raw, err := json.Marshal(v)
@@ -181,7 +213,7 @@ func fieldsJSON(v any) (map[string][]byte, error) {
 	return out, nil
 }
 
-// replay answers the space's questions with the values a journal's trial
+// replay answers the space's questions with the values a stored trial
 // drew, and records the distribution each question has under the current
 // space: the same branches are taken (momentum only for SGD), so the
 // parameters asked are those the trial would have under this space.
@@ -219,11 +251,11 @@ func (p *replay) Choice(name string, choices []string) (string, error) {
 	return choices[0], nil
 }
 
-// checkSpaceAgainstJournal replays every trial of the journal through the
+// checkSpaceAgainstTrials replays every trial of the study through the
 // configuration's space and refuses a difference, naming the parameter: a
 // distribution that changed, a parameter the space now asks that a finished
 // trial lacks, or one a trial has that the space no longer asks.
-func checkSpaceAgainstJournal(cfg *Config, trials []hpo.FrozenTrial) error {
+func checkSpaceAgainstTrials(cfg *Config, trials []hpo.FrozenTrial) error {
 	refuse := func(param string, t *hpo.FrozenTrial, format string, args ...any) error {
 		return fieldErr(paramField(param), "parameter %q of study %q: %s (trial %d); "+
 			"resume with the space the study was run with, or start a new study with --study NAME",
@@ -243,14 +275,14 @@ func checkSpaceAgainstJournal(cfg *Config, trials []hpo.FrozenTrial) error {
 			was, has := t.Distributions[name]
 			switch {
 			case has && !was.Equal(now):
-				return refuse(name, t, "the journal's trials drew it from %s, the configuration asks %s", was, now)
+				return refuse(name, t, "the study's trials drew it from %s, the configuration asks %s", was, now)
 			case !has && (t.State == hpo.Complete || t.State == hpo.Pruned):
-				return refuse(name, t, "the configuration asks it (%s), the journal's trials do not have it", now)
+				return refuse(name, t, "the configuration asks it (%s), the study's trials do not have it", now)
 			}
 		}
 		for _, name := range slices.Sorted(maps.Keys(t.Distributions)) {
 			if _, ok := p.asked[name]; !ok {
-				return refuse(name, t, "the journal's trials drew it from %s, the configuration no longer asks it", t.Distributions[name])
+				return refuse(name, t, "the study's trials drew it from %s, the configuration no longer asks it", t.Distributions[name])
 			}
 		}
 	}
@@ -282,6 +314,12 @@ func (r *run) objective(train, val *nn.Data) hpo.Objective {
 	return func(t *hpo.Trial) (float64, error) {
 		start := time.Now()
 		ctx := t.Context()
+		r.mu.Lock()
+		r.ran = append(r.ran, t.Number())
+		r.mu.Unlock()
+		if err := t.Study().SetTrialSystemAttr(t.Number(), attrSeed, float64(cfg.Seed)); err != nil {
+			return math.NaN(), fmt.Errorf("record the seed: %w", err)
+		}
 		m, err := suggestModel(trialSuggester{t}, cfg.Task, cfg.Space)
 		if err != nil {
 			return math.NaN(), err
@@ -344,15 +382,19 @@ func (r *run) objective(train, val *nn.Data) hpo.Objective {
 }
 
 // runStudy checks the study against the configuration, runs what is left of
-// it and builds the model of its best trial.
-func (r *run) runStudy(train, val *nn.Data) error {
+// its target and, unless this process is only a worker, waits for the trials
+// of the other workers and builds the model of the best trial.
+func (r *run) runStudy(train, val *nn.Data, worker bool) error {
 	cfg := &r.Config
 	if r.Study != nil {
-		r.Study.Storage().Close() // RunStudy again: reopen the journal
+		r.Study.Storage().Close() // RunStudy again: reopen the storage
 		r.Study = nil
 	}
 	r.Best = Model{}
-	study, err := openStudy(cfg, r.res.dir)
+	r.mu.Lock()
+	r.ran = nil
+	r.mu.Unlock()
+	study, err := openStudy(r.ctx(), cfg, r.res.dir, r.log)
 	if err != nil {
 		return err
 	}
@@ -372,35 +414,34 @@ func (r *run) runStudy(train, val *nn.Data) error {
 			return fmt.Errorf("study: enqueue the seed's best: %w", err)
 		}
 	}
+	// The timeout is a deadline on the trials' context, so that it also
+	// stops the running trial at its next batch, and on the wait for the
+	// other workers.
+	ctx, cancel := r.ctx(), context.CancelFunc(func() {})
+	if timeout := cfg.timeout(); timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	defer cancel()
+	objective := r.objective(train, val)
 	if left := cfg.Trials - done; left > 0 {
-		if len(trials) > 0 {
-			fmt.Fprintf(r.log, "resuming study %q: %d trials done, %d to go\n", cfg.Study, done, left)
+		if running := runningTrials(trials); done > 0 || len(running) > 0 {
+			line := fmt.Sprintf("resuming study %q: %d trials done, %d to go", cfg.Study, done, left)
+			if len(running) > 0 {
+				line += fmt.Sprintf(" (%s running in other workers)", trialList(running))
+			}
+			fmt.Fprintln(r.log, line)
 		}
-		// The timeout is a deadline on the trials' context, so that it also
-		// stops the running trial at its next batch.
-		ctx, cancel := r.ctx(), context.CancelFunc(func() {})
-		timeout := time.Duration(cfg.TimeoutSeconds * float64(time.Second))
-		if timeout > 0 {
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-		}
-		r.mu.Lock()
-		r.optimizing = study
-		r.mu.Unlock()
-		err := study.OptimizeContext(ctx, r.objective(train, val), left, timeout)
-		r.mu.Lock()
-		r.optimizing = nil
-		r.mu.Unlock()
-		cancel()
-		switch {
-		case r.ctx().Err() != nil:
-			return r.interrupted(fmt.Sprintf("study %q", cfg.Study))
-		case errors.Is(err, context.DeadlineExceeded):
-			fmt.Fprintf(r.log, "study %q: timeout of %gs reached\n", cfg.Study, cfg.TimeoutSeconds)
-		case err != nil:
-			return fmt.Errorf("study: %w", err)
+		if err := r.optimize(ctx, study, objective, left); err != nil {
+			return err
 		}
 	} else {
 		fmt.Fprintf(r.log, "study %q already has %d trials: not running more\n", cfg.Study, done)
+	}
+	if worker {
+		return nil
+	}
+	if err := r.awaitTrials(ctx, study, objective); err != nil {
+		return err
 	}
 	best, err := study.BestParams()
 	if errors.Is(err, hpo.ErrNoCompleteTrials) {
@@ -419,4 +460,138 @@ func (r *run) runStudy(train, val *nn.Data) error {
 	}
 	r.Best = m
 	return nil
+}
+
+// studyLine is the start of the study's first log line: its target, and
+// where it is kept when that is not the results folder.
+func (r *run) studyLine(worker bool) string {
+	line := fmt.Sprintf("%d trials", r.Config.Trials)
+	if r.Config.SharedStorage() {
+		line += " in " + r.Config.redactedStorage()
+	}
+	if worker {
+		line += ", as a worker (no cross-validation, no results)"
+	}
+	return line
+}
+
+// timeout is TimeoutSeconds as a duration (0: none).
+func (c *Config) timeout() time.Duration {
+	return time.Duration(c.TimeoutSeconds * float64(time.Second))
+}
+
+// optimize runs at most n trials of the study, fewer once the shared target
+// is reached, until ctx is done: an interrupt is an error wrapping
+// ErrInterrupted, the study's timeout only a line of the log.
+func (r *run) optimize(ctx context.Context, study *hpo.Study, objective hpo.Objective, n int) error {
+	cfg := &r.Config
+	r.mu.Lock()
+	r.optimizing = study
+	r.mu.Unlock()
+	err := study.OptimizeContext(ctx, objective, n, cfg.timeout())
+	r.mu.Lock()
+	r.optimizing = nil
+	r.mu.Unlock()
+	switch {
+	case r.ctx().Err() != nil:
+		return r.interrupted(fmt.Sprintf("study %q", cfg.Study))
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintf(r.log, "study %q: timeout of %gs reached\n", cfg.Study, cfg.TimeoutSeconds)
+	case err != nil:
+		return fmt.Errorf("study: %w", err)
+	}
+	return nil
+}
+
+// How a process waits for the trials of the other workers: it reads the
+// study every awaitPoll, fails the trials of dead workers every awaitReap
+// (or every heartbeat grace period, when shorter), and says what it waits
+// for every awaitLog.
+var (
+	awaitPoll = time.Second
+	awaitReap = 10 * time.Second
+	awaitLog  = 30 * time.Second
+)
+
+// awaitTrials waits until no trial of the study is running, so that the best
+// trial, the cross-validation and the results see every trial of the target,
+// those of the other workers included. The trials of dead workers are failed
+// meanwhile (reapDead); those the storage re-queues are run here. It ends
+// early at the study's timeout (the results then leave out the trials still
+// running) or at an interrupt (an error wrapping ErrInterrupted).
+func (r *run) awaitTrials(ctx context.Context, study *hpo.Study, objective hpo.Objective) error {
+	cfg := &r.Config
+	reapEvery := awaitReap
+	if _, grace := cfg.heartbeat(); cfg.storageKind() == inDatabase && grace < reapEvery {
+		reapEvery = grace
+	}
+	var logged time.Time
+	reaped := time.Now()
+	for {
+		trials, err := study.Trials()
+		if err != nil {
+			return fmt.Errorf("study %q: %w", cfg.Study, err)
+		}
+		running := runningTrials(trials)
+		waiting := 0
+		for _, t := range trials {
+			if t.State == hpo.Waiting {
+				waiting++
+			}
+		}
+		if waiting > 0 && countedTrials(trials)+len(running) < cfg.Trials && ctx.Err() == nil {
+			// Trials of dead workers, re-queued with their parameters.
+			if err := r.optimize(ctx, study, objective, waiting); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(running) == 0 {
+			return nil
+		}
+		now := time.Now()
+		if ctx.Err() == nil && now.Sub(logged) >= awaitLog {
+			fmt.Fprintf(r.log, "study %q: waiting for %s, running in other workers\n", cfg.Study, trialList(running))
+			logged = now
+		}
+		if now.Sub(reaped) >= reapEvery {
+			if err := r.reapDead(study); err != nil {
+				return err
+			}
+			reaped = now
+		}
+		select {
+		case <-ctx.Done():
+			if r.ctx().Err() != nil {
+				return r.interrupted(fmt.Sprintf("study %q: waiting for the other workers", cfg.Study))
+			}
+			fmt.Fprintf(r.log, "study %q: timeout of %gs reached: the results leave out %s, still running in other workers\n",
+				cfg.Study, cfg.TimeoutSeconds, trialList(running))
+			return nil
+		case <-time.After(awaitPoll):
+		}
+	}
+}
+
+// runningTrials lists the numbers of the RUNNING trials.
+func runningTrials(trials []hpo.FrozenTrial) []int {
+	var out []int
+	for _, t := range trials {
+		if t.State == hpo.Running {
+			out = append(out, t.Number)
+		}
+	}
+	return out
+}
+
+// trialList names trials for the log: "trial 3", "trials 3, 5".
+func trialList(numbers []int) string {
+	parts := make([]string, len(numbers))
+	for i, n := range numbers {
+		parts[i] = fmt.Sprint(n)
+	}
+	if len(numbers) == 1 {
+		return "trial " + parts[0]
+	}
+	return "trials " + strings.Join(parts, ", ")
 }

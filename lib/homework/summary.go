@@ -14,9 +14,12 @@ import (
 
 // Summary is summary.json: what a run found, on what, and how long it took.
 type Summary struct {
-	Task    string `json:"task"`
-	Preset  string `json:"preset"`
-	Study   string `json:"study"`
+	Task   string `json:"task"`
+	Preset string `json:"preset"`
+	Study  string `json:"study"`
+	// Storage is where the study's trials are kept when not in the results
+	// folder (a journal file, a database URL without its password).
+	Storage string `json:"storage,omitempty"`
 	Seed    int64  `json:"seed"`
 	Backend string `json:"backend"`
 	// BackendDetail is the line saying which backend and why.
@@ -63,7 +66,7 @@ func (r *run) summary(checkpoints []string) (*Summary, error) {
 		return nil, err
 	}
 	s := &Summary{
-		Task: r.Config.Task, Preset: r.Config.Preset, Study: r.Config.Study, Seed: r.Config.Seed,
+		Task: r.Config.Task, Preset: r.Config.Preset, Study: r.Config.Study, Storage: r.Config.redactedStorage(), Seed: r.Config.Seed,
 		Backend: r.Backend.Name, BackendDetail: r.Backend.String(), Versions: backend.Versions(),
 		ResultsDir: r.res.dir, StudyStats: stats, BestModel: r.Best, BestFold: r.CV.Best(),
 		Metrics: map[string]float64{}, Timings: r.Timings, Checkpoints: checkpoints, Finished: time.Now().UTC(),
@@ -174,7 +177,7 @@ func pct(x *float64) string {
 	return fmt.Sprintf("%.4f", *x)
 }
 
-// Close releases the study's journal. A run is not usable afterwards.
+// Close releases the study's storage (its journal, or its connections). A run is not usable afterwards.
 func (r *run) Close() error {
 	if r.Study == nil {
 		return nil
