@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/homework"
 	"github.com/dlworkbench/hw1/lib/hpo"
 )
@@ -40,9 +41,11 @@ var built struct {
 	err  error
 }
 
-// TestMain removes the binary the fault tests built.
+// TestMain removes the binary the fault tests built, and stops the
+// PostgreSQL server of the storage tests (storage_test.go) if they started
+// one.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}

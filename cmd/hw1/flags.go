@@ -39,7 +39,7 @@ func (f *finiteFloat) Set(s string) error {
 // configFlags maps the configuration fields that a flag of the task commands
 // sets to the flag.
 var configFlags = map[string]string{
-	"out": "out", "study": "study", "trials": "trials", "seed": "seed", "folds": "folds",
+	"out": "out", "study": "study", "storage": "storage", "trials": "trials", "seed": "seed", "folds": "folds",
 	"timeout_seconds": "timeout", "backend": "backend", "data_dir": "data-dir",
 }
 

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -30,6 +29,8 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	configFile := fs.String("config", "", "JSON file of configuration fields applied over the preset")
 	out := fs.String("out", "", "output folder; results go to <out>/<study>_results (default: the preset's, out)")
 	study := fs.String("study", "", "study name; rerunning a study name resumes it (default: the preset's)")
+	storage := fs.String("storage", "", "where the study's trials are kept: a journal file path, or postgresql://user:pass@host:port/db shared by workers on several machines (default: study.journal in the results folder)")
+	worker := fs.Bool("worker", false, "only run trials of the study until its target (--trials) is reached: no cross-validation, no results; the run without --worker writes them, from every worker's trials")
 	trials := fs.Int("trials", 0, "complete or pruned trials the study reaches, earlier runs included; failed ones are run again (default: the preset's)")
 	seed := fs.Int64("seed", -1, "random seed of the study, splits and training (default: the preset's)")
 	folds := fs.Int("folds", 0, "k of the k-fold cross-validation (default: the preset's)")
@@ -66,6 +67,9 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	if set["study"] {
 		cfg.Study = *study
 	}
+	if set["storage"] {
+		cfg.Storage = *storage
+	}
 	if set["trials"] {
 		cfg.Trials = *trials
 	}
@@ -95,15 +99,14 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	if *quiet {
 		opts.Progress = nn.ProgressOff
 	}
-	sum, err := runAll(task, cfg, opts, in)
+	err = runOne(task, cfg, opts, in, *worker, stdout)
 	if err == nil {
-		printSummary(stdout, sum)
 		return 0
 	}
 	fmt.Fprintf(stderr, "%s: %s\n", name, src.explain(err))
 	if sig := in.signal(); sig != nil || errors.Is(err, homework.ErrInterrupted) {
 		fmt.Fprintf(stderr, "%s: the study is kept in %s; resume with: %s\n", name,
-			filepath.Join(cfg.ResultsDir(), homework.FileJournal), commandLine(append([]string{task}, args...)))
+			cfg.StudyStorage(), commandLine(append([]string{task}, args...)))
 		if sig != nil {
 			return signalExit(sig)
 		}
@@ -116,9 +119,10 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// runAll runs the task; a second signal records its running trial as
-// interrupted before the process exits.
-func runAll(task string, cfg homework.Config, opts homework.Options, in *interrupt) (*homework.Summary, error) {
+// runOne runs the task (a worker's part of it with worker) and prints
+// what it did; a second signal records its running trial as interrupted
+// before the process exits.
+func runOne(task string, cfg homework.Config, opts homework.Options, in *interrupt, worker bool, stdout io.Writer) error {
 	var t interface {
 		homework.Task
 		Interrupt() error
@@ -130,11 +134,43 @@ func runAll(task string, cfg homework.Config, opts homework.Options, in *interru
 		t, err = homework.NewClassification(cfg, opts)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer t.Close()
 	in.beforeExit(func() { t.Interrupt() })
-	return homework.RunAll(t)
+	if worker {
+		rep, err := homework.RunWorker(t)
+		if err != nil {
+			return err
+		}
+		printWorkerReport(stdout, rep)
+		return nil
+	}
+	sum, err := homework.RunAll(t)
+	if err != nil {
+		return err
+	}
+	printSummary(stdout, sum)
+	return nil
+}
+
+// printWorkerReport is a worker's final table: the study as it stands and
+// the trials this process ran.
+func printWorkerReport(w io.Writer, r *homework.WorkerReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s study %q (worker)\n", r.Task, r.Study)
+	st := r.StudyStats
+	fmt.Fprintf(tw, "trials\t%d finished, %d pruned, %d complete, %d failed, %d running\n", st.Finished, st.Pruned, st.Complete, st.Failed, st.Running)
+	ran := make([]string, len(r.Ran))
+	for i, n := range r.Ran {
+		ran[i] = fmt.Sprint(n)
+	}
+	fmt.Fprintf(tw, "ran here\t%d: %s\n", len(r.Ran), strings.Join(ran, " "))
+	if st.BestValue != nil {
+		fmt.Fprintf(tw, "best value\t%.4f (trial %d)\n", *st.BestValue, st.BestNumber)
+	}
+	fmt.Fprintf(tw, "storage\t%s\n", r.Storage)
+	tw.Flush()
 }
 
 // printSummary is the final table of the key numbers.
@@ -169,6 +205,9 @@ func printSummary(w io.Writer, s *homework.Summary) {
 		total += v
 	}
 	fmt.Fprintf(tw, "seconds\t%.1f\n", total)
+	if s.Storage != "" {
+		fmt.Fprintf(tw, "storage\t%s\n", s.Storage)
+	}
 	fmt.Fprintf(tw, "results\t%s\n", s.ResultsDir)
 	tw.Flush()
 }
