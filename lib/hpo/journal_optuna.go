@@ -727,7 +727,6 @@ var (
 	reOptunaTrial = regexp.MustCompile(`"trial_id"\s*:\s*(\d+)`)
 	reOptunaStudy = regexp.MustCompile(`"study_id"\s*:\s*(\d+)`)
 	reHW1Number   = regexp.MustCompile(`"hw1_number"\s*:\s*(\d+)`)
-	reHW1TrialID  = regexp.MustCompile(`"hw1_trial_id"\s*:\s*(\d+)`)
 	reOptunaState = regexp.MustCompile(`"state"\s*:\s*(\d+)`)
 	reStudyName   = regexp.MustCompile(`"study_name"\s*:\s*("(?:[^"\\]|\\.)*")`)
 	reDirections  = regexp.MustCompile(`"directions"\s*:\s*\[\s*([12])\s*\]`)
@@ -741,18 +740,6 @@ func submatchInt(re *regexp.Regexp, text []byte) int {
 		}
 	}
 	return -1
-}
-
-// replaceFirstInt rewrites the first match of re's number in a line (a trial_id the repair
-// renumbers); top-level keys are never escaped, so a string value cannot match.
-func replaceFirstInt(re *regexp.Regexp, line []byte, v int) []byte {
-	loc := re.FindSubmatchIndex(line)
-	if loc == nil {
-		return line
-	}
-	out := append([]byte{}, line[:loc[2]]...)
-	out = strconv.AppendInt(out, int64(v), 10)
-	return append(out, line[loc[3]:]...)
 }
 
 // decodeOptuna reads one line of Optuna's format into the event it is in the journal so far:
