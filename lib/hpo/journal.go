@@ -57,14 +57,16 @@ import (
 // A live JournalStorage holds an open file: a journal replaced under it (RepairJournal renames
 // a new file over the old one) makes its next call fail instead of writing to the old file.
 type JournalStorage struct {
-	mu     sync.Mutex
-	path   string
-	name   string // the study
-	f      *os.File
-	lock   *optunaLock
-	st     journalState
-	offset int64 // bytes replayed so far: always the start of a line
-	line   int   // lines replayed so far
+	mu   sync.Mutex
+	path string
+	name string // the study
+	// fallback names the study of a journal that holds none (JournalDefaultStudy).
+	fallback string
+	f        *os.File
+	lock     *optunaLock
+	st       journalState
+	offset   int64 // bytes replayed so far: always the start of a line
+	line     int   // lines replayed so far
 	// tornAt is the offset of a torn last line already warned about, or -1.
 	tornAt int64
 	torn   bool // the bytes after offset are a torn last line
@@ -82,13 +84,21 @@ const DefaultJournalStudy = "study"
 // JournalOption configures OpenJournal.
 type JournalOption func(*journalConfig)
 
-type journalConfig struct{ study string }
+type journalConfig struct{ study, fallback string }
 
 // JournalStudy names the study of the journal to open, created by the first NewStudy on the
 // storage if the journal does not hold it yet. Without it, OpenJournal opens the journal's one
 // study, or DefaultJournalStudy in a journal that holds none, and fails on a journal that
 // holds several.
 func JournalStudy(name string) JournalOption { return func(c *journalConfig) { c.study = name } }
+
+// JournalDefaultStudy names the study of a journal that holds none yet (instead of
+// DefaultJournalStudy), and of a journal of hw1's first format when it is converted; a journal
+// that holds one study opens it, whatever its name. For a journal that belongs to one study
+// (a results folder's), whose name it should carry for Optuna and optuna-dashboard.
+func JournalDefaultStudy(name string) JournalOption {
+	return func(c *journalConfig) { c.fallback = name }
+}
 
 // errJournalReplaced is wrapped by the error of a call on a journal replaced under it.
 var errJournalReplaced = errors.New("journal replaced")
@@ -130,7 +140,7 @@ func openJournalOnce(path string, c journalConfig, host string) (*JournalStorage
 	}
 	id := "hw1-" + strconv.FormatUint(rand.Uint64(), 36)
 	self := fmt.Sprintf("%s:%d", host, os.Getpid())
-	j := &JournalStorage{path: path, name: c.study, f: f, lock: lock, st: newJournalState(), tornAt: -1, host: host,
+	j := &JournalStorage{path: path, name: c.study, fallback: c.fallback, f: f, lock: lock, st: newJournalState(), tornAt: -1, host: host,
 		self: self, id: id, worker: self + ":" + id, warn: defaultLog}
 	openJournals.Store(j.id, true)
 	if err := j.start(); err != nil {
@@ -174,7 +184,7 @@ func (j *JournalStorage) start() error {
 	if j.name == "" {
 		switch names := j.st.liveNames(); len(names) {
 		case 0:
-			j.name = DefaultJournalStudy
+			j.name = j.newStudyName()
 		case 1:
 			j.name = names[0]
 		default:
@@ -185,6 +195,14 @@ func (j *JournalStorage) start() error {
 		return fmt.Errorf("journal %s: study %q has %d objectives; hpo studies have one", j.path, j.name, len(st.dirs))
 	}
 	return j.reapLocked()
+}
+
+// newStudyName is the name of the study created in a journal that holds none.
+func (j *JournalStorage) newStudyName() string {
+	if j.fallback != "" {
+		return j.fallback
+	}
+	return DefaultJournalStudy
 }
 
 // study returns the storage's study, or nil while the journal does not hold it.

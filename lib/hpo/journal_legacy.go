@@ -267,7 +267,7 @@ func (j *JournalStorage) convertLegacy() (*os.File, error) {
 	}
 	name := j.name
 	if name == "" {
-		name = DefaultJournalStudy
+		name = j.newStudyName()
 	}
 	evs, st, err := replayLegacy(j.path, data, name, j.warn)
 	if err != nil {

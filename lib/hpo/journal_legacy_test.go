@@ -229,3 +229,39 @@ func TestFirstFormatDeadWorkerFailedAfterConversion(t *testing.T) {
 		t.Fatalf("the dead worker's trial after the conversion: %d trials, %s %q", len(trials), trials[9].State, trials[9].FailReason)
 	}
 }
+
+// TestJournalDefaultStudy: JournalDefaultStudy names the study of a new journal and of a
+// converted one, and does not rename the one study a journal holds.
+func TestJournalDefaultStudy(t *testing.T) {
+	quietJournalWarnings(t)
+	dir := t.TempDir()
+	name := func(path string) string {
+		t.Helper()
+		j, err := OpenJournal(path, JournalDefaultStudy("regression_smoke"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer j.Close()
+		if _, err := NewStudy(WithStorage(j)); err != nil {
+			t.Fatal(err)
+		}
+		return j.StudyName()
+	}
+	fresh := filepath.Join(dir, "fresh.journal")
+	if got := name(fresh); got != "regression_smoke" {
+		t.Errorf("a new journal's study: %q", got)
+	}
+	old := filepath.Join(dir, "old.journal")
+	j, _ := OpenJournal(old)
+	NewStudy(WithStorage(j))
+	j.Close()
+	if got := name(old); got != DefaultJournalStudy {
+		t.Errorf("a journal holding study %q opened as %q", DefaultJournalStudy, got)
+	}
+	legacy := filepath.Join(dir, "legacy.journal")
+	data, _ := os.ReadFile(filepath.Join("testdata", "legacy_v1.journal"))
+	os.WriteFile(legacy, data, 0o644)
+	if got := name(legacy); got != "regression_smoke" {
+		t.Errorf("a converted journal's study: %q", got)
+	}
+}
