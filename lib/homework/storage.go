@@ -176,7 +176,9 @@ func openStorage(ctx context.Context, cfg *Config, dir string, log io.Writer) (h
 		}
 		return j, nil
 	}
-	j, err := hpo.OpenJournal(filepath.Join(dir, FileJournal))
+	// The folder's journal carries the study's name for Optuna and
+	// optuna-dashboard; one written before under another name still opens.
+	j, err := hpo.OpenJournal(filepath.Join(dir, FileJournal), hpo.JournalDefaultStudy(cfg.Study))
 	if err != nil {
 		return nil, fmt.Errorf("study journal: %w", err)
 	}
