@@ -2,6 +2,7 @@ package pgstorage
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -319,5 +320,61 @@ func TestOpenRefusesBadInput(t *testing.T) {
 	s := openTest(t, strings.Replace(url, "postgresql://", "postgresql+psycopg2://", 1), "s")
 	if s.StudyName() != "s" || s.StudyID() <= 0 {
 		t.Errorf("study %q id %d", s.StudyName(), s.StudyID())
+	}
+}
+
+// A storage that reads the study again and again (its cache of finished trials, its
+// watermark) sees what a fresh storage sees while another worker creates, enqueues and
+// finishes trials out of order around a trial that stays running.
+func TestTrialsFollowOtherWorkers(t *testing.T) {
+	url := pgtest.Database(t)
+	reader, writer := openTest(t, url, "r"), openTest(t, url, "r")
+	summary := func(ts []hpo.FrozenTrial) string {
+		var b strings.Builder
+		for _, tr := range ts {
+			fmt.Fprintf(&b, "%d:%s:%v:%d ", tr.Number, tr.State, tr.Value, len(tr.Intermediate))
+		}
+		return b.String()
+	}
+	check := func(step int) {
+		t.Helper()
+		fresh := openTest(t, url, "r")
+		if got, want := summary(mustTrials(t, reader)), summary(mustTrials(t, fresh)); got != want {
+			t.Fatalf("step %d: the reader sees\n%s\na fresh storage\n%s", step, got, want)
+		}
+		fresh.Close()
+	}
+	long, _ := writer.CreateTrial(0) // stays running until the end
+	var open []int
+	for step := 0; step < 12; step++ {
+		switch step % 4 {
+		case 0, 1:
+			tr, _ := writer.CreateTrial(0)
+			open = append(open, tr.Number)
+		case 2:
+			writer.EnqueueTrial(map[string]any{"x": float64(step)}, false)
+		case 3:
+			// Finish the newest open trial first, then the older one next time round.
+			n := open[len(open)-1]
+			open = open[:len(open)-1]
+			writer.Report(n, 0, float64(step))
+			writer.FinishTrial(n, hpo.Complete, float64(step), "")
+		}
+		check(step)
+	}
+	for _, n := range append(open, long.Number) {
+		writer.FinishTrial(n, hpo.Pruned, 1, "")
+	}
+	for {
+		tr, err := writer.CreateTrial(0)
+		if err != nil || tr.FixedParams == nil {
+			writer.FinishTrial(tr.Number, hpo.Failed, math.NaN(), "")
+			break
+		}
+		writer.FinishTrial(tr.Number, hpo.Complete, 0, "")
+	}
+	check(99)
+	if reader.watermark == 0 {
+		t.Error("the reader's watermark never moved")
 	}
 }

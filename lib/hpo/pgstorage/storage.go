@@ -42,6 +42,8 @@ type Storage struct {
 	ids map[int]int32
 	// finished caches finished trials by trial_id: they never change again.
 	finished map[int32]hpo.FrozenTrial
+	// watermark is the largest trial_id up to which the study's trials are all in finished.
+	watermark int32
 	// running holds the trials this Storage started and has not finished (trial_id -> number):
 	// it keeps their heartbeats, and Close fails them.
 	running map[int32]int
@@ -813,17 +815,24 @@ func (s *Storage) FinishTrial(number int, state hpo.TrialState, v float64, reaso
 	return err
 }
 
-// readAll returns every trial of the study, from the cache for finished ones.
+// readAll returns every trial of the study, from the cache for finished ones. As Optuna's
+// cached storage does, it asks only for the trials above a watermark (the largest trial_id up
+// to which every trial of the study is finished and cached) and not cached: trials are
+// inserted under the study lock, by this storage and by Optuna alike, so trial_ids grow in the
+// order trials become visible and none can appear below the watermark later.
 func (s *Storage) readAll(ctx context.Context, q batchSender) ([]hpo.FrozenTrial, error) {
 	s.mu.Lock()
-	skip := make([]int32, 0, len(s.finished))
+	w := s.watermark
+	above := []int32{} // not nil: = ANY(NULL) would select nothing
 	cached := make([]hpo.FrozenTrial, 0, len(s.finished))
 	for id, t := range s.finished {
-		skip = append(skip, id)
+		if id > w {
+			above = append(above, id)
+		}
 		cached = append(cached, t)
 	}
 	s.mu.Unlock()
-	fresh, err := loadTrials(ctx, q, trialFilter{`t.study_id = $1 AND NOT (t.trial_id = ANY($2))`, []any{s.studyID, skip}})
+	fresh, err := loadTrials(ctx, q, trialFilter{`t.study_id = $1 AND t.trial_id > $2 AND NOT (t.trial_id = ANY($3))`, []any{s.studyID, w, above}})
 	if err != nil {
 		return nil, err
 	}
@@ -832,10 +841,14 @@ func (s *Storage) readAll(ctx context.Context, q batchSender) ([]hpo.FrozenTrial
 		out = append(out, cloneTrial(t))
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	firstOpen := int32(math.MaxInt32) // the smallest trial_id not finished
 	for _, l := range fresh {
 		s.ids[l.trial.Number] = l.id
 		if l.trial.State.Finished() {
 			s.finished[l.id] = cloneTrial(l.trial)
+		} else {
+			firstOpen = min(firstOpen, l.id)
 		}
 		for name, dj := range l.choicesJSON {
 			if _, ok := s.choices[name]; !ok {
@@ -844,7 +857,11 @@ func (s *Storage) readAll(ctx context.Context, q batchSender) ([]hpo.FrozenTrial
 		}
 		out = append(out, l.trial)
 	}
-	s.mu.Unlock()
+	for id := range s.finished {
+		if id > s.watermark && id < firstOpen {
+			s.watermark = id
+		}
+	}
 	byNumber(out)
 	return out, nil
 }
