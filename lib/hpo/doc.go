@@ -3,7 +3,8 @@
 // SuggestCategorical), reports intermediate values (Report) and stops early when ShouldPrune
 // says so. Samplers (TPE with Optuna's defaults, random, grid) choose parameters: TPE and random
 // draw from NumPy's RandomState stream in Optuna's order, so a seeded study suggests what the
-// same study suggests under Optuna 3.1 with the same seed. Pruners
+// same study suggests under Optuna 3.1 with the same seed (NewOptuna5TPESampler: under Optuna
+// 5.0, whose TPE estimator differs; ConstantLiar is Optuna's constant_liar). Pruners
 // (median, percentile, successive halving, none) stop trials, storages (memory, a journal file
 // in Optuna's JournalStorage format that Optuna, optuna-dashboard and Python workers share, that
 // survives kill -9 and is checked as it is read: CheckJournal and RepairJournal) keep trials.
