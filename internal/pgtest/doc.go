@@ -11,5 +11,6 @@
 // shutdown) when Main returns, and also when the test binary dies (a panic, a -timeout, a
 // kill): it is started with a parent-death signal.
 //
-// It is for tests only: nothing is durable, and anyone on this machine's loopback can connect.
+// It is for tests only: its folder is removed at the end, and anyone on this machine's loopback
+// can connect.
 package pgtest
