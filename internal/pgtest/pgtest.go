@@ -94,6 +94,7 @@ func Start() (*Server, error) {
 	if cred != nil {
 		base = "/tmp"
 	}
+	removeStale(base)
 	dir, err := os.MkdirTemp(base, "pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
@@ -130,6 +131,29 @@ func Start() (*Server, error) {
 		if try == 2 || !strings.Contains(s.logTail(), "could not bind") {
 			return cleanup(err)
 		}
+	}
+}
+
+// removeStale removes the folders of test servers whose test binary died (the server then
+// died too, by its parent-death signal, but nobody removed the folder): no live postmaster in
+// them, and older than two minutes, so that a folder another binary is still initializing is
+// left alone.
+func removeStale(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "pgtest-*"))
+	for _, d := range dirs {
+		st, err := os.Stat(d)
+		if err != nil || !st.IsDir() || time.Since(st.ModTime()) < 2*time.Minute {
+			continue
+		}
+		if pid, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {
+			first, _, _ := strings.Cut(string(pid), "\n")
+			if n, err := strconv.Atoi(strings.TrimSpace(first)); err == nil {
+				if err := syscall.Kill(n, 0); err == nil || errors.Is(err, syscall.EPERM) {
+					continue
+				}
+			}
+		}
+		os.RemoveAll(d)
 	}
 }
 
