@@ -185,7 +185,7 @@ func loadTrials(ctx context.Context, q batchSender, f trialFilter) ([]loaded, er
 		if !ok {
 			continue
 		}
-		d, err := parseDistribution(dist)
+		d, err := hpo.ParseOptunaDistribution(dist)
 		if err != nil {
 			rows.Close()
 			return nil, permanent(fmt.Errorf("trial %d parameter %q: %w", out[i].trial.Number, name, err))
@@ -421,6 +421,6 @@ func sameChoices(distributionJSON string, d hpo.Distribution) bool {
 	if d.Kind != hpo.CategoricalKind {
 		return false
 	}
-	o, err := parseDistribution(distributionJSON)
+	o, err := hpo.ParseOptunaDistribution(distributionJSON)
 	return err == nil && o.Equal(d)
 }

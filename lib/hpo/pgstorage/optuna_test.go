@@ -144,7 +144,7 @@ func compareWithOptuna(t *testing.T, goTrials []hpo.FrozenTrial, py pyDump) {
 			if !ok || fmt.Sprint(gv) != fmt.Sprint(pv) {
 				t.Errorf("%s %s: Go %v (%T), Optuna %v (%T)", where, name, gv, gv, pv, pv)
 			}
-			pd, err := parseDistribution(p.Distributions[name])
+			pd, err := hpo.ParseOptunaDistribution(p.Distributions[name])
 			if err != nil || !pd.Equal(g.Distributions[name]) {
 				t.Errorf("%s %s: Go distribution %v, Optuna %s (%v)", where, name, g.Distributions[name], p.Distributions[name], err)
 			}
