@@ -196,7 +196,7 @@ func (b *book) running(number int) (*FrozenTrial, error) {
 	}
 	t := b.trials[number]
 	if t.State != Running {
-		return nil, fmt.Errorf("trial %d is %s, not %s", number, t.State, Running)
+		return nil, fmt.Errorf("trial %d is %s, not %s: %w", number, t.State, Running, ErrTrialNotRunning)
 	}
 	return t, nil
 }

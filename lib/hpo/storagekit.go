@@ -5,10 +5,11 @@ import "errors"
 // What a Storage implemented outside this package (lib/hpo/pgstorage) needs to behave as
 // MemoryStorage and JournalStorage do, without copying their rules.
 
-// ErrTrialNotRunning is returned (wrapped, with the trial's number and state) by storages
-// outside this package when a write reaches a trial that is no longer RUNNING: typically a
-// worker that was cut off from a shared storage long enough for another worker to fail its
-// trial (no heartbeat within the grace period), whose late writes must not change the record.
+// ErrTrialNotRunning is returned (wrapped, with the trial's number and state) by every storage
+// when a write reaches a trial that is no longer RUNNING: typically a worker that was cut off
+// from a shared storage long enough for another worker to fail its trial (no heartbeat within
+// the grace period), whose late writes must not change the record. Study.OptimizeContext then
+// goes on with a new trial.
 var ErrTrialNotRunning = errors.New("the trial is not running")
 
 // ReasonWorkerDied is the FailReason of a trial whose worker died (or was cut off) while it

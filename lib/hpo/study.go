@@ -389,6 +389,12 @@ func (s *Study) OptimizeContext(ctx context.Context, objective Objective, nTrial
 		}
 		value, objErr := runObjective(objective, t)
 		ft, err := s.Tell(t, value, objErr)
+		if errors.Is(err, ErrTrialNotRunning) && ctx.Err() == nil {
+			// Another worker finished the trial while this one ran it (its heartbeat went
+			// stale): the record stays theirs, and the study goes on.
+			fmt.Fprintf(s.log, "Trial %d was finished by another worker while this one ran it (%v); going on with a new trial.\n", t.Number(), err)
+			continue
+		}
 		if err != nil {
 			return err
 		}
