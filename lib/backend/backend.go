@@ -7,10 +7,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gomlx/go-xla/pkg/pjrt"
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/backends/xla"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/go-xla/compute/xla"
+	"github.com/gomlx/go-xla/pjrt"
 )
 
 // EnvVar is GoMLX's own variable for an explicit backend choice.
@@ -24,7 +24,7 @@ const (
 
 // Choice is a backend with the reason it was chosen.
 type Choice struct {
-	Backend backends.Backend
+	Backend compute.Backend
 	// Name is "go" or "xla".
 	Name string
 	// Device is "cpu" for the pure-Go backend and the XLA CPU plugin, "cuda"
@@ -228,7 +228,7 @@ func newGo(options, reason string) (c *Choice, err error) {
 		config += ":" + options
 	}
 	return cached(config, reason, func() (*Choice, error) {
-		b, err := simplego.New(options)
+		b, err := gobackend.New(options)
 		if err != nil {
 			return nil, fmt.Errorf("backend %q: %w", config, err)
 		}

@@ -175,10 +175,11 @@ var nvidiaGPU = sync.OnceValue(func() string {
 func NvidiaGPU() string { return nvidiaGPU() }
 
 // prepareCUDA points XLA at the CUDA tools (ptxas, libdevice) installed next
-// to the plugin, before it is loaded. go-xla v0.1.4 otherwise sets
-// --xla_gpu_cuda_data_dir to a folder of its author's machine when it finds a
-// nvidia/ folder two levels up, and warns when it does not; it leaves a flag
-// already set alone.
+// to the plugin, before it is loaded. go-xla v0.4.1 otherwise looks only for
+// a nvidia/ folder two levels above the plugin (for the PyPI wheels that is
+// site-packages/jax_plugins/nvidia, which does not exist) and warns when there
+// is none; it leaves a flag already set alone. (go-xla v0.1.4 set the flag to
+// a folder of its author's machine.)
 func prepareCUDA(plugin string) {
 	flags := os.Getenv("XLA_FLAGS")
 	if strings.Contains(flags, "--xla_gpu_cuda_data_dir") {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/nn"
@@ -73,7 +73,7 @@ func finishedTrials(study *hpo.Study) (int, error) {
 // trainObjective is the study's objective: build the trial's model, train it
 // on train, report the validation metric each epoch, and stop when the pruner
 // says so.
-func trainObjective(b backends.Backend, cfg *Config, train, val *nn.Data, log io.Writer, nTotal int) hpo.Objective {
+func trainObjective(b compute.Backend, cfg *Config, train, val *nn.Data, log io.Writer, nTotal int) hpo.Objective {
 	return func(t *hpo.Trial) (float64, error) {
 		start := time.Now()
 		m, err := suggestModel(t, cfg.Task, cfg.Space)
@@ -127,7 +127,7 @@ func trainObjective(b backends.Backend, cfg *Config, train, val *nn.Data, log io
 
 // runStudy runs what is left of the study and returns it with the model of its
 // best trial.
-func runStudy(b backends.Backend, cfg *Config, dir string, train, val *nn.Data, log io.Writer) (*hpo.Study, Model, error) {
+func runStudy(b compute.Backend, cfg *Config, dir string, train, val *nn.Data, log io.Writer) (*hpo.Study, Model, error) {
 	study, err := openStudy(cfg, dir, log)
 	if err != nil {
 		return nil, Model{}, err

@@ -11,9 +11,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/gomlx/gomlx/backends/simplego"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute/gobackend"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 func main() {
@@ -21,7 +21,7 @@ func main() {
 	if len(os.Args) > 1 {
 		config = os.Args[1]
 	}
-	b, err := simplego.New(config)
+	b, err := gobackend.New(config)
 	if err != nil {
 		panic(err)
 	}
@@ -29,7 +29,7 @@ func main() {
 	exec, err := NewExec(b, func(x *Node) *Node {
 		var sum *Node
 		for i := 0; i < n; i++ {
-			y := Dot(AddScalar(x, float64(i)), x) // [128,128] x [128,128]
+			y := Dot(AddScalar(x, float64(i)), x).Product() // [128,128] x [128,128]
 			if sum == nil {
 				sum = y
 			} else {
@@ -49,7 +49,7 @@ func main() {
 	done := make(chan int)
 	go func() {
 		for i := 0; ; i++ {
-			if _, err := exec.Exec(input); err != nil {
+			if _, err := exec.Call(input); err != nil {
 				panic(err)
 			}
 			if i == 20 {

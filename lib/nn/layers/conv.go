@@ -1,7 +1,7 @@
 package layers
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // Conv2D convolves x [batch, H, W, Cin] (channels last) with kernel
@@ -36,7 +36,7 @@ func Conv2D(x, kernel *graph.Node, pad int) *graph.Node {
 	var y *graph.Node
 	switch convMatmul {
 	case matmulFlat:
-		y = graph.Dot(graph.Reshape(patches, b*ho*wo, kh*kw*cin), k)
+		y = graph.Dot(graph.Reshape(patches, b*ho*wo, kh*kw*cin), k).Product()
 	default:
 		// One product per image, with the kernel (transposed so that the
 		// contracted axis is last, the layout the pure-Go backend multiplies

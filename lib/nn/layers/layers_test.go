@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/dlworkbench/hw1/lib/backend"
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // naiveConv is the reference convolution in plain loops: x [b,h,w,cin],
@@ -92,7 +92,7 @@ func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
 }
 
 // run1 executes fn once on the backend and returns its single output flat.
-func run1(t *testing.T, be backends.Backend, fn func([]*graph.Node) *graph.Node, args ...*tensors.Tensor) ([]float64, []int) {
+func run1(t *testing.T, be compute.Backend, fn func([]*graph.Node) *graph.Node, args ...*tensors.Tensor) ([]float64, []int) {
 	t.Helper()
 	exec, err := graph.NewExec(be, fn)
 	if err != nil {
@@ -102,7 +102,7 @@ func run1(t *testing.T, be backends.Backend, fn func([]*graph.Node) *graph.Node,
 	for i, a := range args {
 		in[i] = a
 	}
-	out, err := exec.Exec(in...)
+	out, err := exec.Call(in...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func run1(t *testing.T, be backends.Backend, fn func([]*graph.Node) *graph.Node,
 // checkGradient compares graph.Gradient of the scalar f against central
 // finite differences of f itself, for every element of every input. f must
 // be smooth at the point (for max-pool: distinct values, eps below their gaps).
-func checkGradient(t *testing.T, be backends.Backend, name string, f func([]*graph.Node) *graph.Node, eps, tol float64, values [][]float64, dims [][]int) {
+func checkGradient(t *testing.T, be compute.Backend, name string, f func([]*graph.Node) *graph.Node, eps, tol float64, values [][]float64, dims [][]int) {
 	t.Helper()
 	tensorsOf := func(vals [][]float64) []any {
 		out := make([]any, len(vals))
@@ -127,7 +127,7 @@ func checkGradient(t *testing.T, be backends.Backend, name string, f func([]*gra
 	if err != nil {
 		t.Fatal(err)
 	}
-	grads, err := gradExec.Exec(tensorsOf(values)...)
+	grads, err := gradExec.Call(tensorsOf(values)...)
 	if err != nil {
 		t.Fatalf("%s: gradient: %v", name, err)
 	}
@@ -136,7 +136,7 @@ func checkGradient(t *testing.T, be backends.Backend, name string, f func([]*gra
 		t.Fatal(err)
 	}
 	eval := func(vals [][]float64) float64 {
-		out, err := fExec.Exec(tensorsOf(vals)...)
+		out, err := fExec.Call(tensorsOf(vals)...)
 		if err != nil {
 			t.Fatalf("%s: forward: %v", name, err)
 		}
@@ -254,7 +254,7 @@ func TestDotGradient(t *testing.T) {
 		t.Run(be.Name+"/matrix", func(t *testing.T) {
 			r := randSlice(rng, 5*3)
 			f := func(in []*graph.Node) *graph.Node {
-				y := graph.Dot(in[0], in[1])
+				y := graph.Dot(in[0], in[1]).Product()
 				return weightedSum(graph.Mul(y, y), r)
 			}
 			checkGradient(t, be.Backend, "Dot", f, 1e-6, 1e-6,
@@ -263,12 +263,12 @@ func TestDotGradient(t *testing.T) {
 		// Other ranks must keep GoMLX's own gradient.
 		t.Run(be.Name+"/matrix-vector", func(t *testing.T) {
 			r := randSlice(rng, 5)
-			f := func(in []*graph.Node) *graph.Node { return weightedSum(graph.Dot(in[0], in[1]), r) }
+			f := func(in []*graph.Node) *graph.Node { return weightedSum(graph.Dot(in[0], in[1]).Product(), r) }
 			checkGradient(t, be.Backend, "Dot", f, 1e-6, 1e-6,
 				[][]float64{randSlice(rng, 20), randSlice(rng, 4)}, [][]int{{5, 4}, {4}})
 		})
 		t.Run(be.Name+"/vector-vector", func(t *testing.T) {
-			f := func(in []*graph.Node) *graph.Node { y := graph.Dot(in[0], in[1]); return graph.Mul(y, y) }
+			f := func(in []*graph.Node) *graph.Node { y := graph.Dot(in[0], in[1]).Product(); return graph.Mul(y, y) }
 			checkGradient(t, be.Backend, "Dot", f, 1e-6, 1e-6,
 				[][]float64{randSlice(rng, 4), randSlice(rng, 4)}, [][]int{{4}, {4}})
 		})

@@ -1,8 +1,8 @@
 package layers
 
 import (
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // useNative, when true, lets Conv2D and MaxPool2D use the backend's own
@@ -14,16 +14,16 @@ var useNative = true
 // nativeConvOK reports whether g's backend runs ConvGeneral and the ops of
 // its gradient (Pad, Reverse).
 func nativeConvOK(g *graph.Graph) bool {
-	return useNative && hasOps(g, backends.OpTypeConvGeneral, backends.OpTypePad, backends.OpTypeReverse)
+	return useNative && hasOps(g, compute.OpTypeConvGeneral, compute.OpTypePad, compute.OpTypeReverse)
 }
 
 // nativePoolOK reports whether g's backend runs ReduceWindow and the op of
 // its max gradient (SelectAndScatterMax).
 func nativePoolOK(g *graph.Graph) bool {
-	return useNative && hasOps(g, backends.OpTypeReduceWindow, backends.OpTypeSelectAndScatterMax)
+	return useNative && hasOps(g, compute.OpTypeReduceWindow, compute.OpTypeSelectAndScatterMax)
 }
 
-func hasOps(g *graph.Graph, ops ...backends.OpType) bool {
+func hasOps(g *graph.Graph, ops ...compute.OpType) bool {
 	caps := g.Backend().Capabilities()
 	for _, op := range ops {
 		if !caps.Operations[op] {

@@ -1,7 +1,7 @@
 package layers
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // MaxPool2D takes the max over non-overlapping k x k windows (stride k) of

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // GoMLX's default gradients of Slice (needs Pad) and of Dot (broadcasts a
@@ -15,13 +15,11 @@ import (
 // same program are unaffected in meaning.
 var (
 	defaultSliceVJP      = graph.VJPRegistration[graph.NodeTypeSlice]
-	defaultDotVJP        = graph.VJPRegistration[graph.NodeTypeDot]
 	defaultDotGeneralVJP = graph.VJPRegistration[graph.NodeTypeDotGeneral]
 )
 
 func init() {
 	graph.VJPRegistration[graph.NodeTypeSlice] = sliceVJP
-	graph.VJPRegistration[graph.NodeTypeDot] = dotVJP
 	graph.VJPRegistration[graph.NodeTypeDotGeneral] = dotGeneralVJP
 }
 
@@ -112,21 +110,6 @@ func readIntParams(node *graph.Node, names ...string) (out [][]int, ok bool) {
 		out = append(out, vals)
 	}
 	return out, true
-}
-
-// dotVJP computes the gradient of a matrix product a[i,j]·b[j,k] as two
-// matrix products, v·bᵀ and aᵀ·v, instead of GoMLX's broadcast to [i,j,k].
-// Other ranks keep GoMLX's gradient.
-func dotVJP(node *graph.Node, vjps []*graph.Node, outShape shapes.Shape) []*graph.Node {
-	in := node.Inputs()
-	if len(in) != 2 || len(vjps) != 1 || in[0].Rank() != 2 || in[1].Rank() != 2 || node.Rank() != 2 {
-		return defaultDotVJP(node, vjps, outShape)
-	}
-	a, b, v := in[0], in[1], vjps[0]
-	return []*graph.Node{
-		graph.DotGeneral(v, []int{1}, nil, b, []int{1}, nil), // [i,k]·[j,k] over k -> [i,j]
-		graph.DotGeneral(a, []int{0}, nil, v, []int{0}, nil), // [i,j]·[i,k] over i -> [j,k]
-	}
 }
 
 // panicf reports a programmer error while a graph is being built; GoMLX (and
