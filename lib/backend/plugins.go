@@ -15,13 +15,17 @@ import (
 var (
 	// cpuPluginNames: the PyPI wheel xla-cpu-pjrt (xla_plugins/xla_cpu_pjrt/),
 	// then GoMLX's own installer (pjrt_c_api_cpu[_vX.Y.Z]_plugin.so), which is
-	// also the name in the PyPI wheel lammps-jax-pjrt-cpu (lammps_jax_pjrt_cpu/).
-	cpuPluginNames = []string{"xla_cpu_pjrt.so", "pjrt_c_api_cpu_plugin.so", "pjrt_c_api_cpu_*_plugin.so", "pjrt-plugin-cpu.so", "pjrt_plugin_cpu.so"}
+	// also the name in the PyPI wheel lammps-jax-pjrt-cpu (lammps_jax_pjrt_cpu/),
+	// then the PyPI wheel fastatomstruct-xla-cpu (fastatomstruct_xla_cpu/).
+	cpuPluginNames = []string{"xla_cpu_pjrt.so", "pjrt_c_api_cpu_plugin.so", "pjrt_c_api_cpu_*_plugin.so", "pjrt-plugin-cpu.so", "pjrt_plugin_cpu.so", "libpjrt_cpu.so"}
 	// cudaPluginNames: the PyPI wheels jax-cuda12-pjrt and jax-cuda13-pjrt
 	// (jax_plugins/xla_cuda1X/), then GoMLX's own installer.
 	cudaPluginNames = []string{"xla_cuda_plugin.so", "pjrt_c_api_cuda_plugin.so", "pjrt_c_api_cuda*_plugin.so"}
-	// venvCPUDirs and venvCUDADirs are where wheels put plugins, under site-packages.
-	venvCPUDirs  = []string{"xla_plugins/xla_cpu_pjrt", "lammps_jax_pjrt_cpu"}
+	// venvCPUDirs and venvCUDADirs are where wheels put plugins, under
+	// site-packages, in the order they are preferred when several are installed
+	// (scripts/requirements-xla.txt installs the first; docs/PERFORMANCE.md
+	// compares the three).
+	venvCPUDirs  = []string{"xla_plugins/xla_cpu_pjrt", "lammps_jax_pjrt_cpu", "fastatomstruct_xla_cpu"}
 	venvCUDADirs = []string{"jax_plugins/xla_cuda12", "jax_plugins/xla_cuda13"}
 )
 
