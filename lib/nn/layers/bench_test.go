@@ -192,15 +192,33 @@ func cpuTime() time.Duration {
 }
 
 // benchVariant applies the layer variants named in the environment, for
-// comparing them: LAYERS_BENCH_CONV=flat (one flat Dot instead of the batched
-// DotGeneral), LAYERS_BENCH_NATIVE=0 (im2col and reshape-max even where the
-// backend's own conv and pool could train). It returns the undo function.
+// comparing them on the same backend: LAYERS_BENCH_CONV=native (the backend's
+// ConvGeneral), im2col (the default) or flat (the im2col with one flat Dot
+// instead of the batched DotGeneral); LAYERS_BENCH_POOL=native (ReduceWindow)
+// or reshape (the default); LAYERS_BENCH_VJP=stock (GoMLX's own gradient of
+// DotGeneral in every case, see vjp.go). It returns the undo function.
 func benchVariant() func() {
-	if os.Getenv("LAYERS_BENCH_CONV") == "flat" {
-		convMatmul = matmulFlat
+	conv, pool, matmul := nativeConv, nativePool, convMatmul
+	dotGeneralVJP := graph.VJPRegistration[graph.NodeTypeDotGeneral]
+	if os.Getenv("LAYERS_BENCH_VJP") == "stock" {
+		graph.VJPRegistration[graph.NodeTypeDotGeneral] = defaultDotGeneralVJP
 	}
-	if os.Getenv("LAYERS_BENCH_NATIVE") == "0" {
-		useNative = false
+	switch os.Getenv("LAYERS_BENCH_CONV") {
+	case "native":
+		nativeConv = true
+	case "im2col":
+		nativeConv = false
+	case "flat":
+		nativeConv, convMatmul = false, matmulFlat
 	}
-	return func() { convMatmul, useNative = matmulBatched, true }
+	switch os.Getenv("LAYERS_BENCH_POOL") {
+	case "native":
+		nativePool = true
+	case "reshape":
+		nativePool = false
+	}
+	return func() {
+		nativeConv, nativePool, convMatmul = conv, pool, matmul
+		graph.VJPRegistration[graph.NodeTypeDotGeneral] = dotGeneralVJP
+	}
 }

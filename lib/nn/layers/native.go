@@ -5,22 +5,33 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 )
 
-// useNative, when true, lets Conv2D and MaxPool2D use the backend's own
-// convolution and pooling ops where the backend can also run their gradients
-// (XLA can; the pure-Go backend cannot). It is a variable so that tests and
-// benchmarks can compare both paths on the same backend.
-var useNative = true
+// Which implementation Conv2D and MaxPool2D use. Both give the same values
+// and gradients (the tests check each against the same loops); they differ in
+// speed, measured for LeNet5 in docs/PERFORMANCE.md. They are variables so
+// that tests and benchmarks can run both on the same backend.
+var (
+	// nativeConv selects the backend's ConvGeneral instead of the im2col.
+	// Off: with GoMLX v0.28.2 the im2col is faster on the pure-Go backend and
+	// on XLA CPU alike.
+	nativeConv = false
+	// nativePool selects the backend's ReduceWindow (gradient
+	// SelectAndScatterMax) instead of the reshape and ReduceMax.
+	nativePool = false
+)
 
-// nativeConvOK reports whether g's backend runs ConvGeneral and the ops of
-// its gradient (Pad, Reverse).
+// nativeConvOK reports whether Conv2D should use g's backend's ConvGeneral:
+// when selected and the backend has it and the ops of its gradient (Pad,
+// Reverse).
 func nativeConvOK(g *graph.Graph) bool {
-	return useNative && hasOps(g, compute.OpTypeConvGeneral, compute.OpTypePad, compute.OpTypeReverse)
+	return nativeConv && hasOps(g, compute.OpTypeConvGeneral, compute.OpTypePad, compute.OpTypeReverse)
 }
 
-// nativePoolOK reports whether g's backend runs ReduceWindow and the op of
-// its max gradient (SelectAndScatterMax).
+// nativePoolOK reports whether MaxPool2D should use g's backend's
+// ReduceWindow: when selected and the backend has it and the op of its max
+// gradient (SelectAndScatterMax; the pure-Go backend has it from compute
+// v0.1.3 on).
 func nativePoolOK(g *graph.Graph) bool {
-	return useNative && hasOps(g, compute.OpTypeReduceWindow, compute.OpTypeSelectAndScatterMax)
+	return nativePool && hasOps(g, compute.OpTypeReduceWindow, compute.OpTypeSelectAndScatterMax)
 }
 
 func hasOps(g *graph.Graph, ops ...compute.OpType) bool {

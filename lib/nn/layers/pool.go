@@ -7,9 +7,10 @@ import (
 // MaxPool2D takes the max over non-overlapping k x k windows (stride k) of
 // x [batch, H, W, C]; H and W must be multiples of k.
 //
-// It is a reshape to [batch, H/k, k, W/k, k, C] and a ReduceMax, whose
-// gradient every backend can run (GoMLX's MaxPool needs SelectAndScatterMax).
-// Where a window holds several equal maxima, each of them receives the gradient.
+// It is a reshape to [batch, H/k, k, W/k, k, C] and a ReduceMax (with
+// nativePool, GoMLX's MaxPool: ReduceWindow, whose gradient is
+// SelectAndScatterMax). Where a window holds several equal maxima, each of
+// them receives the gradient here; the native op, like PyTorch, gives it to one.
 func MaxPool2D(x *graph.Node, k int) *graph.Node {
 	if x.Rank() != 4 {
 		panicf("layers.MaxPool2D: x %s must be [batch, H, W, C]", x.Shape())
