@@ -193,32 +193,33 @@ func cpuTime() time.Duration {
 
 // benchVariant applies the layer variants named in the environment, for
 // comparing them on the same backend: LAYERS_BENCH_CONV=native (the backend's
-// ConvGeneral), im2col (the default) or flat (the im2col with one flat Dot
-// instead of the batched DotGeneral); LAYERS_BENCH_POOL=native (ReduceWindow)
-// or reshape (the default); LAYERS_BENCH_VJP=stock (GoMLX's own gradient of
-// DotGeneral in every case, see vjp.go). It returns the undo function.
+// ConvGeneral), im2col, or flat (the im2col with one flat Dot instead of the
+// batched DotGeneral); LAYERS_BENCH_POOL=native (ReduceWindow) or reshape;
+// LAYERS_BENCH_VJP=stock (GoMLX's own gradient of DotGeneral in every case,
+// see vjp.go). Unset, each is the backend's default. It returns the undo
+// function.
 func benchVariant() func() {
-	conv, pool, matmul := nativeConv, nativePool, convMatmul
+	conv, pool, matmul := convImpl, poolImpl, convMatmul
 	dotGeneralVJP := graph.VJPRegistration[graph.NodeTypeDotGeneral]
 	if os.Getenv("LAYERS_BENCH_VJP") == "stock" {
 		graph.VJPRegistration[graph.NodeTypeDotGeneral] = defaultDotGeneralVJP
 	}
 	switch os.Getenv("LAYERS_BENCH_CONV") {
 	case "native":
-		nativeConv = true
+		convImpl = implNative
 	case "im2col":
-		nativeConv = false
+		convImpl = implPortable
 	case "flat":
-		nativeConv, convMatmul = false, matmulFlat
+		convImpl, convMatmul = implPortable, matmulFlat
 	}
 	switch os.Getenv("LAYERS_BENCH_POOL") {
 	case "native":
-		nativePool = true
+		poolImpl = implNative
 	case "reshape":
-		nativePool = false
+		poolImpl = implPortable
 	}
 	return func() {
-		nativeConv, nativePool, convMatmul = conv, pool, matmul
+		convImpl, poolImpl, convMatmul = conv, pool, matmul
 		graph.VJPRegistration[graph.NodeTypeDotGeneral] = dotGeneralVJP
 	}
 }

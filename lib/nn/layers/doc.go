@@ -7,10 +7,12 @@
 // product, and a max-pool is a reshape followed by ReduceMax. With GoMLX
 // v0.26.0 that was the only way to train on the pure-Go backend, which lacked
 // the ops of the gradients of GoMLX's own Convolve and MaxPool. With GoMLX
-// v0.28.2 and compute v0.1.3 every backend runs those too; the im2col and the
-// reshape stay the default because they measured faster on the pure-Go
-// backend and on XLA CPU (docs/PERFORMANCE.md). The backend's own ops are one
-// variable away (native.go), and the tests check both against the same loops.
+// v0.28.2 and compute v0.1.3 every backend runs those too, so each layer uses
+// what measured faster on each backend (docs/PERFORMANCE.md): the im2col on
+// the pure-Go backend (half the CPU time of GoMLX's Convolve), GoMLX's
+// Convolve on XLA (XLA's own convolution, 2-3x faster there at batch 256 and
+// in evaluation), and the reshape max-pool on both. native.go holds the
+// choice; the tests check both implementations against the same loops.
 //
 // Importing this package replaces GoMLX's gradient of DotGeneral for the
 // products whose contracting axes are not in increasing order, where GoMLX

@@ -90,9 +90,12 @@ func forEachImpl(t *testing.T, fn func(t *testing.T)) {
 			name = "native"
 		}
 		t.Run(name, func(t *testing.T) {
-			conv, pool := nativeConv, nativePool
-			nativeConv, nativePool = native, native
-			defer func() { nativeConv, nativePool = conv, pool }()
+			conv, pool := convImpl, poolImpl
+			convImpl, poolImpl = implPortable, implPortable
+			if native {
+				convImpl, poolImpl = implNative, implNative
+			}
+			defer func() { convImpl, poolImpl = conv, pool }()
 			fn(t)
 		})
 	}
