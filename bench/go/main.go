@@ -39,7 +39,7 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.backend, "backend", "go", "backend to measure: go or xla, or a full configuration such as go:ops_sequential,dotgeneral_large (for experiments)")
+	fs.StringVar(&c.backend, "backend", "go", "backend to measure: go or xla, or a full configuration such as go:ops_sequential or xla:/abs/plugin.so (for experiments)")
 	fs.StringVar(&c.dataDir, "data-dir", "", "data directory laid out like ../shared/data ($HW1_DATA_DIR when empty)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.Int64Var(&c.seed, "seed", 0, "seed of weights, shuffling and splits")

@@ -6,7 +6,7 @@ import (
 	"io"
 	"runtime"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/core/graph"
 
 	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/data"
@@ -29,6 +29,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "go:       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	versions := backend.Versions()
 	fmt.Fprintf(stdout, "gomlx:    %s\n", versions["gomlx"])
+	fmt.Fprintf(stdout, "compute:  %s\n", versions["compute"])
 	fmt.Fprintf(stdout, "go-xla:   %s\n", versions["go-xla"])
 
 	choice, err := backend.New(*backendFlag)
@@ -94,7 +95,7 @@ func runTinyGraph(c *backend.Choice) (err error) {
 	if err != nil {
 		return err
 	}
-	out, err := exec.Exec([]float32{1, 2, 3})
+	out, err := exec.Call([]float32{1, 2, 3})
 	if err != nil {
 		return err
 	}

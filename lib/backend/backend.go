@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/gomlx/go-xla/pkg/pjrt"
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/backends/xla"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/go-xla/compute/xla"
+	"github.com/gomlx/go-xla/pjrt"
 )
 
 // EnvVar is GoMLX's own variable for an explicit backend choice.
@@ -24,7 +26,7 @@ const (
 
 // Choice is a backend with the reason it was chosen.
 type Choice struct {
-	Backend backends.Backend
+	Backend compute.Backend
 	// Name is "go" or "xla".
 	Name string
 	// Device is "cpu" for the pure-Go backend and the XLA CPU plugin, "cuda"
@@ -212,28 +214,96 @@ func newFromConfig(config, reason string) (*Choice, error) {
 	return newXLA(plugin, options, device, reason)
 }
 
-// DefaultGoOptions are the pure-Go backend's options when none are given.
-// GoMLX v0.26.0's parallel op executor deadlocks when ops that run in
-// parallel each wait for workers of the same pool (a LeNet5 train step on 2
-// cores hangs for good: see docs/upstream-simplego-deadlock.md), so ops run
-// one after the other; each large op still uses every core.
-const DefaultGoOptions = "ops_sequential"
+// GoOptionsEnvVar holds the pure-Go backend's options when --backend and
+// $GOMLX_BACKEND name none: e.g. HW1_GO_OPTIONS=ops_sequential goes back to
+// the sequential executor without changing any command line.
+const GoOptionsEnvVar = "HW1_GO_OPTIONS"
+
+// DefaultGoOptions are the pure-Go backend's options when none are given:
+// GoMLX's own executor, which runs independent ops in parallel while one graph
+// executes, with an unlimited worker pool.
+//
+// With the pool's default limit (2 x GOMAXPROCS workers) the parallel
+// executor can deadlock: ops running in parallel each hold a worker while
+// they wait for more workers of the same pool (batched matrix products do in
+// compute v0.1.3; see docs/upstream-simplego-deadlock.md and
+// internal/repro/simplegodeadlock). Without a limit there is no worker to
+// run out of. GoMLX v0.26.0 forced this project to "ops_sequential" instead;
+// that still works: --backend go:ops_sequential or $HW1_GO_OPTIONS.
+const DefaultGoOptions = "parallelism=-1"
 
 func newGo(options, reason string) (c *Choice, err error) {
 	if options == "" {
-		options = DefaultGoOptions
+		if env := os.Getenv(GoOptionsEnvVar); env != "" {
+			options = env
+			reason += "; options from $" + GoOptionsEnvVar
+		} else {
+			options = DefaultGoOptions
+		}
 	}
 	config := "go"
 	if options != "" {
 		config += ":" + options
 	}
 	return cached(config, reason, func() (*Choice, error) {
-		b, err := simplego.New(options)
+		b, err := newGoBackend(options)
 		if err != nil {
 			return nil, fmt.Errorf("backend %q: %w", config, err)
 		}
 		return &Choice{Backend: b, Name: "go", Device: CPU, Config: config}, nil
 	})
+}
+
+// newGoBackend is gobackend.New(options), except that a "parallelism=N"
+// option is applied to the backend's worker pool directly: compute v0.1.3
+// prints "Go backend: parallelism set to N" on standard output when it parses
+// the option, which would corrupt the output of `hw1 cv` (a JSON document)
+// and of the benchmarks. If the pool cannot be reached (a later compute
+// version), the option goes to gobackend.New after all.
+func newGoBackend(options string) (compute.Backend, error) {
+	var rest []string
+	parallelism, hasParallelism := 0, false
+	for _, part := range strings.Split(options, ",") {
+		if v, ok := strings.CutPrefix(part, "parallelism="); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, fmt.Errorf("parallelism=%q: want a number of workers (-1: no limit)", v)
+			}
+			parallelism, hasParallelism = n, true
+			continue
+		}
+		rest = append(rest, part)
+	}
+	b, err := gobackend.New(strings.Join(rest, ","))
+	if err != nil || !hasParallelism {
+		return b, err
+	}
+	if !setWorkers(b, parallelism) {
+		b.Finalize()
+		return gobackend.New(options)
+	}
+	return b, nil
+}
+
+// setWorkers calls b.Workers.SetMaxParallelism(n) on compute's pure-Go
+// backend, whose type is internal to compute. It reports false when b has no
+// such field or method.
+func setWorkers(b compute.Backend, n int) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	v := reflect.ValueOf(b)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	set := v.Elem().FieldByName("Workers").MethodByName("SetMaxParallelism")
+	if !set.IsValid() || set.Type().NumIn() != 1 || set.Type().In(0).Kind() != reflect.Int {
+		return false
+	}
+	set.Call([]reflect.Value{reflect.ValueOf(n)})
+	return true
 }
 
 func newXLA(plugin, options, device, reason string) (*Choice, error) {

@@ -230,6 +230,23 @@ func TestFindPluginOrder(t *testing.T) {
 	if p, _ := FindPlugin(); p != filepath.Join(dir, "xla_cpu_pjrt.so") {
 		t.Errorf("FindPlugin() = %s, want the venv's (it comes before ~/.local/lib/go-xla)", p)
 	}
+	// The other CPU wheels, where xla-cpu-pjrt is not installed, in the order
+	// of venvCPUDirs.
+	site := filepath.Join(t.TempDir(), "lib", "python3.11", "site-packages")
+	t.Setenv("HW1_VENV", filepath.Dir(filepath.Dir(filepath.Dir(site))))
+	for _, wheel := range []string{"fastatomstruct_xla_cpu/libpjrt_cpu.so", "lammps_jax_pjrt_cpu/pjrt_c_api_cpu_plugin.so"} {
+		path := filepath.Join(site, filepath.FromSlash(wheel))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := FindPlugin(); p != path {
+			t.Errorf("FindPlugin() = %s, want %s", p, path)
+		}
+	}
+	t.Setenv("HW1_VENV", venv)
 	// A CUDA wheel in the same venv is found as CUDA, never as CPU.
 	cudaDir := filepath.Join(venv, "lib", "python3.11", "site-packages", "jax_plugins", "xla_cuda12")
 	if err := os.MkdirAll(cudaDir, 0o755); err != nil {

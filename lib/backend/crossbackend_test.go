@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // denseCase is a dense layer y = tanh(x·W + b) with the loss mean((y-t)²),
@@ -64,7 +64,7 @@ func (c denseCase) reference() (y []float64, loss float64, dW, dB []float64) {
 
 // denseGraph is the same layer as a GoMLX graph: outputs y, loss, dLoss/dW, dLoss/dB.
 func denseGraph(x, w, b, t *graph.Node) []*graph.Node {
-	y := graph.Tanh(graph.Add(graph.Dot(x, w), graph.InsertAxes(b, 0)))
+	y := graph.Tanh(graph.Add(graph.Dot(x, w).Product(), graph.InsertAxes(b, 0)))
 	loss := graph.ReduceAllMean(graph.Square(graph.Sub(y, t)))
 	grads := graph.Gradient(loss, w, b)
 	return []*graph.Node{y, loss, grads[0], grads[1]}
@@ -75,7 +75,7 @@ func runDense(be *Choice, c denseCase) (outs [4][]float32, err error) {
 	if err != nil {
 		return outs, err
 	}
-	results, err := exec.Exec(
+	results, err := exec.Call(
 		tensors.FromFlatDataAndDimensions(c.x, c.rows, c.in),
 		tensors.FromFlatDataAndDimensions(c.w, c.in, c.out),
 		tensors.FromFlatDataAndDimensions(c.b, c.out),

@@ -15,13 +15,17 @@ import (
 var (
 	// cpuPluginNames: the PyPI wheel xla-cpu-pjrt (xla_plugins/xla_cpu_pjrt/),
 	// then GoMLX's own installer (pjrt_c_api_cpu[_vX.Y.Z]_plugin.so), which is
-	// also the name in the PyPI wheel lammps-jax-pjrt-cpu (lammps_jax_pjrt_cpu/).
-	cpuPluginNames = []string{"xla_cpu_pjrt.so", "pjrt_c_api_cpu_plugin.so", "pjrt_c_api_cpu_*_plugin.so", "pjrt-plugin-cpu.so", "pjrt_plugin_cpu.so"}
+	// also the name in the PyPI wheel lammps-jax-pjrt-cpu (lammps_jax_pjrt_cpu/),
+	// then the PyPI wheel fastatomstruct-xla-cpu (fastatomstruct_xla_cpu/).
+	cpuPluginNames = []string{"xla_cpu_pjrt.so", "pjrt_c_api_cpu_plugin.so", "pjrt_c_api_cpu_*_plugin.so", "pjrt-plugin-cpu.so", "pjrt_plugin_cpu.so", "libpjrt_cpu.so"}
 	// cudaPluginNames: the PyPI wheels jax-cuda12-pjrt and jax-cuda13-pjrt
 	// (jax_plugins/xla_cuda1X/), then GoMLX's own installer.
 	cudaPluginNames = []string{"xla_cuda_plugin.so", "pjrt_c_api_cuda_plugin.so", "pjrt_c_api_cuda*_plugin.so"}
-	// venvCPUDirs and venvCUDADirs are where wheels put plugins, under site-packages.
-	venvCPUDirs  = []string{"xla_plugins/xla_cpu_pjrt", "lammps_jax_pjrt_cpu"}
+	// venvCPUDirs and venvCUDADirs are where wheels put plugins, under
+	// site-packages, in the order they are preferred when several are installed
+	// (scripts/requirements-xla.txt installs the first; docs/PERFORMANCE.md
+	// compares the three).
+	venvCPUDirs  = []string{"xla_plugins/xla_cpu_pjrt", "lammps_jax_pjrt_cpu", "fastatomstruct_xla_cpu"}
 	venvCUDADirs = []string{"jax_plugins/xla_cuda12", "jax_plugins/xla_cuda13"}
 )
 
@@ -175,10 +179,11 @@ var nvidiaGPU = sync.OnceValue(func() string {
 func NvidiaGPU() string { return nvidiaGPU() }
 
 // prepareCUDA points XLA at the CUDA tools (ptxas, libdevice) installed next
-// to the plugin, before it is loaded. go-xla v0.1.4 otherwise sets
-// --xla_gpu_cuda_data_dir to a folder of its author's machine when it finds a
-// nvidia/ folder two levels up, and warns when it does not; it leaves a flag
-// already set alone.
+// to the plugin, before it is loaded. go-xla v0.4.1 otherwise looks only for
+// a nvidia/ folder two levels above the plugin (for the PyPI wheels that is
+// site-packages/jax_plugins/nvidia, which does not exist) and warns when there
+// is none; it leaves a flag already set alone. (go-xla v0.1.4 set the flag to
+// a folder of its author's machine.)
 func prepareCUDA(plugin string) {
 	flags := os.Getenv("XLA_FLAGS")
 	if strings.Contains(flags, "--xla_gpu_cuda_data_dir") {

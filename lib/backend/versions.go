@@ -5,10 +5,11 @@ import (
 	"runtime/debug"
 )
 
-// Versions returns the versions of Go, GoMLX and go-xla linked into this
-// program ("go", "gomlx", "go-xla"); a module not linked is "not linked".
+// Versions returns the versions of Go, GoMLX, its compute backends and go-xla
+// linked into this program ("go", "gomlx", "compute", "go-xla"); a module not
+// linked is "not linked".
 func Versions() map[string]string {
-	v := map[string]string{"go": runtime.Version(), "gomlx": "not linked", "go-xla": "not linked"}
+	v := map[string]string{"go": runtime.Version(), "gomlx": "not linked", "compute": "not linked", "go-xla": "not linked"}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return v
@@ -18,6 +19,8 @@ func Versions() map[string]string {
 		switch dep.Path {
 		case "github.com/gomlx/gomlx":
 			key = "gomlx"
+		case "github.com/gomlx/compute":
+			key = "compute"
 		case "github.com/gomlx/go-xla":
 			key = "go-xla"
 		default:

@@ -8,7 +8,7 @@ import (
 
 	"github.com/dlworkbench/hw1/lib/data"
 	"github.com/dlworkbench/hw1/lib/nn"
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 )
 
 // Config of a k-fold run.
@@ -73,7 +73,7 @@ type Result struct {
 }
 
 // Run trains one model per fold of train with the configured hyperparameters.
-func Run(backend backends.Backend, cfg Config, train *nn.Data) (*Result, error) {
+func Run(backend compute.Backend, cfg Config, train *nn.Data) (*Result, error) {
 	if cfg.Folds < 1 {
 		return nil, fmt.Errorf("cv.Run: folds = %d, want >= 1", cfg.Folds)
 	}
@@ -115,7 +115,7 @@ func Run(backend backends.Backend, cfg Config, train *nn.Data) (*Result, error) 
 	return res, nil
 }
 
-func runFold(backend backends.Backend, cfg Config, train *nn.Data, i int, split data.Fold) (*Fold, error) {
+func runFold(backend compute.Backend, cfg Config, train *nn.Data, i int, split data.Fold) (*Fold, error) {
 	start := time.Now()
 	trainPart, err := train.Subset(split.Train)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"slices"
 
 	"github.com/dlworkbench/hw1/internal/atomicfile"
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 )
 
 // checkpointFormat names the layout of a checkpoint file; Load refuses others.
@@ -72,7 +72,7 @@ func (m *Model) Save(path string) error {
 
 // Load reads a model saved by Save and rebuilds it on the backend; it
 // predicts exactly as the saved one did on the same backend.
-func Load(path string, backend backends.Backend) (*Model, error) {
+func Load(path string, backend compute.Backend) (*Model, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("nn.Load: %w", err)

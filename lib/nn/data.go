@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/dlworkbench/hw1/lib/data"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Data is a set of examples as the models take them: inputs as numbers (the

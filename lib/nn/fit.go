@@ -8,9 +8,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // EpochStats are the numbers of one epoch, as the seed plots them.
@@ -151,12 +151,12 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	if err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
-	if err := resetOptimizer(ws.ctx, m.Spec, hp); err != nil {
+	if err := resetOptimizer(ws.store, m.Spec, hp); err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
-	// Dropout draws from the context's generator: seed it apart from the
+	// Dropout draws from the store's generator: seed it apart from the
 	// weights' stream so that it does not repeat their draws.
-	if err := ws.ctx.SetRNGStateFromSeed(mix(opts.Seed, 0x64726f70)); err != nil {
+	if err := ws.store.SetRNGStateFromSeed(mix(opts.Seed, 0x64726f70)); err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
 	shuffle := rand.New(rand.NewPCG(uint64(opts.Seed), 0x73687566))
@@ -251,23 +251,24 @@ func mix(seed int64, stream uint64) int64 {
 // trainExec returns the compiled train step for an optimizer, building it the
 // first time. Compiled graphs are kept per batch shape by GoMLX, so an epoch
 // compiles at most twice (full batches and the last one).
-func (ws *workspace) trainExec(kind string) (*context.Exec, error) {
+func (ws *workspace) trainExec(kind string) (*model.Exec, error) {
 	if e := ws.train[kind]; e != nil {
 		return e, nil
 	}
 	spec := ws.spec
-	e, err := context.NewExec(ws.backend, ws.ctx.Checked(false), func(ctx *context.Context, x, y *Node) []*Node {
+	e, err := model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x, y *Node) []*Node {
 		g := x.Graph()
-		ctx.SetTraining(g, true)
-		out := ws.forward(ctx, x, nil)
+		store := scope.Store()
+		store.SetTraining(g, true)
+		out := ws.forward(store, x, nil)
 		loss := ReduceAllMean(exampleLosses(spec.Loss, out, y))
 		params := ws.vars
 		nodes := make([]*Node, len(params))
 		for i, v := range params {
-			nodes[i] = v.ValueGraph(g)
+			nodes[i] = v.NodeValue(g)
 		}
 		grads := Gradient(loss, nodes...)
-		buildOptimizerUpdate(ctx, spec, kind, params, grads)
+		buildOptimizerUpdate(store, spec, kind, params, grads)
 		return []*Node{loss, correctCount(spec, out, y)}
 	})
 	if err != nil {
@@ -281,13 +282,13 @@ func (ws *workspace) trainExec(kind string) (*context.Exec, error) {
 }
 
 // step runs a train or evaluation graph on the examples rows of d.
-func (ws *workspace) step(exec *context.Exec, d *Data, rows []int) (loss, correct float64, err error) {
+func (ws *workspace) step(exec *model.Exec, d *Data, rows []int) (loss, correct float64, err error) {
 	x := d.batchInputs(rows, ws.spec.DType)
 	y := d.batchTargets(rows, ws.spec)
 	var out []*tensors.Tensor
 	err = guard("train step", func() error {
 		var err error
-		out, err = exec.Exec(x, y)
+		out, err = exec.Call(x, y)
 		return err
 	})
 	finalize(x, y)
@@ -345,8 +346,8 @@ func (ws *workspace) evaluate(d *Data, batch int) (loss, accuracy float64, err e
 	}
 	if ws.eval == nil {
 		spec := ws.spec
-		ws.eval, err = context.NewExec(ws.backend, ws.ctx.Checked(false), func(ctx *context.Context, x, y *Node) []*Node {
-			out := ws.forward(ctx, x, nil)
+		ws.eval, err = model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x, y *Node) []*Node {
+			out := ws.forward(scope.Store(), x, nil)
 			return []*Node{ReduceAllSum(exampleLosses(spec.Loss, out, y)), correctCount(spec, out, y)}
 		})
 		if err != nil {
@@ -400,8 +401,8 @@ func (m *Model) Predict(d *Data) ([]float64, error) {
 func (ws *workspace) predictAll(d *Data) ([]float64, error) {
 	if ws.predict == nil {
 		var err error
-		ws.predict, err = context.NewExec(ws.backend, ws.ctx.Checked(false), func(ctx *context.Context, x *Node) *Node {
-			return ws.forward(ctx, x, nil)
+		ws.predict, err = model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x *Node) *Node {
+			return ws.forward(scope.Store(), x, nil)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("building the graph: %w", err)
@@ -420,7 +421,7 @@ func (ws *workspace) predictAll(d *Data) ([]float64, error) {
 		var res []*tensors.Tensor
 		err := guard("prediction", func() error {
 			var err error
-			res, err = ws.predict.Exec(x)
+			res, err = ws.predict.Call(x)
 			return err
 		})
 		finalize(x)

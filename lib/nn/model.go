@@ -8,15 +8,15 @@ import (
 	"sync"
 
 	"github.com/dlworkbench/hw1/lib/nn/layers"
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
-// Scopes of the context: the model's weights live under modelScope, the
+// Scopes of the store: the model's weights live under modelScope, the
 // values fed to the graph that are not weights (dropout rates) under
 // settingsScope, the optimizer's under optimizerScope.
 const (
@@ -39,7 +39,7 @@ type Model struct {
 	// History of the last Fit, nil before training.
 	History *History
 
-	backend backends.Backend
+	backend compute.Backend
 	// names and weights of the model's variables, in the workspace's order.
 	names   []string
 	weights []*tensors.Tensor
@@ -50,22 +50,22 @@ type Model struct {
 	ws *workspace
 }
 
-// workspace is a context holding one model's weights at a time, with the
+// workspace is a store holding one model's weights at a time, with the
 // compiled graphs of its shape. Its graph functions capture only the
 // workspace, never a model.
 type workspace struct {
 	key     string
 	spec    Spec
-	backend backends.Backend
-	ctx     *context.Context
+	backend compute.Backend
+	store   *model.Store
 	// vars are the model's variables, in creation order.
-	vars []*context.Variable
+	vars []*model.Variable
 
 	mu      sync.Mutex
-	train   map[string]*context.Exec // by optimizer kind
-	eval    *context.Exec
-	predict *context.Exec
-	taps    *context.Exec
+	train   map[string]*model.Exec // by optimizer kind
+	eval    *model.Exec
+	predict *model.Exec
+	taps    *model.Exec
 	// batchSizes seen in training: each compiled one or two train graphs.
 	batchSizes map[int]bool
 }
@@ -85,7 +85,7 @@ const maxPooledBatchSizes = 32
 
 // acquireWorkspace takes an idle workspace for spec from the pool, or builds
 // one.
-func acquireWorkspace(backend backends.Backend, spec Spec) (*workspace, error) {
+func acquireWorkspace(backend compute.Backend, spec Spec) (*workspace, error) {
 	// The backend's identity, not its name: two XLA plugins share a name.
 	key := fmt.Sprintf("%p|%s", backend, spec.shapeKey())
 	pool.Lock()
@@ -96,27 +96,27 @@ func acquireWorkspace(backend backends.Backend, spec Spec) (*workspace, error) {
 		return ws, nil
 	}
 	pool.Unlock()
-	ws := &workspace{key: key, spec: spec, backend: backend, ctx: context.New(),
-		train: map[string]*context.Exec{}, batchSizes: map[int]bool{}}
+	ws := &workspace{key: key, spec: spec, backend: backend, store: model.NewStore(),
+		train: map[string]*model.Exec{}, batchSizes: map[int]bool{}}
 	err := guard("building "+spec.Kind, func() error {
 		// Build the forward graph once, without compiling it, so that the
 		// layers create their variables.
 		g := NewGraph(backend, "create_variables")
 		defer g.Finalize()
 		x := Parameter(g, "x", shapes.Make(ws.dtype(), append([]int{1}, spec.ExampleShape()...)...))
-		ws.forward(ws.ctx, x, nil)
+		ws.forward(ws.store, x, nil)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for v := range ws.ctx.IterVariables() {
+	for v := range ws.store.IterVariables() {
 		if strings.HasPrefix(v.Scope(), modelScope+"/") {
 			ws.vars = append(ws.vars, v)
 		}
 	}
 	for i := range spec.Dropout {
-		dropoutVar(ws.ctx, spec, i)
+		dropoutVar(ws.store, spec, i)
 	}
 	return ws, nil
 }
@@ -132,18 +132,18 @@ func (ws *workspace) release() {
 	for _, e := range ws.train {
 		e.Finalize()
 	}
-	for _, e := range []*context.Exec{ws.eval, ws.predict, ws.taps} {
+	for _, e := range []*model.Exec{ws.eval, ws.predict, ws.taps} {
 		if e != nil {
 			e.Finalize()
 		}
 	}
-	ws.ctx.Finalize()
+	ws.store.Finalize()
 }
 
 // New builds a model of spec on the backend with weights initialised as
 // PyTorch does (uniform in ±1/sqrt(fan_in)), from seed: the same seed gives
 // the same weights, on every backend.
-func New(backend backends.Backend, spec Spec, seed int64) (*Model, error) {
+func New(backend compute.Backend, spec Spec, seed int64) (*Model, error) {
 	if backend == nil {
 		return nil, fmt.Errorf("nn.New: no backend")
 	}
@@ -190,17 +190,17 @@ func (m *Model) initialise(ws *workspace, seed int64) error {
 
 // fanIn is the number of inputs of the layer a weight or bias belongs to:
 // "in" of dense weights [in, out], kh*kw*Cin of kernels [kh, kw, Cin, Cout].
-func (ws *workspace) fanIn(v *context.Variable) (int, error) {
+func (ws *workspace) fanIn(v *model.Variable) (int, error) {
 	w := v
 	if v.Name() != "weights" {
-		w = ws.ctx.GetVariableByScopeAndName(v.Scope(), "weights")
+		w = ws.store.GetVariable(model.JoinPath(v.Scope(), "weights"))
 		if w == nil {
-			return 0, fmt.Errorf("initialising %s: no weights in its layer to take fan_in from", v.ScopeAndName())
+			return 0, fmt.Errorf("initialising %s: no weights in its layer to take fan_in from", v.Path())
 		}
 	}
 	dims := w.Shape().Dimensions
 	if len(dims) < 2 {
-		return 0, fmt.Errorf("initialising %s: weights of shape %v", v.ScopeAndName(), dims)
+		return 0, fmt.Errorf("initialising %s: weights of shape %v", v.Path(), dims)
 	}
 	fan := 1
 	for _, d := range dims[:len(dims)-1] {
@@ -233,7 +233,7 @@ func (m *Model) load(ws *workspace) error {
 		}
 	}
 	for i, p := range m.Spec.Dropout {
-		if err := dropoutVar(ws.ctx, m.Spec, i).SetValue(scalarTensor(m.Spec, p)); err != nil {
+		if err := dropoutVar(ws.store, m.Spec, i).SetValue(scalarTensor(m.Spec, p)); err != nil {
 			return fmt.Errorf("loading dropout[%d]: %w", i, err)
 		}
 	}
@@ -289,7 +289,7 @@ func (m *Model) with(mutates bool, fn func(ws *workspace) error) error {
 }
 
 // Backend is the backend the model runs on.
-func (m *Model) Backend() backends.Backend { return m.backend }
+func (m *Model) Backend() compute.Backend { return m.backend }
 
 func (ws *workspace) dtype() dtypes.DType {
 	if ws.spec.DType == Float64 {
@@ -300,12 +300,12 @@ func (ws *workspace) dtype() dtypes.DType {
 
 // dropoutVar is the variable holding dropout rate i, fed to the graph so that
 // models differing only in dropout share compiled graphs.
-func dropoutVar(ctx *context.Context, spec Spec, i int) *context.Variable {
-	name := fmt.Sprintf("dropout_%d", i)
-	if v := ctx.GetVariableByScopeAndName(settingsScope, name); v != nil {
+func dropoutVar(store *model.Store, spec Spec, i int) *model.Variable {
+	path := model.JoinPath(settingsScope, fmt.Sprintf("dropout_%d", i))
+	if v := store.GetVariable(path); v != nil {
 		return v
 	}
-	return ctx.InAbsPath(settingsScope).Checked(false).VariableWithValue(name, scalarTensor(spec, spec.Dropout[i])).SetTrainable(false)
+	return store.VariableWithValue(path, scalarTensor(spec, spec.Dropout[i])).SetTrainable(false)
 }
 
 // Layers returns the layer names, in order: the scopes of the weights and
@@ -323,44 +323,44 @@ func (s Spec) Layers() []string {
 
 // forward builds the model's graph. taps, when not nil, receives each layer's
 // output after its activation, by layer name.
-func (ws *workspace) forward(ctx *context.Context, x *Node, taps map[string]*Node) *Node {
-	ctx = ctx.InAbsPath(modelScope).Checked(false)
+func (ws *workspace) forward(store *model.Store, x *Node, taps map[string]*Node) *Node {
+	scope := store.Scope(modelScope)
 	tap := func(name string, n *Node) {
 		if taps != nil {
 			taps[name] = n
 		}
 	}
 	dropout := func(n *Node, i int) *Node {
-		if !ctx.IsTraining(n.Graph()) {
+		if !store.IsTraining(n.Graph()) {
 			return n
 		}
-		return dropoutGraph(ctx, n, dropoutVar(ctx, ws.spec, i).ValueGraph(n.Graph()))
+		return dropoutGraph(store, n, dropoutVar(store, ws.spec, i).NodeValue(n.Graph()))
 	}
 	switch ws.spec.Kind {
 	case KindLeNet5:
-		x = relu(layers.Conv(ctx.In("conv1"), x, 6, 5, 2))
+		x = relu(layers.Conv(scope.In("conv1"), x, 6, 5, 2))
 		tap("conv1", x)
 		x = layers.MaxPool2D(x, 2)
-		x = relu(layers.Conv(ctx.In("conv2"), x, 16, 5, 0))
+		x = relu(layers.Conv(scope.In("conv2"), x, 16, 5, 0))
 		tap("conv2", x)
 		x = layers.MaxPool2D(x, 2)
 		x = dropout(x, 0)
 		x = Reshape(x, x.Shape().Dimensions[0], -1)
-		x = relu(layers.Dense(ctx.In("fc1"), x, 120))
+		x = relu(layers.Dense(scope.In("fc1"), x, 120))
 		tap("fc1", x)
 		x = dropout(x, 1)
-		x = relu(layers.Dense(ctx.In("fc2"), x, 84))
+		x = relu(layers.Dense(scope.In("fc2"), x, 84))
 		tap("fc2", x)
-		x = layers.Dense(ctx.In("fc3"), x, 10)
+		x = layers.Dense(scope.In("fc3"), x, 10)
 		tap("fc3", x)
 	default:
 		for i, units := range ws.spec.Hidden {
 			name := fmt.Sprintf("hidden_%d", i)
-			x = activate(ws.spec.Activation, layers.Dense(ctx.In(name), x, units))
+			x = activate(ws.spec.Activation, layers.Dense(scope.In("%s", name), x, units))
 			tap(name, x)
 			x = dropout(x, i)
 		}
-		x = layers.Dense(ctx.In("output"), x, ws.spec.Outputs)
+		x = layers.Dense(scope.In("output"), x, ws.spec.Outputs)
 		tap("output", x)
 	}
 	return x
@@ -370,8 +370,8 @@ func (ws *workspace) forward(ctx *context.Context, x *Node, taps map[string]*Nod
 // by 1/(1-rate), as torch.nn.Dropout in training. It is built even for rate 0
 // (then it keeps everything, exactly) so that trials of a search with and
 // without dropout share one compiled graph.
-func dropoutGraph(ctx *context.Context, x, rate *Node) *Node {
-	u := ctx.RandomUniform(x.Graph(), x.Shape()) // [0, 1)
+func dropoutGraph(store *model.Store, x, rate *Node) *Node {
+	u := store.RandomUniform(x.Graph(), x.Shape()) // [0, 1)
 	keep := GreaterOrEqual(u, BroadcastToShape(rate, x.Shape()))
 	return Where(keep, Div(x, OneMinus(rate)), ZerosLike(x))
 }

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // The optimizers below follow PyTorch's update rules, not GoMLX's: the seed's
@@ -51,23 +51,21 @@ const (
 
 // hyperparameterVar returns the scalar variable holding one optimizer
 // hyperparameter, creating it (at 0) the first time.
-func hyperparameterVar(ctx *context.Context, spec Spec, name string) *context.Variable {
-	c := ctx.InAbsPath(optimizerScope).Checked(false)
-	if v := c.GetVariableByScopeAndName(optimizerScope, name); v != nil {
+func hyperparameterVar(store *model.Store, spec Spec, name string) *model.Variable {
+	path := model.JoinPath(optimizerScope, name)
+	if v := store.GetVariable(path); v != nil {
 		return v
 	}
-	return c.VariableWithValue(name, scalarTensor(spec, 0)).SetTrainable(false)
+	return store.VariableWithValue(path, scalarTensor(spec, 0)).SetTrainable(false)
 }
 
 // stateVar returns a zero-initialised optimizer state variable for param.
-func stateVar(ctx *context.Context, kind string, param *context.Variable, suffix string) *context.Variable {
-	scope := optimizerScope + "/" + kind + param.Scope()
-	name := param.Name() + "_" + suffix
-	if v := ctx.GetVariableByScopeAndName(scope, name); v != nil {
+func stateVar(store *model.Store, kind string, param *model.Variable, suffix string) *model.Variable {
+	path := model.JoinPath(optimizerScope, kind, param.Scope(), param.Name()+"_"+suffix)
+	if v := store.GetVariable(path); v != nil {
 		return v
 	}
-	return ctx.InAbsPath(scope).Checked(false).
-		VariableWithValue(name, tensors.FromShape(param.Shape())).SetTrainable(false)
+	return store.VariableWithValue(path, tensors.FromShape(param.Shape())).SetTrainable(false)
 }
 
 func scalarTensor(spec Spec, x float64) *tensors.Tensor {
@@ -80,22 +78,22 @@ func scalarTensor(spec Spec, x float64) *tensors.Tensor {
 // buildOptimizerUpdate adds to the graph one optimizer step over params, given
 // their gradients, as PyTorch's torch.optim.{SGD,Adam,RMSprop} (no dampening,
 // no Nesterov, no AMSGrad, centered=false) with coupled weight decay.
-func buildOptimizerUpdate(ctx *context.Context, spec Spec, kind string, params []*context.Variable, grads []*Node) {
+func buildOptimizerUpdate(store *model.Store, spec Spec, kind string, params []*model.Variable, grads []*Node) {
 	if len(params) == 0 {
 		return
 	}
 	g := grads[0].Graph()
-	lr := hyperparameterVar(ctx, spec, hpLearningRate).ValueGraph(g)
-	wd := hyperparameterVar(ctx, spec, hpWeightDecay).ValueGraph(g)
-	momentum := hyperparameterVar(ctx, spec, hpMomentum).ValueGraph(g)
-	stepVar := hyperparameterVar(ctx, spec, hpStep)
-	step := OnePlus(stepVar.ValueGraph(g))
-	stepVar.SetValueGraph(step)
+	lr := hyperparameterVar(store, spec, hpLearningRate).NodeValue(g)
+	wd := hyperparameterVar(store, spec, hpWeightDecay).NodeValue(g)
+	momentum := hyperparameterVar(store, spec, hpMomentum).NodeValue(g)
+	stepVar := hyperparameterVar(store, spec, hpStep)
+	step := OnePlus(stepVar.NodeValue(g))
+	stepVar.SetNodeValue(step)
 	dtype := lr.DType()
 	one := ScalarOne(g, dtype)
 
 	for i, param := range params {
-		p := param.ValueGraph(g)
+		p := param.NodeValue(g)
 		grad := Add(grads[i], Mul(wd, p))
 		var update *Node
 		switch kind {
@@ -103,42 +101,42 @@ func buildOptimizerUpdate(ctx *context.Context, spec Spec, kind string, params [
 			// torch: buf = grad on the first step, then momentum*buf + grad.
 			// With buf starting at 0 the one formula covers both, and momentum
 			// 0 gives plain SGD.
-			bufVar := stateVar(ctx, kind, param, "momentum_buffer")
-			buf := Add(Mul(momentum, bufVar.ValueGraph(g)), grad)
-			bufVar.SetValueGraph(buf)
+			bufVar := stateVar(store, kind, param, "momentum_buffer")
+			buf := Add(Mul(momentum, bufVar.NodeValue(g)), grad)
+			bufVar.SetNodeValue(buf)
 			update = Mul(lr, buf)
 		case "adam":
-			mVar := stateVar(ctx, kind, param, "exp_avg")
-			vVar := stateVar(ctx, kind, param, "exp_avg_sq")
-			m := Add(MulScalar(mVar.ValueGraph(g), adamBeta1), MulScalar(grad, 1-adamBeta1))
-			v := Add(MulScalar(vVar.ValueGraph(g), adamBeta2), MulScalar(Mul(grad, grad), 1-adamBeta2))
-			mVar.SetValueGraph(m)
-			vVar.SetValueGraph(v)
+			mVar := stateVar(store, kind, param, "exp_avg")
+			vVar := stateVar(store, kind, param, "exp_avg_sq")
+			m := Add(MulScalar(mVar.NodeValue(g), adamBeta1), MulScalar(grad, 1-adamBeta1))
+			v := Add(MulScalar(vVar.NodeValue(g), adamBeta2), MulScalar(Mul(grad, grad), 1-adamBeta2))
+			mVar.SetNodeValue(m)
+			vVar.SetNodeValue(v)
 			bc1 := Sub(one, Pow(Scalar(g, dtype, adamBeta1), step))
 			bc2 := Sub(one, Pow(Scalar(g, dtype, adamBeta2), step))
 			denom := AddScalar(Div(Sqrt(v), Sqrt(bc2)), adamEpsilon)
 			update = Mul(Div(lr, bc1), Div(m, denom))
 		case "rmsprop":
-			sqVar := stateVar(ctx, kind, param, "square_avg")
-			sq := Add(MulScalar(sqVar.ValueGraph(g), rmspropAlpha), MulScalar(Mul(grad, grad), 1-rmspropAlpha))
-			sqVar.SetValueGraph(sq)
+			sqVar := stateVar(store, kind, param, "square_avg")
+			sq := Add(MulScalar(sqVar.NodeValue(g), rmspropAlpha), MulScalar(Mul(grad, grad), 1-rmspropAlpha))
+			sqVar.SetNodeValue(sq)
 			avg := AddScalar(Sqrt(sq), rmspropEpsilon)
 			// torch keeps a momentum buffer only when momentum > 0; with the
 			// buffer starting at 0, momentum 0 gives the same update.
-			bufVar := stateVar(ctx, kind, param, "momentum_buffer")
-			buf := Add(Mul(momentum, bufVar.ValueGraph(g)), Div(grad, avg))
-			bufVar.SetValueGraph(buf)
+			bufVar := stateVar(store, kind, param, "momentum_buffer")
+			buf := Add(Mul(momentum, bufVar.NodeValue(g)), Div(grad, avg))
+			bufVar.SetNodeValue(buf)
 			update = Mul(lr, buf)
 		default:
 			panic(fmt.Sprintf("optimizer kind %q unknown", kind))
 		}
-		param.SetValueGraph(Sub(p, update))
+		param.SetNodeValue(Sub(p, update))
 	}
 }
 
 // resetOptimizer zeroes the state of every optimizer and sets the
 // hyperparameters for a new training run.
-func resetOptimizer(ctx *context.Context, spec Spec, hp Hyperparameters) error {
+func resetOptimizer(store *model.Store, spec Spec, hp Hyperparameters) error {
 	values := map[string]float64{
 		hpLearningRate: hp.LearningRate,
 		hpWeightDecay:  hp.WeightDecay,
@@ -146,14 +144,14 @@ func resetOptimizer(ctx *context.Context, spec Spec, hp Hyperparameters) error {
 		hpStep:         0,
 	}
 	for name, x := range values {
-		if err := hyperparameterVar(ctx, spec, name).SetValue(scalarTensor(spec, x)); err != nil {
+		if err := hyperparameterVar(store, spec, name).SetValue(scalarTensor(spec, x)); err != nil {
 			return fmt.Errorf("optimizer %s: %w", name, err)
 		}
 	}
-	for v := range ctx.IterVariables() {
+	for v := range store.IterVariables() {
 		if strings.HasPrefix(v.Scope(), optimizerScope+"/") {
 			if err := v.SetValue(tensors.FromShape(v.Shape())); err != nil {
-				return fmt.Errorf("optimizer state %s: %w", v.ScopeAndName(), err)
+				return fmt.Errorf("optimizer state %s: %w", v.Path(), err)
 			}
 		}
 	}

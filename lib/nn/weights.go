@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Variable is one weight tensor of a model, copied out.
@@ -55,7 +55,7 @@ func (m *Model) Variables() ([]Variable, error) {
 	return out, nil
 }
 
-func variableName(v *context.Variable) string {
+func variableName(v *model.Variable) string {
 	return strings.TrimPrefix(v.Scope(), modelScope+"/") + "/" + v.Name()
 }
 
@@ -153,9 +153,9 @@ func (ws *workspace) activations(d *Data) ([]Activation, error) {
 	layerNames := ws.spec.Layers()
 	if ws.taps == nil {
 		var err error
-		ws.taps, err = context.NewExec(ws.backend, ws.ctx.Checked(false), func(ctx *context.Context, x *Node) []*Node {
+		ws.taps, err = model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x *Node) []*Node {
 			taps := map[string]*Node{}
-			ws.forward(ctx, x, taps)
+			ws.forward(scope.Store(), x, taps)
 			out := make([]*Node, len(layerNames))
 			for i, name := range layerNames {
 				out[i] = taps[name]
@@ -176,7 +176,7 @@ func (ws *workspace) activations(d *Data) ([]Activation, error) {
 	var res []*tensors.Tensor
 	if err := guard("activations", func() error {
 		var err error
-		res, err = ws.taps.Exec(x)
+		res, err = ws.taps.Call(x)
 		return err
 	}); err != nil {
 		return nil, err

@@ -9,41 +9,41 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/backend"
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // lenet5 is the homework's LeNet5 without dropout: the shapes these layers
 // must be fast for. x is [batch, 28, 28, 1]; it returns logits [batch, 10].
-func lenet5(ctx *context.Context, x *graph.Node) *graph.Node {
+func lenet5(scope *model.Scope, x *graph.Node) *graph.Node {
 	relu := func(x *graph.Node) *graph.Node { return graph.MaxScalar(x, 0.0) }
-	x = MaxPool2D(relu(Conv(ctx.In("conv1"), x, 6, 5, 2)), 2)  // [b, 14, 14, 6]
-	x = MaxPool2D(relu(Conv(ctx.In("conv2"), x, 16, 5, 0)), 2) // [b, 5, 5, 16]
-	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)          // [b, 400]
-	x = relu(Dense(ctx.In("fc1"), x, 120))
-	x = relu(Dense(ctx.In("fc2"), x, 84))
-	return Dense(ctx.In("fc3"), x, 10)
+	x = MaxPool2D(relu(Conv(scope.In("conv1"), x, 6, 5, 2)), 2)  // [b, 14, 14, 6]
+	x = MaxPool2D(relu(Conv(scope.In("conv2"), x, 16, 5, 0)), 2) // [b, 5, 5, 16]
+	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)            // [b, 400]
+	x = relu(Dense(scope.In("fc1"), x, 120))
+	x = relu(Dense(scope.In("fc2"), x, 84))
+	return Dense(scope.In("fc3"), x, 10)
 }
 
 // sgdStep builds one LeNet5 training step: mean softmax cross-entropy on
 // one-hot labels, then a plain SGD update of every variable.
-func sgdStep(ctx *context.Context, x, onehot *graph.Node) *graph.Node {
-	logits := lenet5(ctx, x)
+func sgdStep(scope *model.Scope, x, onehot *graph.Node) *graph.Node {
+	logits := lenet5(scope, x)
 	loss := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, graph.LogSoftmax(logits)), -1)))
-	var vars []*context.Variable
+	var vars []*model.Variable
 	var values []*graph.Node
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		if v.Trainable && v.Shape().DType.IsFloat() {
 			vars = append(vars, v)
-			values = append(values, v.ValueGraph(x.Graph()))
+			values = append(values, v.NodeValue(x.Graph()))
 		}
 	}
 	grads := graph.Gradient(loss, values...)
 	for i, v := range vars {
-		v.SetValueGraph(graph.Sub(values[i], graph.MulScalar(grads[i], 0.01)))
+		v.SetNodeValue(graph.Sub(values[i], graph.MulScalar(grads[i], 0.01)))
 	}
 	return loss
 }
@@ -115,24 +115,24 @@ func BenchmarkLeNet5Step(b *testing.B) {
 	}
 }
 
-func benchStep(b *testing.B, be backends.Backend, batch int) {
-	ctx := context.New()
-	ctx.SetParam(context.ParamInitialSeed, int64(1))
-	exec, err := context.NewExec(be, ctx, sgdStep)
+func benchStep(b *testing.B, be compute.Backend, batch int) {
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(1))
+	exec, err := model.NewExec(be, store, sgdStep)
 	if err != nil {
 		b.Fatal(err)
 	}
 	x, y := fakeBatch(batch)
 	defer benchVariant()()
 	start := time.Now()
-	if _, err := exec.Exec(x, y); err != nil {
+	if _, err := exec.Call(x, y); err != nil {
 		b.Fatal(err)
 	}
 	first := time.Since(start)
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for range b.N {
-		out, err := exec.Exec(x, y)
+		out, err := exec.Call(x, y)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -151,23 +151,23 @@ func BenchmarkLeNet5Eval10k(b *testing.B) {
 		for _, chunk := range []int{10000, 1000} {
 			b.Run(fmt.Sprintf("%s/chunk=%d", configName(be), chunk), func(b *testing.B) {
 				defer benchVariant()()
-				ctx := context.New()
-				ctx.SetParam(context.ParamInitialSeed, int64(1))
-				exec, err := context.NewExec(be.Backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-					return graph.ArgMax(lenet5(ctx, x), -1, dtypes.Int32)
+				store := model.NewStore()
+				store.SetParam(model.ParamInitialSeed, int64(1))
+				exec, err := model.NewExec(be.Backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+					return graph.ArgMax(lenet5(scope, x), -1, dtypes.Int32)
 				})
 				if err != nil {
 					b.Fatal(err)
 				}
 				x, _ := fakeBatch(chunk)
-				if _, err := exec.Exec(x); err != nil {
+				if _, err := exec.Call(x); err != nil {
 					b.Fatal(err)
 				}
 				b.ResetTimer()
 				cpu0 := cpuTime()
 				for range b.N {
 					for range 10000 / chunk {
-						out, err := exec.Exec(x)
+						out, err := exec.Call(x)
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -192,15 +192,34 @@ func cpuTime() time.Duration {
 }
 
 // benchVariant applies the layer variants named in the environment, for
-// comparing them: LAYERS_BENCH_CONV=flat (one flat Dot instead of the batched
-// DotGeneral), LAYERS_BENCH_NATIVE=0 (im2col and reshape-max even where the
-// backend's own conv and pool could train). It returns the undo function.
+// comparing them on the same backend: LAYERS_BENCH_CONV=native (the backend's
+// ConvGeneral), im2col, or flat (the im2col with one flat Dot instead of the
+// batched DotGeneral); LAYERS_BENCH_POOL=native (ReduceWindow) or reshape;
+// LAYERS_BENCH_VJP=stock (GoMLX's own gradient of DotGeneral in every case,
+// see vjp.go). Unset, each is the backend's default. It returns the undo
+// function.
 func benchVariant() func() {
-	if os.Getenv("LAYERS_BENCH_CONV") == "flat" {
-		convMatmul = matmulFlat
+	conv, pool, matmul := convImpl, poolImpl, convMatmul
+	dotGeneralVJP := graph.VJPRegistration[graph.NodeTypeDotGeneral]
+	if os.Getenv("LAYERS_BENCH_VJP") == "stock" {
+		graph.VJPRegistration[graph.NodeTypeDotGeneral] = defaultDotGeneralVJP
 	}
-	if os.Getenv("LAYERS_BENCH_NATIVE") == "0" {
-		useNative = false
+	switch os.Getenv("LAYERS_BENCH_CONV") {
+	case "native":
+		convImpl = implNative
+	case "im2col":
+		convImpl = implPortable
+	case "flat":
+		convImpl, convMatmul = implPortable, matmulFlat
 	}
-	return func() { convMatmul, useNative = matmulBatched, true }
+	switch os.Getenv("LAYERS_BENCH_POOL") {
+	case "native":
+		poolImpl = implNative
+	case "reshape":
+		poolImpl = implPortable
+	}
+	return func() {
+		convImpl, poolImpl, convMatmul = conv, pool, matmul
+		graph.VJPRegistration[graph.NodeTypeDotGeneral] = dotGeneralVJP
+	}
 }

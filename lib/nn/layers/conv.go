@@ -1,7 +1,7 @@
 package layers
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // Conv2D convolves x [batch, H, W, Cin] (channels last) with kernel
@@ -27,7 +27,8 @@ func Conv2D(x, kernel *graph.Node, pad int) *graph.Node {
 		panicf("layers.Conv2D: kernel %dx%d larger than padded input %dx%d", kh, kw, h+2*pad, w+2*pad)
 	}
 	// GoMLX's gradient of Convolve fails when the padding exceeds kernel-1
-	// ("outputDimStart ... out-of-bounds"); such shapes use the im2col.
+	// ("outputDimStart ... out-of-bounds", still in v0.28.2); such shapes
+	// use the im2col.
 	if nativeConvOK(x.Graph()) && pad < kh && pad < kw {
 		return nativeConv2D(x, kernel, pad)
 	}
@@ -36,7 +37,7 @@ func Conv2D(x, kernel *graph.Node, pad int) *graph.Node {
 	var y *graph.Node
 	switch convMatmul {
 	case matmulFlat:
-		y = graph.Dot(graph.Reshape(patches, b*ho*wo, kh*kw*cin), k)
+		y = graph.Dot(graph.Reshape(patches, b*ho*wo, kh*kw*cin), k).Product()
 	default:
 		// One product per image, with the kernel (transposed so that the
 		// contracted axis is last, the layout the pure-Go backend multiplies
@@ -59,7 +60,9 @@ const (
 var convMatmul = matmulBatched
 
 // zeroPad surrounds the H and W axes of x with pad zeros on each side. It
-// concatenates zero blocks because the pure-Go backend has no Pad op.
+// concatenates zero blocks rather than use Pad, which GoMLX v0.28.2 cannot
+// differentiate (no gradient is registered for it): a padded layer that is
+// not the first one needs that gradient.
 func zeroPad(x *graph.Node, pad int) *graph.Node {
 	if pad == 0 {
 		return x
@@ -89,4 +92,11 @@ func im2col(xp *graph.Node, kh, kw, ho, wo int) *graph.Node {
 		return graph.Reshape(cols[0], b, ho*wo, c)
 	}
 	return graph.Reshape(graph.Concatenate(cols, 3), b, ho*wo, kh*kw*c)
+}
+
+// zerosLikeAlong is a block of zeros shaped like v except n long on axis.
+func zerosLikeAlong(g *graph.Graph, v *graph.Node, axis, n int) *graph.Node {
+	shape := v.Shape().Clone()
+	shape.Dimensions[axis] = n
+	return graph.Zeros(g, shape)
 }

@@ -3,43 +3,43 @@ package layers
 import (
 	"math"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Conv is Conv2D with a kernel [k, k, Cin, cout] and a bias [cout] created in
-// ctx (the caller picks the scope with ctx.In(name)); the variables are named
+// scope (the caller picks it with scope.In(name)); the variables are named
 // "weights" and "biases". Both are initialised as PyTorch's nn.Conv2d does:
 // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = Cin*k*k.
-func Conv(ctx *context.Context, x *graph.Node, cout, kernelSize, pad int) *graph.Node {
+func Conv(scope *model.Scope, x *graph.Node, cout, kernelSize, pad int) *graph.Node {
 	if x.Rank() != 4 {
 		panicf("layers.Conv: x %s must be [batch, H, W, Cin]", x.Shape())
 	}
 	cin := x.Shape().Dimensions[3]
 	fanIn := cin * kernelSize * kernelSize
-	kernel := torchUniformVar(ctx, "weights", fanIn, shapes.Make(x.DType(), kernelSize, kernelSize, cin, cout))
-	bias := torchUniformVar(ctx, "biases", fanIn, shapes.Make(x.DType(), cout))
-	y := Conv2D(x, kernel.ValueGraph(x.Graph()), pad)
-	return addBias(y, bias.ValueGraph(x.Graph()))
+	kernel := torchUniformVar(scope, "weights", fanIn, shapes.Make(x.DType(), kernelSize, kernelSize, cin, cout))
+	bias := torchUniformVar(scope, "biases", fanIn, shapes.Make(x.DType(), cout))
+	y := Conv2D(x, kernel.NodeValue(x.Graph()), pad)
+	return addBias(y, bias.NodeValue(x.Graph()))
 }
 
-// Dense is x·W+b with W [in, out] and b [out] created in ctx (variables
+// Dense is x·W+b with W [in, out] and b [out] created in scope (variables
 // "weights" and "biases"), initialised as torch.nn.Linear:
 // U(-1/sqrt(in), 1/sqrt(in)). x is [..., in]; leading axes are kept.
-func Dense(ctx *context.Context, x *graph.Node, out int) *graph.Node {
+func Dense(scope *model.Scope, x *graph.Node, out int) *graph.Node {
 	if x.Rank() < 1 {
 		panicf("layers.Dense: x must have at least one axis, got a scalar")
 	}
 	in := x.Shape().Dimensions[x.Rank()-1]
-	w := torchUniformVar(ctx, "weights", in, shapes.Make(x.DType(), in, out))
-	b := torchUniformVar(ctx, "biases", in, shapes.Make(x.DType(), out))
+	w := torchUniformVar(scope, "weights", in, shapes.Make(x.DType(), in, out))
+	b := torchUniformVar(scope, "biases", in, shapes.Make(x.DType(), out))
 	g := x.Graph()
 	x2 := x
 	if x.Rank() != 2 {
 		x2 = graph.Reshape(x, -1, in)
 	}
-	y := addBias(graph.Dot(x2, w.ValueGraph(g)), b.ValueGraph(g))
+	y := addBias(graph.Dot(x2, w.NodeValue(g)).Product(), b.NodeValue(g))
 	if x.Rank() != 2 {
 		outDims := append(x.Shape().Clone().Dimensions[:x.Rank()-1], out)
 		y = graph.Reshape(y, outDims...)
@@ -50,13 +50,13 @@ func Dense(ctx *context.Context, x *graph.Node, out int) *graph.Node {
 // torchUniformVar creates (or reuses) a variable initialised uniformly in
 // [-1/sqrt(fanIn), 1/sqrt(fanIn)), PyTorch's default for Linear and Conv2d
 // weights (kaiming-uniform with a=sqrt(5)) and biases.
-func torchUniformVar(ctx *context.Context, name string, fanIn int, shape shapes.Shape) *context.Variable {
+func torchUniformVar(scope *model.Scope, name string, fanIn int, shape shapes.Shape) *model.Variable {
 	bound := 1 / math.Sqrt(float64(fanIn))
 	init := func(g *graph.Graph, s shapes.Shape) *graph.Node {
-		u := ctx.RandomUniform(g, s) // [0, 1)
+		u := scope.RandomUniform(g, s) // [0, 1)
 		return graph.AddScalar(graph.MulScalar(u, 2*bound), -bound)
 	}
-	return ctx.WithInitializer(init).VariableWithShape(name, shape)
+	return scope.WithInitializer(init).VariableWithShape(name, shape)
 }
 
 // addBias adds b [n] along the last axis of y [..., n]: GoMLX broadcasts only

@@ -6,17 +6,17 @@ import (
 	"testing"
 
 	"github.com/dlworkbench/hw1/lib/backend"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // varValues reads a variable created by Conv or Dense, checking its shape and
 // that its initial values fill PyTorch's range [-bound, bound] (not zeros,
 // not a narrower or wider distribution).
-func varValues(t *testing.T, ctx *context.Context, scope, name string, dims []int, bound float64) []float64 {
+func varValues(t *testing.T, store *model.Store, scope, name string, dims []int, bound float64) []float64 {
 	t.Helper()
-	v := ctx.InspectVariable(scope, name)
+	v := store.GetVariable(model.JoinPath(scope, name))
 	if v == nil {
 		t.Fatalf("no variable %s/%s", scope, name)
 	}
@@ -44,22 +44,22 @@ func TestConvAndDense(t *testing.T) {
 	x := randSlice(rng, b*h*w*cin)
 	for _, be := range backend.ForTests(t) {
 		t.Run(be.Name, func(t *testing.T) {
-			ctx := context.New()
-			ctx.SetParam(context.ParamInitialSeed, int64(42))
-			exec, err := context.NewExec(be.Backend, ctx, func(ctx *context.Context, x *graph.Node) []*graph.Node {
-				c := Conv(ctx.In("conv"), x, cout, k, pad)
-				return []*graph.Node{c, Dense(ctx.In("dense"), graph.Reshape(c, b, -1), out), Dense(ctx.In("dense3"), c, out)}
+			store := model.NewStore()
+			store.SetParam(model.ParamInitialSeed, int64(42))
+			exec, err := model.NewExec(be.Backend, store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
+				c := Conv(scope.In("conv"), x, cout, k, pad)
+				return []*graph.Node{c, Dense(scope.In("dense"), graph.Reshape(c, b, -1), out), Dense(scope.In("dense3"), c, out)}
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, b, h, w, cin))
+			res, err := exec.Call(tensors.FromFlatDataAndDimensions(x, b, h, w, cin))
 			if err != nil {
 				t.Fatal(err)
 			}
 			convBound := 1 / math.Sqrt(cin*k*k)
-			kernel := varValues(t, ctx, "/conv", "weights", []int{k, k, cin, cout}, convBound)
-			bias := varValues(t, ctx, "/conv", "biases", []int{cout}, convBound)
+			kernel := varValues(t, store, "/conv", "weights", []int{k, k, cin, cout}, convBound)
+			bias := varValues(t, store, "/conv", "biases", []int{cout}, convBound)
 			want, ho, wo := naiveConv(x, b, h, w, cin, kernel, k, k, cout, pad)
 			for i := range want {
 				want[i] += bias[i%cout]
@@ -69,8 +69,8 @@ func TestConvAndDense(t *testing.T) {
 
 			in := ho * wo * cout
 			denseBound := 1 / math.Sqrt(float64(in))
-			wd := varValues(t, ctx, "/dense", "weights", []int{in, out}, denseBound)
-			bd := varValues(t, ctx, "/dense", "biases", []int{out}, denseBound)
+			wd := varValues(t, store, "/dense", "weights", []int{in, out}, denseBound)
+			bd := varValues(t, store, "/dense", "biases", []int{out}, denseBound)
 			wantDense := make([]float64, b*out)
 			for n := range b {
 				for o := range out {

@@ -1,20 +1,22 @@
 // Package layers holds the convolution, max-pool and dense layers of LeNet5,
-// written so that they train on every GoMLX backend, the pure-Go one included.
+// initialised as PyTorch's, and fast on every GoMLX backend, the pure-Go one
+// included.
 //
-// GoMLX's own layers.Convolution and MaxPool build gradients from ops that the
-// pure-Go backend lacks (Pad, Reverse, SelectAndScatterMax). Here a convolution
-// is an im2col made of static slices of the zero-padded input (padding is done
-// by concatenating zeros) followed by one matrix product, and a max-pool is a
-// reshape followed by ReduceMax. Both have gradients made only of ops that
-// every backend has, once this package has registered a Pad-free gradient for
-// Slice and faster ones for Dot and DotGeneral (see vjp.go). Importing this
-// package therefore changes those gradients for the whole program; they are
-// equal in value to GoMLX's and fall back to GoMLX's where a case is not
-// covered (strided slices, non-matrix Dot).
+// A convolution is an im2col made of static slices of the zero-padded input
+// (padding is done by concatenating zeros) followed by one batched matrix
+// product, and a max-pool is a reshape followed by ReduceMax. With GoMLX
+// v0.26.0 that was the only way to train on the pure-Go backend, which lacked
+// the ops of the gradients of GoMLX's own Convolve and MaxPool. With GoMLX
+// v0.28.2 and compute v0.1.3 every backend runs those too, so each layer uses
+// what measured faster on each backend (docs/PERFORMANCE.md): the im2col on
+// the pure-Go backend (half the CPU time of GoMLX's Convolve), GoMLX's
+// Convolve on XLA (XLA's own convolution, 2-3x faster there at batch 256 and
+// in evaluation), and the reshape max-pool on both. native.go holds the
+// choice; the tests check both implementations against the same loops.
 //
-// Where the backend can run the gradients of its own convolution and pooling
-// (XLA), Conv2D and MaxPool2D use them instead: measured faster, and equal to
-// the same reference in the tests.
+// Importing this package replaces GoMLX's gradient of DotGeneral for the
+// products whose contracting axes are not in increasing order, where GoMLX
+// v0.28.2's is wrong (vjp.go); every other gradient is GoMLX's.
 //
 // It is not a general layer library: only stride 1 convolutions with symmetric
 // zero padding, non-overlapping pools, and channels-last [batch, H, W, C]

@@ -1,29 +1,56 @@
 package layers
 
 import (
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
-// useNative, when true, lets Conv2D and MaxPool2D use the backend's own
-// convolution and pooling ops where the backend can also run their gradients
-// (XLA can; the pure-Go backend cannot). It is a variable so that tests and
-// benchmarks can compare both paths on the same backend.
-var useNative = true
+// impl is an implementation of Conv2D or MaxPool2D. Both implementations of
+// each give the same values and gradients (the tests check each against the
+// same loops); they differ in speed, measured for LeNet5 in
+// docs/PERFORMANCE.md.
+type impl int
 
-// nativeConvOK reports whether g's backend runs ConvGeneral and the ops of
-// its gradient (Pad, Reverse).
+const (
+	// implAuto is the one measured faster on the graph's backend.
+	implAuto impl = iota
+	// implPortable is the im2col convolution, or the reshape and ReduceMax.
+	implPortable
+	// implNative is the backend's ConvGeneral, or its ReduceWindow (whose
+	// gradient is SelectAndScatterMax).
+	implNative
+)
+
+// convImpl and poolImpl choose the implementations; variables so that tests
+// and benchmarks can run both on the same backend.
+var convImpl, poolImpl = implAuto, implAuto
+
+// nativeConvBackends are the backends (by compute.Backend.Name) on which
+// Conv2D uses the backend's own convolution by default. With GoMLX v0.28.2, on
+// XLA CPU it trains a LeNet5 step at batch 256 in half the time of the im2col,
+// evaluates 3x faster and compiles faster, for about the same step at batch
+// 64; on the pure-Go backend the im2col takes half the CPU time at every batch
+// size. The reshape max-pool is faster than ReduceWindow on both, so it has no
+// such list.
+var nativeConvBackends = map[string]bool{"xla": true}
+
+// nativeConvOK reports whether Conv2D should use g's backend's ConvGeneral:
+// when chosen (or the default there) and the backend has it and the ops of its
+// gradient (Pad, Reverse).
 func nativeConvOK(g *graph.Graph) bool {
-	return useNative && hasOps(g, backends.OpTypeConvGeneral, backends.OpTypePad, backends.OpTypeReverse)
+	native := convImpl == implNative || (convImpl == implAuto && nativeConvBackends[g.Backend().Name()])
+	return native && hasOps(g, compute.OpTypeConvGeneral, compute.OpTypePad, compute.OpTypeReverse)
 }
 
-// nativePoolOK reports whether g's backend runs ReduceWindow and the op of
-// its max gradient (SelectAndScatterMax).
+// nativePoolOK reports whether MaxPool2D should use g's backend's
+// ReduceWindow: when chosen and the backend has it and the op of its max
+// gradient (SelectAndScatterMax; the pure-Go backend has it from compute
+// v0.1.3 on).
 func nativePoolOK(g *graph.Graph) bool {
-	return useNative && hasOps(g, backends.OpTypeReduceWindow, backends.OpTypeSelectAndScatterMax)
+	return poolImpl == implNative && hasOps(g, compute.OpTypeReduceWindow, compute.OpTypeSelectAndScatterMax)
 }
 
-func hasOps(g *graph.Graph, ops ...backends.OpType) bool {
+func hasOps(g *graph.Graph, ops ...compute.OpType) bool {
 	caps := g.Backend().Capabilities()
 	for _, op := range ops {
 		if !caps.Operations[op] {

@@ -3,81 +3,83 @@ package layers
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
-// GoMLX's default gradients of Slice (needs Pad) and of Dot (broadcasts a
-// matrix product to an [i, j, k] tensor before reducing it) are replaced at
-// init by versions that are exact for the cases this package produces and
-// defer to the original gradient otherwise, so other users of these ops in the
-// same program are unaffected in meaning.
-var (
-	defaultSliceVJP      = graph.VJPRegistration[graph.NodeTypeSlice]
-	defaultDotVJP        = graph.VJPRegistration[graph.NodeTypeDot]
-	defaultDotGeneralVJP = graph.VJPRegistration[graph.NodeTypeDotGeneral]
-)
+// GoMLX v0.28.2's gradient of DotGeneral is wrong when an operand's
+// contracting axes are not listed in increasing order, e.g.
+// DotGeneral(a, {3, 0}, {2}, b, {0, 2}, {1}): the gradient of the other
+// operand comes out with its contracting axes in a different order, which is
+// a shape error when their sizes differ and silently wrong values when they
+// are equal (docs/upstream-gomlx-notes.md). Such products never occur in
+// lib/nn's graphs (every product has one contracting axis), but an Einsum
+// written in a notebook makes them easily. So this package registers, at
+// init, a DotGeneral gradient that is GoMLX's own whenever the contracting
+// axes are in increasing order on both sides, and its own two DotGenerals
+// otherwise.
+//
+// Until GoMLX v0.26.0 this file also replaced the gradients of Slice (which
+// needed Pad, absent on the pure-Go backend) and Dot and DotGeneral (which
+// broadcast to a tensor of every axis before reducing it). GoMLX v0.28.2 with
+// compute v0.1.3 has Pad on every backend and computes the gradient of a
+// DotGeneral with DotGenerals, so those are GoMLX's again.
+var defaultDotGeneralVJP = graph.VJPRegistration[graph.NodeTypeDotGeneral]
 
 func init() {
-	graph.VJPRegistration[graph.NodeTypeSlice] = sliceVJP
-	graph.VJPRegistration[graph.NodeTypeDot] = dotVJP
 	graph.VJPRegistration[graph.NodeTypeDotGeneral] = dotGeneralVJP
 }
 
-// sliceVJP places the incoming gradient where the slice came from and zeros
-// elsewhere, by concatenating zero blocks axis by axis instead of Pad (which
-// the pure-Go backend lacks). Strided slices keep GoMLX's gradient.
-func sliceVJP(node *graph.Node, vjps []*graph.Node, outShape shapes.Shape) []*graph.Node {
-	starts, limits, strides, ok := sliceParams(node)
-	if !ok || len(vjps) != 1 {
-		return defaultSliceVJP(node, vjps, outShape)
-	}
-	for _, s := range strides {
-		if s > 1 {
-			return defaultSliceVJP(node, vjps, outShape)
-		}
-	}
-	x := node.Inputs()[0]
-	v := vjps[0]
-	g := v.Graph()
-	dims := x.Shape().Dimensions
-	for axis := range dims {
-		before, after := starts[axis], dims[axis]-limits[axis]
-		if before == 0 && after == 0 {
-			continue
-		}
-		parts := make([]*graph.Node, 0, 3)
-		if before > 0 {
-			parts = append(parts, zerosLikeAlong(g, v, axis, before))
-		}
-		parts = append(parts, v)
-		if after > 0 {
-			parts = append(parts, zerosLikeAlong(g, v, axis, after))
-		}
-		v = graph.Concatenate(parts, axis)
-	}
-	return []*graph.Node{v}
+// panicf reports a programmer error while a graph is being built; GoMLX (and
+// lib/nn's public API) recover such panics into errors.
+func panicf(format string, args ...any) {
+	panic(fmt.Errorf(format, args...))
 }
 
-// zerosLikeAlong is a block of zeros shaped like v except n long on axis.
-func zerosLikeAlong(g *graph.Graph, v *graph.Node, axis, n int) *graph.Node {
-	shape := v.Shape().Clone()
-	shape.Dimensions[axis] = n
-	return graph.Zeros(g, shape)
-}
+// dotGeneralVJP is GoMLX's gradient of a DotGeneral where that one is right;
+// where an operand's contracting axes are out of order, it computes both
+// gradients as two DotGenerals (contracting the output gradient with the other
+// operand, then transposing to the operand's axis order).
+func dotGeneralVJP(node *graph.Node, vjps []*graph.Node, outShape shapes.Shape) []*graph.Node {
+	p, ok := readIntParams(node, "lhsContractingAxes", "lhsBatchAxes", "rhsContractingAxes", "rhsBatchAxes")
+	in := node.Inputs()
+	if !ok || len(in) != 2 || len(vjps) != 1 || node.DType().IsComplex() ||
+		(slices.IsSorted(p[0]) && slices.IsSorted(p[2])) {
+		return defaultDotGeneralVJP(node, vjps, outShape)
+	}
+	lhs, rhs, v := in[0], in[1], vjps[0]
+	if lhs.DType() != v.DType() || rhs.DType() != v.DType() {
+		return defaultDotGeneralVJP(node, vjps, outShape) // mixed precision: GoMLX's handles the dtypes
+	}
+	lc, lb, rc, rb := p[0], p[1], p[2], p[3]
+	lx, rx := crossAxes(lhs.Rank(), lc, lb), crossAxes(rhs.Rank(), rc, rb)
+	nb, nlx, nrx := len(lb), len(lx), len(rx)
+	if v.Rank() != nb+nlx+nrx || len(lc) != len(rc) || len(lb) != len(rb) {
+		return defaultDotGeneralVJP(node, vjps, outShape)
+	}
+	vBatch := seq(0, nb)
+	vLhsCross := seq(nb, nlx)
+	vRhsCross := seq(nb+nlx, nrx)
 
-// sliceParams reads the starts, limits and strides of a Slice node.
-func sliceParams(node *graph.Node) (starts, limits, strides []int, ok bool) {
-	p, ok := readIntParams(node, "starts", "limits", "strides")
-	if !ok {
-		return nil, nil, nil, false
-	}
-	rank := node.Inputs()[0].Rank()
-	if len(p[0]) != rank || len(p[1]) != rank || len(p[2]) != rank {
-		return nil, nil, nil, false
-	}
-	return p[0], p[1], p[2], true
+	// d lhs: contract v's rhs-cross axes with rhs's cross axes. The result is
+	// [batch, lhs cross, rhs contracting axes in rhs order].
+	dl := graph.DotGeneral(v, vRhsCross, vBatch, rhs, rx, rb)
+	lhsAxisOf := make([]int, 0, lhs.Rank())
+	lhsAxisOf = append(lhsAxisOf, lb...)
+	lhsAxisOf = append(lhsAxisOf, lx...)
+	lhsAxisOf = append(lhsAxisOf, pairedInOrder(rhs.Rank(), rc, lc)...)
+
+	// d rhs: contract lhs's cross axes with v's lhs-cross axes. The result is
+	// [batch, lhs contracting axes in lhs order, rhs cross].
+	dr := graph.DotGeneral(lhs, lx, lb, v, vLhsCross, vBatch)
+	rhsAxisOf := make([]int, 0, rhs.Rank())
+	rhsAxisOf = append(rhsAxisOf, rb...)
+	rhsAxisOf = append(rhsAxisOf, pairedInOrder(lhs.Rank(), lc, rc)...)
+	rhsAxisOf = append(rhsAxisOf, rx...)
+
+	return []*graph.Node{toAxisOrder(dl, lhsAxisOf), toAxisOrder(dr, rhsAxisOf)}
 }
 
 // readIntParams reads the named []int fields of a node's parameters. GoMLX
@@ -112,67 +114,6 @@ func readIntParams(node *graph.Node, names ...string) (out [][]int, ok bool) {
 		out = append(out, vals)
 	}
 	return out, true
-}
-
-// dotVJP computes the gradient of a matrix product a[i,j]·b[j,k] as two
-// matrix products, v·bᵀ and aᵀ·v, instead of GoMLX's broadcast to [i,j,k].
-// Other ranks keep GoMLX's gradient.
-func dotVJP(node *graph.Node, vjps []*graph.Node, outShape shapes.Shape) []*graph.Node {
-	in := node.Inputs()
-	if len(in) != 2 || len(vjps) != 1 || in[0].Rank() != 2 || in[1].Rank() != 2 || node.Rank() != 2 {
-		return defaultDotVJP(node, vjps, outShape)
-	}
-	a, b, v := in[0], in[1], vjps[0]
-	return []*graph.Node{
-		graph.DotGeneral(v, []int{1}, nil, b, []int{1}, nil), // [i,k]·[j,k] over k -> [i,j]
-		graph.DotGeneral(a, []int{0}, nil, v, []int{0}, nil), // [i,j]·[i,k] over i -> [j,k]
-	}
-}
-
-// panicf reports a programmer error while a graph is being built; GoMLX (and
-// lib/nn's public API) recover such panics into errors.
-func panicf(format string, args ...any) {
-	panic(fmt.Errorf(format, args...))
-}
-
-// dotGeneralVJP computes the gradients of a DotGeneral as two DotGenerals
-// (contracting the output gradient with the other operand, then transposing
-// to the operand's axis order) instead of GoMLX's broadcast-multiply-reduce,
-// which materialises a tensor with every batch, cross and contracting axis.
-func dotGeneralVJP(node *graph.Node, vjps []*graph.Node, outShape shapes.Shape) []*graph.Node {
-	p, ok := readIntParams(node, "lhsContractingAxes", "lhsBatchAxes", "rhsContractingAxes", "rhsBatchAxes")
-	in := node.Inputs()
-	if !ok || len(in) != 2 || len(vjps) != 1 || node.DType().IsComplex() {
-		return defaultDotGeneralVJP(node, vjps, outShape)
-	}
-	lhs, rhs, v := in[0], in[1], vjps[0]
-	lc, lb, rc, rb := p[0], p[1], p[2], p[3]
-	lx, rx := crossAxes(lhs.Rank(), lc, lb), crossAxes(rhs.Rank(), rc, rb)
-	nb, nlx, nrx := len(lb), len(lx), len(rx)
-	if v.Rank() != nb+nlx+nrx || len(lc) != len(rc) || len(lb) != len(rb) {
-		return defaultDotGeneralVJP(node, vjps, outShape)
-	}
-	vBatch := seq(0, nb)
-	vLhsCross := seq(nb, nlx)
-	vRhsCross := seq(nb+nlx, nrx)
-
-	// d lhs: contract v's rhs-cross axes with rhs's cross axes. The result is
-	// [batch, lhs cross, rhs contracting axes in rhs order].
-	dl := graph.DotGeneral(v, vRhsCross, vBatch, rhs, rx, rb)
-	lhsAxisOf := make([]int, 0, lhs.Rank())
-	lhsAxisOf = append(lhsAxisOf, lb...)
-	lhsAxisOf = append(lhsAxisOf, lx...)
-	lhsAxisOf = append(lhsAxisOf, pairedInOrder(rhs.Rank(), rc, lc)...)
-
-	// d rhs: contract lhs's cross axes with v's lhs-cross axes. The result is
-	// [batch, lhs contracting axes in lhs order, rhs cross].
-	dr := graph.DotGeneral(lhs, lx, lb, v, vLhsCross, vBatch)
-	rhsAxisOf := make([]int, 0, rhs.Rank())
-	rhsAxisOf = append(rhsAxisOf, rb...)
-	rhsAxisOf = append(rhsAxisOf, pairedInOrder(lhs.Rank(), lc, rc)...)
-	rhsAxisOf = append(rhsAxisOf, rx...)
-
-	return []*graph.Node{toAxisOrder(dl, lhsAxisOf), toAxisOrder(dr, rhsAxisOf)}
 }
 
 // crossAxes are the axes of an operand that are neither contracted nor batch.
