@@ -116,8 +116,9 @@ func (t *FrozenTrial) Duration() time.Duration {
 	return t.DatetimeComplete.Sub(t.DatetimeStart)
 }
 
-// clone returns a deep copy so that storages never hand out their own maps.
-func (t *FrozenTrial) clone() FrozenTrial {
+// Clone returns a deep copy of the trial, whose maps are its own: storages, in this package
+// and outside it (lib/hpo/pgstorage), never hand out the maps they keep.
+func (t *FrozenTrial) Clone() FrozenTrial {
 	c := *t
 	c.Params = make(map[string]float64, len(t.Params))
 	for k, v := range t.Params {

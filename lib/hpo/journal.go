@@ -643,7 +643,7 @@ func (j *JournalStorage) CreateTrial(limit int) (FrozenTrial, error) {
 		if err := j.appendEvents(false, journalEvent{op: evCreate, study: st.id, number: intp(n), time: time.Now()}); err != nil {
 			return err
 		}
-		out = st.b.trials[n].clone()
+		out = st.b.trials[n].Clone()
 		return nil
 	})
 	return out, err

@@ -267,7 +267,7 @@ func compareRepaired(t *testing.T, c damageCase, before, after []FrozenTrial) {
 			}
 			continue
 		}
-		b := before[i].clone()
+		b := before[i].Clone()
 		if strings.HasSuffix(c.name, "report line") && i == 4 {
 			// The lost intermediate value (step 0, its first) is dropped; the rest of
 			// the trial stays.

@@ -258,7 +258,7 @@ func (b *book) finish(number int, state TrialState, v float64, reason string, no
 func (b *book) snapshot() []FrozenTrial {
 	out := make([]FrozenTrial, len(b.trials))
 	for i, t := range b.trials {
-		out[i] = t.clone()
+		out[i] = t.Clone()
 	}
 	return out
 }
@@ -271,7 +271,7 @@ func (b *book) snapshotShared() []FrozenTrial {
 		if t.State.Finished() {
 			out[i] = *t
 		} else {
-			out[i] = t.clone()
+			out[i] = t.Clone()
 		}
 	}
 	return out
@@ -281,7 +281,7 @@ func (b *book) get(number int) (FrozenTrial, error) {
 	if number < 0 || number >= len(b.trials) {
 		return FrozenTrial{}, fmt.Errorf("trial %d does not exist (%d trials)", number, len(b.trials))
 	}
-	return b.trials[number].clone(), nil
+	return b.trials[number].Clone(), nil
 }
 
 // MemoryStorage keeps trials in memory; it is the default storage of a study. Studies that
@@ -329,7 +329,7 @@ func (m *MemoryStorage) CreateTrial(limit int) (FrozenTrial, error) {
 	if limit > 0 && m.b.budgetUsed() >= limit {
 		return FrozenTrial{}, fmt.Errorf("%d trials complete, pruned or running: %w", m.b.budgetUsed(), ErrMaxTrials)
 	}
-	return m.b.create(time.Now()).clone(), nil
+	return m.b.create(time.Now()).Clone(), nil
 }
 
 // SetParam implements Storage.

@@ -339,34 +339,6 @@ func byNumber(ts []hpo.FrozenTrial) {
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Number < ts[j].Number })
 }
 
-// cloneTrial deep-copies a trial, so that the cache never hands out its own maps.
-func cloneTrial(t hpo.FrozenTrial) hpo.FrozenTrial {
-	c := t
-	c.Params = make(map[string]float64, len(t.Params))
-	for k, v := range t.Params {
-		c.Params[k] = v
-	}
-	c.Distributions = make(map[string]hpo.Distribution, len(t.Distributions))
-	for k, v := range t.Distributions {
-		c.Distributions[k] = v
-	}
-	c.Intermediate = make(map[int]float64, len(t.Intermediate))
-	for k, v := range t.Intermediate {
-		c.Intermediate[k] = v
-	}
-	if t.FixedParams != nil {
-		c.FixedParams = make(map[string]any, len(t.FixedParams))
-		for k, v := range t.FixedParams {
-			c.FixedParams[k] = v
-		}
-	}
-	c.SystemAttrs = make(map[string]float64, len(t.SystemAttrs))
-	for k, v := range t.SystemAttrs {
-		c.SystemAttrs[k] = v
-	}
-	return c
-}
-
 // pyFloat spells a float64 as Python's repr (so json.dumps) does: "1.0", "0.001", "1e-05",
 // "1e+16", and NaN, Infinity, -Infinity as Python's json module writes them (Optuna reads them
 // back), so that the attributes written here look like those Optuna writes.

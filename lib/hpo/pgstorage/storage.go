@@ -838,7 +838,7 @@ func (s *Storage) readAll(ctx context.Context, q batchSender) ([]hpo.FrozenTrial
 	}
 	out := make([]hpo.FrozenTrial, 0, len(cached)+len(fresh))
 	for _, t := range cached {
-		out = append(out, cloneTrial(t))
+		out = append(out, t.Clone())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -846,7 +846,7 @@ func (s *Storage) readAll(ctx context.Context, q batchSender) ([]hpo.FrozenTrial
 	for _, l := range fresh {
 		s.ids[l.trial.Number] = l.id
 		if l.trial.State.Finished() {
-			s.finished[l.id] = cloneTrial(l.trial)
+			s.finished[l.id] = l.trial.Clone()
 		} else {
 			firstOpen = min(firstOpen, l.id)
 		}
@@ -886,7 +886,7 @@ func (s *Storage) Trial(number int) (hpo.FrozenTrial, error) {
 		t, done := s.finished[id]
 		s.mu.Unlock()
 		if ok && done {
-			out = cloneTrial(t)
+			out = t.Clone()
 			return nil
 		}
 		ts, err := loadTrials(ctx, s.pool, trialFilter{`t.study_id = $1 AND t.number = $2`, []any{s.studyID, number}})
@@ -900,7 +900,7 @@ func (s *Storage) Trial(number int) (hpo.FrozenTrial, error) {
 		s.mu.Lock()
 		s.ids[number] = ts[0].id
 		if out.State.Finished() {
-			s.finished[ts[0].id] = cloneTrial(out)
+			s.finished[ts[0].id] = out.Clone()
 		}
 		s.mu.Unlock()
 		return nil
