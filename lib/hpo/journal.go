@@ -494,8 +494,11 @@ func (j *JournalStorage) appendEvents(sync bool, evs ...journalEvent) error {
 		line = append(line, '\n')
 		if n, err := j.f.Write(line); err != nil {
 			if n > 0 {
-				// A short write leaves a torn line; cut it now rather than at the next append.
-				j.f.Truncate(j.offset)
+				// A short write leaves a torn line; cut it now rather than at the next append
+				// (which would cut it too, so a failed cut is reported, not fatal).
+				if terr := j.f.Truncate(j.offset); terr != nil {
+					err = errors.Join(err, fmt.Errorf("cut the torn line: %w", terr))
+				}
 			}
 			return fmt.Errorf("journal %s: write: %w", j.path, err)
 		}

@@ -793,25 +793,30 @@ func (s *Storage) FinishTrial(number int, state hpo.TrialState, v float64, reaso
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		now, reason, err := s.trialState(ctx, id, number)
+		now, stored, err := s.trialState(ctx, id, number)
 		switch {
 		case err != nil:
 			return err
-		case attempt > 1 && now == string(state):
-			// An earlier attempt committed, and its reply was lost.
+		case attempt > 1 && now == string(state) && (state != hpo.Failed || stored == reason):
+			// An earlier attempt committed, and its reply was lost. (A FAIL with another
+			// reason is another worker's: its heartbeat check failed the trial meanwhile.)
 			return nil
 		case now == string(hpo.Running):
 			return fmt.Errorf("trial %d was not finished", number)
 		}
-		return s.notRunningError(id, number, now, reason)
+		return s.notRunningError(id, number, now, stored)
 	})
-	s.mu.Lock()
-	for id, n := range s.running {
-		if n == number {
-			delete(s.running, id)
+	if err == nil || errors.Is(err, hpo.ErrTrialNotRunning) {
+		// Finished, by this worker or another: no more heartbeats for it. A call that gave
+		// up on transient errors leaves the trial RUNNING, and its heartbeat goes on.
+		s.mu.Lock()
+		for id, n := range s.running {
+			if n == number {
+				delete(s.running, id)
+			}
 		}
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 	return err
 }
 
