@@ -28,6 +28,9 @@ func regressionDataDir(t *testing.T) string {
 			return d
 		}
 	}
+	if os.Getenv(data.EnvRequireData) != "" {
+		t.Fatalf("regression CSVs not found in %v ($%s is set: make test needs them)", dirs, data.EnvRequireData)
+	}
 	t.Skipf("regression CSVs not found in %v", dirs)
 	return ""
 }

@@ -189,7 +189,14 @@ func commandLine(args []string) string {
 		prog = os.Args[0]
 	}
 	parts := []string{shellQuote(prog)}
-	for _, a := range args {
+	for i, a := range args {
+		// A database password never reaches the terminal or a log: the resume reads it
+		// from $PGPASSWORD or ~/.pgpass.
+		if name, value, ok := strings.Cut(a, "="); ok && (name == "--storage" || name == "-storage") {
+			a = name + "=" + homework.RedactStorage(value)
+		} else if i > 0 && (args[i-1] == "--storage" || args[i-1] == "-storage") {
+			a = homework.RedactStorage(a)
+		}
 		parts = append(parts, shellQuote(a))
 	}
 	return strings.Join(parts, " ")

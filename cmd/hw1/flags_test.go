@@ -79,3 +79,24 @@ func TestChangedSeedOnResumeNamesTheFlag(t *testing.T) {
 		t.Errorf("a trial ran before the refusal:\n%s", stderr.String())
 	}
 }
+
+// The resume line printed after an interrupt repeats the command, but never a
+// database password, whichever way --storage was spelt.
+func TestCommandLineHidesThePassword(t *testing.T) {
+	for _, args := range [][]string{
+		{"regression", "--storage", "postgresql://hw1:s3cret@db:5432/hw1", "--study", "s"},
+		{"regression", "--storage=postgresql://hw1:s3cret@db:5432/hw1"},
+		{"regression", "-storage", "postgres://hw1@db/hw1?password=s3cret&sslmode=disable"},
+	} {
+		line := commandLine(args)
+		if strings.Contains(line, "s3cret") {
+			t.Errorf("%q shows the password", line)
+		}
+		if !strings.Contains(line, "hw1@db") {
+			t.Errorf("%q lost the rest of the URL", line)
+		}
+	}
+	if line := commandLine([]string{"regression", "--storage", "/tmp/a.journal"}); !strings.Contains(line, "/tmp/a.journal") {
+		t.Errorf("a journal path was changed: %q", line)
+	}
+}

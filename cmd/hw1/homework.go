@@ -137,7 +137,11 @@ func runOne(task string, cfg homework.Config, opts homework.Options, in *interru
 		return err
 	}
 	defer t.Close()
-	in.beforeExit(func() { t.Interrupt() })
+	in.beforeExit(func() {
+		if err := t.Interrupt(); err != nil && opts.Log != nil {
+			fmt.Fprintf(opts.Log, "could not record the running trial as interrupted: %v (a later open of the study fails it)\n", err)
+		}
+	})
 	if worker {
 		rep, err := homework.RunWorker(t)
 		if err != nil {

@@ -49,8 +49,11 @@ func (c *Config) ResultsDir() string {
 
 // runOutput tells whether a path of the results folder (slash-separated,
 // relative to it) is an output of a run: what a successful run replaces, and
-// removes when it did not write it again. The study's own files (the
-// journal, study.json) and anything else a user keeps there are not.
+// removes when it did not write it again. The folder belongs to the tool:
+// every image at its top (.svg, .png, .gif) and every checkpoints/*.ckpt
+// counts as an output, so a user's own image kept there is removed by the
+// next successful run. The study's own files (the journal, study.json),
+// hidden files and anything else (notes.txt, say) are not outputs.
 func runOutput(name string) bool {
 	base := path.Base(name)
 	if strings.HasPrefix(base, ".") {

@@ -111,7 +111,8 @@ func checkStorage(s string) error {
 }
 
 // redactURL is a URL without its password, for messages and records; the password is read
-// again from the command line, $PGPASSWORD or ~/.pgpass.
+// again from the command line, $PGPASSWORD or ~/.pgpass. A password given as a query
+// parameter (libpq's password=) is dropped too.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -121,7 +122,20 @@ func redactURL(s string) string {
 	if u.User != nil {
 		u.User = url.User(u.User.Username())
 	}
+	if q := u.Query(); q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
 	return u.String()
+}
+
+// RedactStorage is a --storage value as messages may show it: a database URL without its
+// password, anything else as it is.
+func RedactStorage(s string) string {
+	if isDatabaseURL(s) {
+		return redactURL(s)
+	}
+	return s
 }
 
 // redactedStorage is Config.Storage as config.json, summaries and messages show it.
