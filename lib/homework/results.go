@@ -297,7 +297,13 @@ func (s *stage) seal() error {
 		if err != nil {
 			return err
 		}
-		names = append(names, filepath.ToSlash(rel))
+		name := filepath.ToSlash(rel)
+		if !runOutput(name) {
+			// Checked here, before the commit's point of no return: rollForward
+			// refuses such a name, and a .commit it refuses would block the folder.
+			return fmt.Errorf("%s is not a run's output (runOutput): it cannot be committed", name)
+		}
+		names = append(names, name)
 		return nil
 	})
 	if err != nil {
