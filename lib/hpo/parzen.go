@@ -211,23 +211,7 @@ func (s *TPESampler) kernels(xs []float64, low, high float64, considerPrior bool
 			sigmas[i] = s0 * (high - low)
 		}
 	} else {
-		order := argsortNumPy(mus)
-		ext := make([]float64, m+2) // sorted mus with the bounds at both ends
-		ext[0], ext[m+1] = low, high
-		for i, o := range order {
-			ext[i+1] = mus[o]
-		}
-		sorted := make([]float64, m)
-		for i := 1; i <= m; i++ {
-			sorted[i-1] = math.Max(ext[i]-ext[i-1], ext[i+1]-ext[i])
-		}
-		if !s.ConsiderEndpoints && m+2 >= 4 {
-			sorted[0] = ext[2] - ext[1]
-			sorted[m-1] = ext[m] - ext[m-1]
-		}
-		for i, o := range order {
-			sigmas[o] = sorted[i]
-		}
+		sigmas = neighbourWidths(mus, low, high, s.ConsiderEndpoints)
 	}
 	maxSigma := high - low
 	minSigma := 1e-12
@@ -250,9 +234,27 @@ func (s *TPESampler) kernels(xs []float64, low, high float64, considerPrior bool
 func (s *TPESampler) kernels5(xs []float64, low, high float64) (mus, sigmas []float64) {
 	n := len(xs)
 	mus = append(append([]float64(nil), xs...), 0.5*(low+high))
-	sigmas = make([]float64, n+1)
+	sigmas = append(neighbourWidths(xs, low, high, s.ConsiderEndpoints), high-low)
+	maxSigma := high - low
+	minSigma := 1e-12
+	if s.ConsiderMagicClip {
+		minSigma = (high - low) / math.Min(100, 1+float64(n+1))
+	}
+	for i := range n {
+		sigmas[i] = math.Min(math.Max(sigmas[i], minSigma), maxSigma)
+	}
+	return mus, sigmas
+}
+
+// neighbourWidths is Optuna's neighbour rule, shared by both estimators: each point's width
+// is the larger gap to its neighbours in sorted order, the range's bounds counting as
+// neighbours; without considerEndpoints (and at least two points) the outer points are
+// measured inwards only. Ties are ordered as NumPy's argsort orders them. The widths come
+// back in the order of xs.
+func neighbourWidths(xs []float64, low, high float64, considerEndpoints bool) []float64 {
+	n := len(xs)
 	order := argsortNumPy(xs)
-	ext := make([]float64, n+2) // sorted observations with the bounds at both ends
+	ext := make([]float64, n+2) // sorted points with the bounds at both ends
 	ext[0], ext[n+1] = low, high
 	for i, o := range order {
 		ext[i+1] = xs[o]
@@ -261,20 +263,15 @@ func (s *TPESampler) kernels5(xs []float64, low, high float64) (mus, sigmas []fl
 	for i := 1; i <= n; i++ {
 		sorted[i-1] = math.Max(ext[i]-ext[i-1], ext[i+1]-ext[i])
 	}
-	if !s.ConsiderEndpoints && n+2 >= 4 {
+	if !considerEndpoints && n+2 >= 4 {
 		sorted[0] = ext[2] - ext[1]
 		sorted[n-1] = ext[n] - ext[n-1]
 	}
-	maxSigma := high - low
-	minSigma := 1e-12
-	if s.ConsiderMagicClip {
-		minSigma = (high - low) / math.Min(100, 1+float64(n+1))
-	}
+	widths := make([]float64, n)
 	for i, o := range order {
-		sigmas[o] = math.Min(math.Max(sorted[i], minSigma), maxSigma)
+		widths[o] = sorted[i]
 	}
-	sigmas[n] = high - low
-	return mus, sigmas
+	return widths
 }
 
 // sample draws size points: a component by weight, then each parameter from that component,
