@@ -7,6 +7,9 @@ SHELL := /bin/bash
 SHARED_DATA := $(abspath $(CURDIR)/../shared/data)
 export HW1_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/regression/train_data.csv),$(SHARED_DATA))
 PY := .venv/bin/python
+# Go's SIMD package for every build and test: the pure-Go backend's matrix
+# products use AVX2/AVX-512 with it (scripts/lib.sh says the same for the set-up).
+export GOEXPERIMENT ?= simd
 # Seconds one notebook cell may run: the quick preset trains for minutes.
 RUN_CELL_TIMEOUT ?= 3600
 

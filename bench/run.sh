@@ -12,7 +12,7 @@
 #
 # Options: --runs N, --quick, --backends "xla go", --only "ITEMS" (lenet5_64
 # lenet5_256 regression_epoch regression_cv regression_study), --profile
-# (pprof CPU profiles of the project's runs), --out DIR (default
+# (pprof CPU profiles of the project's go runs), --out DIR (default
 # bench/out/run-<UTC time>). Environment: PYTORCH_PYTHON (default
 # /usr/bin/python3, Debian's, with torch 1.13 and optuna 3.1), HW1_DATA_DIR
 # (default ../shared/data when it exists), GO_LENET5_STEPS (full mode: time
@@ -22,6 +22,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# The builds enable Go's SIMD package, as the Makefile does (scripts/lib.sh says why).
+export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 
 runs=""
 quick=0
@@ -156,7 +158,8 @@ for r in $(seq 1 "$runs"); do
 		if [ $((r % 2)) = 1 ] && [ -n "$pcmd" ]; then measure "$item-pytorch-$r" $pcmd; fi
 		for be in $(project_backends "$item"); do
 			cmd=$(project_cmd "$item" "$be")
-			[ "$profile" = 1 ] && cmd="$cmd --cpuprofile $out/$item-$be-$r.prof"
+			# (not xla: Go's profiling signal crashes the plugin, bench/go/main.go)
+			[ "$profile" = 1 ] && [ "$be" = go ] && cmd="$cmd --cpuprofile $out/$item-$be-$r.prof"
 			measure "$item-$be-$r" $cmd
 		done
 		if [ $((r % 2)) = 0 ] && [ -n "$pcmd" ]; then measure "$item-pytorch-$r" $pcmd; fi

@@ -49,7 +49,7 @@ status=0
   # The machine's environment (its certificate and proxy settings reach the
   # registries), less what points at earlier state: the project's own
   # variables, a venv, Jupyter's and XDG's folders.
-  unset $(env | sed -n 's/^\(HW1_[A-Z0-9_]*\|GOMLX_[A-Z0-9_]*\|PJRT_[A-Z0-9_]*\|JUPYTER[A-Z0-9_]*\|XDG_[A-Z0-9_]*\|VIRTUAL_ENV\|GOFLAGS\|GOENV\)=.*/\1/p')
+  unset $(env | sed -n 's/^\(HW1_[A-Z0-9_]*\|GOMLX_[A-Z0-9_]*\|PJRT_[A-Z0-9_]*\|JUPYTER[A-Z0-9_]*\|XDG_[A-Z0-9_]*\|VIRTUAL_ENV\|GOFLAGS\|GOENV\|GOEXPERIMENT\)=.*/\1/p')
   export HOME="$base/home" GOPATH="$base/gopath" GOBIN="$base/gobin" \
     GOMODCACHE="$modcache" GOCACHE="$buildcache" CI=true
   bash .ci/run

@@ -62,7 +62,7 @@ fi
 #    records the version and the clone it was installed for.
 kernel_dir=.venv/share/jupyter/kernels/gonb
 gonb_version=$(go list -m -f '{{.Version}}' github.com/janpfeifer/gonb)
-stamp="$gonb_version $root 2"
+stamp="$gonb_version $root 3 $GOEXPERIMENT"
 if [ "$(cat "$kernel_dir/.hw1-stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$kernel_dir/gonb" ]; then
   # --force_copy puts the binary beside kernel.json, where it stays valid
   # after `go clean -cache`; --force_deps because the tools are not on the
@@ -72,11 +72,14 @@ if [ "$(cat "$kernel_dir/.hw1-stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$ker
   rm -f "$kernel_dir/gonb~"
   # Jupyter expands ${PATH} in a kernel spec's env from the environment of
   # whoever starts the kernel (JupyterLab, nbclient).
-  step kernel-env "$root/.venv/bin/python" - "$kernel_dir/kernel.json" "$gobin" <<'PY'
+  # GOEXPERIMENT (scripts/lib.sh) goes to the kernel too: GoNB builds each
+  # cell with the kernel's environment, and the cells train on pure Go.
+  step kernel-env "$root/.venv/bin/python" - "$kernel_dir/kernel.json" "$gobin" "$GOEXPERIMENT" <<'PY'
 import json, sys
-path, gobin = sys.argv[1], sys.argv[2]
+path, gobin, experiment = sys.argv[1], sys.argv[2], sys.argv[3]
 spec = json.load(open(path))
 spec.setdefault("env", {})["PATH"] = gobin + ":${PATH}"
+spec["env"]["GOEXPERIMENT"] = experiment
 with open(path + ".tmp", "w") as f:
     json.dump(spec, f, indent=2)
 import os

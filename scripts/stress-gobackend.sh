@@ -23,6 +23,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# The builds enable Go's SIMD package, as the Makefile does (scripts/lib.sh says why).
+export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 
 runs=20
 steps=1000

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,9 @@ type Choice struct {
 func (c *Choice) String() string {
 	if c.Name == "xla" {
 		return fmt.Sprintf("backend: xla %s (plugin %s, PJRT C API %s): %s", c.Device, c.Plugin, c.PJRTVersion, c.Reason)
+	}
+	if !SIMD && runtime.GOARCH == "amd64" {
+		return fmt.Sprintf("backend: go (pure Go, built without GOEXPERIMENT=simd: matrix products without AVX): %s", c.Reason)
 	}
 	return fmt.Sprintf("backend: go (pure Go): %s", c.Reason)
 }
