@@ -171,12 +171,13 @@ func (d *Data) check(spec Spec, needTargets bool, what string) error {
 }
 
 // batchInputs gathers the inputs of examples rows (positions in d) into a
-// tensor [len(rows), Shape...] of the model's dtype.
-func (d *Data) batchInputs(rows []int, dtype string) *tensors.Tensor {
+// tensor [batch, Shape...] of the model's dtype; rows past len(rows) (a
+// padded batch) are zero.
+func (d *Data) batchInputs(rows []int, batch int, dtype string) *tensors.Tensor {
 	size := d.exampleSize()
-	dims := append([]int{len(rows)}, d.Shape...)
+	dims := append([]int{batch}, d.Shape...)
 	if dtype == Float64 {
-		buf := make([]float64, len(rows)*size)
+		buf := make([]float64, batch*size)
 		for r, i := range rows {
 			j := d.storageIndex(i) * size
 			dst := buf[r*size : (r+1)*size]
@@ -190,7 +191,7 @@ func (d *Data) batchInputs(rows []int, dtype string) *tensors.Tensor {
 		}
 		return tensors.FromFlatDataAndDimensions(buf, dims...)
 	}
-	buf := make([]float32, len(rows)*size)
+	buf := make([]float32, batch*size)
 	for r, i := range rows {
 		j := d.storageIndex(i) * size
 		dst := buf[r*size : (r+1)*size]
@@ -207,31 +208,48 @@ func (d *Data) batchInputs(rows []int, dtype string) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(buf, dims...)
 }
 
-// batchTargets gathers regression targets [len(rows), outputs] or labels
-// [len(rows)] for examples rows.
-func (d *Data) batchTargets(rows []int, spec Spec) *tensors.Tensor {
+// batchTargets gathers regression targets [batch, outputs] or labels
+// [batch] for examples rows; rows past len(rows) are zero (label 0).
+func (d *Data) batchTargets(rows []int, batch int, spec Spec) *tensors.Tensor {
 	if spec.Classifier() {
-		buf := make([]int32, len(rows))
+		buf := make([]int32, batch)
 		for r, i := range rows {
 			buf[r] = d.Labels[d.storageIndex(i)]
 		}
-		return tensors.FromFlatDataAndDimensions(buf, len(rows))
+		return tensors.FromFlatDataAndDimensions(buf, batch)
 	}
 	k := d.outputs()
 	if spec.DType == Float64 {
-		buf := make([]float64, len(rows)*k)
+		buf := make([]float64, batch*k)
 		for r, i := range rows {
 			j := d.storageIndex(i) * k
 			copy(buf[r*k:(r+1)*k], d.Targets[j:j+k])
 		}
-		return tensors.FromFlatDataAndDimensions(buf, len(rows), k)
+		return tensors.FromFlatDataAndDimensions(buf, batch, k)
 	}
-	buf := make([]float32, len(rows)*k)
+	buf := make([]float32, batch*k)
 	for r, i := range rows {
 		j := d.storageIndex(i) * k
 		for c := range k {
 			buf[r*k+c] = float32(d.Targets[j+c])
 		}
 	}
-	return tensors.FromFlatDataAndDimensions(buf, len(rows), k)
+	return tensors.FromFlatDataAndDimensions(buf, batch, k)
+}
+
+// batchMask is 1 for the len(rows) real examples of a batch of batch rows, 0
+// for the padding, in the model's dtype.
+func batchMask(rows []int, batch int, dtype string) *tensors.Tensor {
+	if dtype == Float64 {
+		buf := make([]float64, batch)
+		for r := range rows {
+			buf[r] = 1
+		}
+		return tensors.FromFlatDataAndDimensions(buf, batch)
+	}
+	buf := make([]float32, batch)
+	for r := range rows {
+		buf[r] = 1
+	}
+	return tensors.FromFlatDataAndDimensions(buf, batch)
 }

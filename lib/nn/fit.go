@@ -120,7 +120,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 		m.mu.Unlock()
 		return nil, fmt.Errorf("nn.Fit: the model is already being trained")
 	}
-	ws, err := acquireWorkspace(m.backend, m.Spec)
+	ws, err := m.workspace()
 	if err != nil {
 		m.mu.Unlock()
 		return nil, fmt.Errorf("nn.Fit: %w", err)
@@ -169,6 +169,12 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	defer bar.done()
 
 	n := train.Len()
+	// Every batch, the last one included, is padded to one bucket when the
+	// model's Padding has batch buckets: one compiled train graph.
+	padTo := 0
+	if m.Padding.BatchBits > 0 {
+		padTo = m.Padding.Batch(min(hp.BatchSize, n))
+	}
 	order := make([]int, n)
 	for epoch := 1; epoch <= hp.Epochs; epoch++ {
 		start := time.Now()
@@ -183,7 +189,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 				return history, fmt.Errorf("nn.Fit: stopped in epoch %d after %d epochs: %w", epoch, epoch-1, err)
 			}
 			rows := order[lo:min(lo+hp.BatchSize, n)]
-			loss, right, err := ws.step(exec, train, rows)
+			loss, right, err := ws.step(exec, "train/"+kind, train, rows, max(padTo, len(rows)))
 			if err != nil {
 				return history, fmt.Errorf("nn.Fit: epoch %d, batch %d: %w", epoch, batches+1, err)
 			}
@@ -250,18 +256,21 @@ func mix(seed int64, stream uint64) int64 {
 
 // trainExec returns the compiled train step for an optimizer, building it the
 // first time. Compiled graphs are kept per batch shape by GoMLX, so an epoch
-// compiles at most twice (full batches and the last one).
+// compiles at most twice (full batches and the last one), once with batch
+// padding.
 func (ws *workspace) trainExec(kind string) (*model.Exec, error) {
 	if e := ws.train[kind]; e != nil {
 		return e, nil
 	}
 	spec := ws.spec
-	e, err := model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x, y *Node) []*Node {
+	e, err := model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x, y, mask *Node) []*Node {
 		g := x.Graph()
 		store := scope.Store()
 		store.SetTraining(g, true)
 		out := ws.forward(store, x, nil)
-		loss := ReduceAllMean(exampleLosses(spec.Loss, out, y))
+		// The mean over the real examples of the batch (mask 1): padded
+		// examples add nothing to the loss or its gradient.
+		loss := Div(ReduceAllSum(Mul(exampleLosses(spec.Loss, out, y), mask)), ReduceAllSum(mask))
 		params := ws.vars
 		nodes := make([]*Node, len(params))
 		for i, v := range params {
@@ -269,7 +278,7 @@ func (ws *workspace) trainExec(kind string) (*model.Exec, error) {
 		}
 		grads := Gradient(loss, nodes...)
 		buildOptimizerUpdate(store, spec, kind, params, grads)
-		return []*Node{loss, correctCount(spec, out, y)}
+		return []*Node{loss, correctCount(spec, out, y, mask)}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the %s train step: %w", kind, err)
@@ -281,17 +290,21 @@ func (ws *workspace) trainExec(kind string) (*model.Exec, error) {
 	return e, nil
 }
 
-// step runs a train or evaluation graph on the examples rows of d.
-func (ws *workspace) step(exec *model.Exec, d *Data, rows []int) (loss, correct float64, err error) {
-	x := d.batchInputs(rows, ws.spec.DType)
-	y := d.batchTargets(rows, ws.spec)
+// step runs a train or evaluation graph (named for the compilation count) on
+// the examples rows of d, padded to batch rows.
+func (ws *workspace) step(exec *model.Exec, name string, d *Data, rows []int, batch int) (loss, correct float64, err error) {
+	x := d.batchInputs(rows, batch, ws.spec.DType)
+	y := d.batchTargets(rows, batch, ws.spec)
+	mask := batchMask(rows, batch, ws.spec.DType)
 	var out []*tensors.Tensor
-	err = guard("train step", func() error {
-		var err error
-		out, err = exec.Call(x, y)
-		return err
+	err = guard(name, func() error {
+		return ws.timedFirstCall(fmt.Sprintf("%s/%d", name, batch), func() error {
+			var err error
+			out, err = exec.Call(x, y, mask)
+			return err
+		})
 	})
-	finalize(x, y)
+	finalize(x, y, mask)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -340,15 +353,25 @@ func (m *Model) Evaluate(d *Data) (loss, accuracy float64, err error) {
 
 const defaultEvalBatch = 500
 
+// evalPadding is the size evaluation and prediction pad their batches of up
+// to chunk examples to (0: none). The workspace does not know the model's
+// Padding, so it is set by the model before each use.
+func (ws *workspace) evalPadding(chunk int) int {
+	if ws.batchBits <= 0 {
+		return 0
+	}
+	return bucket(chunk, ws.batchBits)
+}
+
 func (ws *workspace) evaluate(d *Data, batch int) (loss, accuracy float64, err error) {
 	if batch <= 0 {
 		batch = defaultEvalBatch
 	}
 	if ws.eval == nil {
 		spec := ws.spec
-		ws.eval, err = model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x, y *Node) []*Node {
+		ws.eval, err = model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x, y, mask *Node) []*Node {
 			out := ws.forward(scope.Store(), x, nil)
-			return []*Node{ReduceAllSum(exampleLosses(spec.Loss, out, y)), correctCount(spec, out, y)}
+			return []*Node{ReduceAllSum(Mul(exampleLosses(spec.Loss, out, y), mask)), correctCount(spec, out, y, mask)}
 		})
 		if err != nil {
 			return 0, 0, fmt.Errorf("building the evaluation graph: %w", err)
@@ -357,13 +380,14 @@ func (ws *workspace) evaluate(d *Data, batch int) (loss, accuracy float64, err e
 	}
 	n := d.Len()
 	rows := make([]int, 0, batch)
+	padTo := ws.evalPadding(min(batch, n))
 	var lossSum, correct float64
 	for lo := 0; lo < n; lo += batch {
 		rows = rows[:0]
 		for i := lo; i < min(lo+batch, n); i++ {
 			rows = append(rows, i)
 		}
-		l, c, err := ws.step(ws.eval, d, rows)
+		l, c, err := ws.step(ws.eval, "eval", d, rows, max(padTo, len(rows)))
 		if err != nil {
 			return 0, 0, fmt.Errorf("evaluation: %w", err)
 		}
@@ -410,19 +434,24 @@ func (ws *workspace) predictAll(d *Data) ([]float64, error) {
 		ws.predict.SetMaxCache(0)
 	}
 	n := d.Len()
-	out := make([]float64, 0, n*ws.spec.NumOutputs())
+	k := ws.spec.NumOutputs()
+	out := make([]float64, 0, n*k)
 	rows := make([]int, 0, defaultEvalBatch)
+	padTo := ws.evalPadding(min(defaultEvalBatch, n))
 	for lo := 0; lo < n; lo += defaultEvalBatch {
 		rows = rows[:0]
 		for i := lo; i < min(lo+defaultEvalBatch, n); i++ {
 			rows = append(rows, i)
 		}
-		x := d.batchInputs(rows, ws.spec.DType)
+		batch := max(padTo, len(rows))
+		x := d.batchInputs(rows, batch, ws.spec.DType)
 		var res []*tensors.Tensor
 		err := guard("prediction", func() error {
-			var err error
-			res, err = ws.predict.Call(x)
-			return err
+			return ws.timedFirstCall(fmt.Sprintf("predict/%d", batch), func() error {
+				var err error
+				res, err = ws.predict.Call(x)
+				return err
+			})
 		})
 		finalize(x)
 		if err != nil {
@@ -433,7 +462,7 @@ func (ws *workspace) predictAll(d *Data) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, values...)
+		out = append(out, values[:len(rows)*k]...)
 	}
 	return out, nil
 }

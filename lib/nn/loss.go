@@ -19,12 +19,12 @@ func exampleLosses(loss string, outputs, targets *Node) *Node {
 	return ReduceMean(Mul(diff, diff), -1)
 }
 
-// correctCount is the number of examples whose highest logit is the label, as
-// the model's dtype (0 for regression).
-func correctCount(spec Spec, outputs, targets *Node) *Node {
+// correctCount is the number of real examples (mask 1, [batch]) whose highest
+// logit is the label, as the model's dtype (0 for regression).
+func correctCount(spec Spec, outputs, targets, mask *Node) *Node {
 	if !spec.Classifier() {
 		return ScalarZero(outputs.Graph(), outputs.DType())
 	}
 	predicted := ArgMax(outputs, -1, dtypes.Int32)
-	return ReduceAllSum(ConvertDType(Equal(predicted, targets), outputs.DType()))
+	return ReduceAllSum(Mul(ConvertDType(Equal(predicted, targets), outputs.DType()), mask))
 }

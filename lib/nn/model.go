@@ -38,6 +38,9 @@ type Model struct {
 	Hyperparameters *Hyperparameters
 	// History of the last Fit, nil before training.
 	History *History
+	// Padding of the compiled graphs the model runs on: DefaultPadding of
+	// its backend unless changed (before Fit, Evaluate, Predict...).
+	Padding Padding
 
 	backend compute.Backend
 	// names and weights of the model's variables, in the workspace's order.
@@ -54,8 +57,16 @@ type Model struct {
 // compiled graphs of its shape. Its graph functions capture only the
 // workspace, never a model.
 type workspace struct {
-	key     string
-	spec    Spec
+	key string
+	// spec is the shape of the graphs: a model's spec with its hidden
+	// widths padded (Padding).
+	spec Spec
+	// masked workspaces multiply each hidden layer's output by a mask
+	// (masks, fed as variables), which zeroes the units a model lacks.
+	masked bool
+	masks  []*model.Variable
+	// batchBits is the Padding.BatchBits of the model using the workspace.
+	batchBits int
 	backend compute.Backend
 	store   *model.Store
 	// vars are the model's variables, in creation order.
@@ -68,6 +79,8 @@ type workspace struct {
 	taps    *model.Exec
 	// batchSizes seen in training: each compiled one or two train graphs.
 	batchSizes map[int]bool
+	// compiled are the graphs run at least once, by name and input shape.
+	compiled map[string]bool
 }
 
 var pool = struct {
@@ -83,11 +96,24 @@ const maxIdleWorkspaces = 4
 // keeps: past it, the workspace is freed rather than pooled.
 const maxPooledBatchSizes = 32
 
+// workspace takes an idle workspace for the model's padded shape from the
+// pool, or builds one.
+func (m *Model) workspace() (*workspace, error) {
+	if err := m.Padding.Validate(); err != nil {
+		return nil, err
+	}
+	ws, err := acquireWorkspace(m.backend, m.Padding.padded(m.Spec), m.Padding.WidthBits > 0 && len(m.Spec.Hidden) > 0)
+	if err == nil {
+		ws.batchBits = m.Padding.BatchBits
+	}
+	return ws, err
+}
+
 // acquireWorkspace takes an idle workspace for spec from the pool, or builds
 // one.
-func acquireWorkspace(backend compute.Backend, spec Spec) (*workspace, error) {
+func acquireWorkspace(backend compute.Backend, spec Spec, masked bool) (*workspace, error) {
 	// The backend's identity, not its name: two XLA plugins share a name.
-	key := fmt.Sprintf("%p|%s", backend, spec.shapeKey())
+	key := fmt.Sprintf("%p|%s|masked=%v", backend, spec.shapeKey(), masked)
 	pool.Lock()
 	if idle := pool.idle[key]; len(idle) > 0 {
 		ws := idle[len(idle)-1]
@@ -96,8 +122,8 @@ func acquireWorkspace(backend compute.Backend, spec Spec) (*workspace, error) {
 		return ws, nil
 	}
 	pool.Unlock()
-	ws := &workspace{key: key, spec: spec, backend: backend, store: model.NewStore(),
-		train: map[string]*model.Exec{}, batchSizes: map[int]bool{}}
+	ws := &workspace{key: key, spec: spec, masked: masked, backend: backend, store: model.NewStore(),
+		train: map[string]*model.Exec{}, batchSizes: map[int]bool{}, compiled: map[string]bool{}}
 	err := guard("building "+spec.Kind, func() error {
 		// Build the forward graph once, without compiling it, so that the
 		// layers create their variables.
@@ -117,6 +143,11 @@ func acquireWorkspace(backend compute.Backend, spec Spec) (*workspace, error) {
 	}
 	for i := range spec.Dropout {
 		dropoutVar(ws.store, spec, i)
+	}
+	if masked {
+		for i := range spec.Hidden {
+			ws.masks = append(ws.masks, maskVar(ws.store, spec, i))
+		}
 	}
 	return ws, nil
 }
@@ -151,12 +182,12 @@ func New(backend compute.Backend, spec Spec, seed int64) (*Model, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("nn.New: %w", err)
 	}
-	ws, err := acquireWorkspace(backend, spec)
+	m := &Model{Spec: spec, Seed: seed, backend: backend, Padding: DefaultPadding(backend)}
+	ws, err := m.workspace()
 	if err != nil {
 		return nil, fmt.Errorf("nn.New: %w", err)
 	}
 	defer ws.release()
-	m := &Model{Spec: spec, Seed: seed, backend: backend}
 	if err := m.initialise(ws, seed); err != nil {
 		return nil, fmt.Errorf("nn.New: %w", err)
 	}
@@ -173,24 +204,26 @@ func New(backend compute.Backend, spec Spec, seed int64) (*Model, error) {
 func (m *Model) initialise(ws *workspace, seed int64) error {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x696e6974))
 	for _, v := range ws.vars {
-		fanIn, err := ws.fanIn(v)
+		fanIn, err := m.fanIn(ws, v)
 		if err != nil {
 			return err
 		}
 		bound := 1 / math.Sqrt(float64(fanIn))
-		values := make([]float64, v.Shape().Size())
+		dims := m.realDims(variableName(v), v.Shape().Dimensions)
+		values := make([]float64, shapes.Make(v.Shape().DType, dims...).Size())
 		for i := range values {
 			values[i] = (2*rng.Float64() - 1) * bound
 		}
 		m.names = append(m.names, variableName(v))
-		m.weights = append(m.weights, m.tensorOf(values, v.Shape().Dimensions))
+		m.weights = append(m.weights, m.tensorOf(values, dims))
 	}
 	return nil
 }
 
-// fanIn is the number of inputs of the layer a weight or bias belongs to:
-// "in" of dense weights [in, out], kh*kw*Cin of kernels [kh, kw, Cin, Cout].
-func (ws *workspace) fanIn(v *model.Variable) (int, error) {
+// fanIn is the number of inputs of the layer a weight or bias belongs to, in
+// the model's real (unpadded) shape: "in" of dense weights [in, out],
+// kh*kw*Cin of kernels [kh, kw, Cin, Cout].
+func (m *Model) fanIn(ws *workspace, v *model.Variable) (int, error) {
 	w := v
 	if v.Name() != "weights" {
 		w = ws.store.GetVariable(model.JoinPath(v.Scope(), "weights"))
@@ -198,7 +231,7 @@ func (ws *workspace) fanIn(v *model.Variable) (int, error) {
 			return 0, fmt.Errorf("initialising %s: no weights in its layer to take fan_in from", v.Path())
 		}
 	}
-	dims := w.Shape().Dimensions
+	dims := m.realDims(variableName(w), w.Shape().Dimensions)
 	if len(dims) < 2 {
 		return 0, fmt.Errorf("initialising %s: weights of shape %v", v.Path(), dims)
 	}
@@ -207,6 +240,39 @@ func (ws *workspace) fanIn(v *model.Variable) (int, error) {
 		fan *= d
 	}
 	return fan, nil
+}
+
+// realDims is the model's own shape of a variable whose shape in the
+// (padded) workspace is dims: an MLP's dense weights [in, out] and biases
+// [out] with the widths of its Spec.
+func (m *Model) realDims(name string, dims []int) []int {
+	if len(m.Spec.Hidden) == 0 {
+		return dims
+	}
+	width := func(layer string) (in, out int, ok bool) {
+		in = m.Spec.Inputs
+		for i, h := range m.Spec.Hidden {
+			if layer == fmt.Sprintf("hidden_%d", i) {
+				return in, h, true
+			}
+			in = h
+		}
+		if layer == "output" {
+			return in, m.Spec.Outputs, true
+		}
+		return 0, 0, false
+	}
+	layer, kind, _ := strings.Cut(name, "/")
+	in, out, ok := width(layer)
+	switch {
+	case !ok:
+		return dims
+	case kind == "weights" && len(dims) == 2:
+		return []int{in, out}
+	case kind == "biases" && len(dims) == 1:
+		return []int{out}
+	}
+	return dims
 }
 
 // tensorOf makes a host tensor of the model's dtype.
@@ -224,7 +290,7 @@ func (m *Model) load(ws *workspace) error {
 		return fmt.Errorf("model has %d weight tensors, its workspace %d", len(m.weights), len(ws.vars))
 	}
 	for i, v := range ws.vars {
-		t, err := m.weights[i].LocalClone()
+		t, err := padTensor(m.weights[i], v.Shape().Dimensions)
 		if err == nil {
 			err = v.SetValue(t)
 		}
@@ -237,6 +303,15 @@ func (m *Model) load(ws *workspace) error {
 			return fmt.Errorf("loading dropout[%d]: %w", i, err)
 		}
 	}
+	for i, v := range ws.masks {
+		mask := make([]float64, ws.spec.Hidden[i])
+		for j := range m.Spec.Hidden[i] {
+			mask[j] = 1
+		}
+		if err := v.SetValue(m.tensorOf(mask, []int{len(mask)})); err != nil {
+			return fmt.Errorf("loading mask[%d]: %w", i, err)
+		}
+	}
 	return nil
 }
 
@@ -245,7 +320,7 @@ func (m *Model) store(ws *workspace) error {
 	for i, v := range ws.vars {
 		value, err := v.Value()
 		if err == nil {
-			m.weights[i], err = value.LocalClone()
+			m.weights[i], err = cropTensor(value, m.weights[i].Shape().Dimensions)
 		}
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", m.names[i], err)
@@ -269,7 +344,7 @@ func (m *Model) with(mutates bool, fn func(ws *workspace) error) error {
 		return fn(ws)
 	}
 	defer m.mu.Unlock()
-	ws, err := acquireWorkspace(m.backend, m.Spec)
+	ws, err := m.workspace()
 	if err != nil {
 		return err
 	}
@@ -306,6 +381,26 @@ func dropoutVar(store *model.Store, spec Spec, i int) *model.Variable {
 		return v
 	}
 	return store.VariableWithValue(path, scalarTensor(spec, spec.Dropout[i])).SetTrainable(false)
+}
+
+// maskVar is the variable holding the mask of hidden layer i of a masked
+// workspace: 1 for the units of the model, 0 for the padding.
+func maskVar(store *model.Store, spec Spec, i int) *model.Variable {
+	path := model.JoinPath(settingsScope, fmt.Sprintf("mask_%d", i))
+	if v := store.GetVariable(path); v != nil {
+		return v
+	}
+	ones := make([]float64, spec.Hidden[i])
+	for j := range ones {
+		ones[j] = 1
+	}
+	var t *tensors.Tensor
+	if spec.DType == Float64 {
+		t = tensors.FromFlatDataAndDimensions(ones, len(ones))
+	} else {
+		t = tensors.FromFlatDataAndDimensions(toFloat32(ones), len(ones))
+	}
+	return store.VariableWithValue(path, t).SetTrainable(false)
 }
 
 // Layers returns the layer names, in order: the scopes of the weights and
@@ -357,6 +452,12 @@ func (ws *workspace) forward(store *model.Store, x *Node, taps map[string]*Node)
 		for i, units := range ws.spec.Hidden {
 			name := fmt.Sprintf("hidden_%d", i)
 			x = activate(ws.spec.Activation, layers.Dense(scope.In("%s", name), x, units))
+			if ws.masked {
+				// The padded units output zero whatever the activation
+				// (sigmoid(0) is not 0), so nothing reaches the next layer
+				// and no gradient reaches their weights.
+				x = Mul(x, ExpandAxes(maskVar(store, ws.spec, i).NodeValue(x.Graph()), 0))
+			}
 			tap(name, x)
 			x = dropout(x, i)
 		}

@@ -35,6 +35,9 @@ func (m *Model) Variables() ([]Variable, error) {
 		defer ws.mu.Unlock()
 		for i, v := range ws.vars {
 			t, err := v.Value()
+			if err == nil {
+				t, err = cropTensor(t, m.weights[i].Shape().Dimensions)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("nn.Variables: %s: %w", m.names[i], err)
 			}
@@ -70,10 +73,15 @@ func (m *Model) SetVariable(name string, values []float64) error {
 	}
 	err := m.with(true, func(ws *workspace) error {
 		v := ws.vars[i]
-		if n := v.Shape().Size(); n != len(values) {
-			return fmt.Errorf("%d values for shape %v (%d)", len(values), v.Shape().Dimensions, n)
+		dims := m.weights[i].Shape().Dimensions
+		if n := m.weights[i].Shape().Size(); n != len(values) {
+			return fmt.Errorf("%d values for shape %v (%d)", len(values), dims, n)
 		}
-		return v.SetValue(m.tensorOf(values, v.Shape().Dimensions))
+		t, err := padTensor(m.tensorOf(values, dims), v.Shape().Dimensions)
+		if err != nil {
+			return err
+		}
+		return v.SetValue(t)
 	})
 	if err != nil {
 		return fmt.Errorf("nn.SetVariable %s: %w", name, err)
@@ -140,7 +148,7 @@ func (m *Model) Activations(d *Data) ([]Activation, error) {
 	var out []Activation
 	err := m.with(false, func(ws *workspace) error {
 		var err error
-		out, err = ws.activations(d)
+		out, err = ws.activations(d, m.Spec)
 		return err
 	})
 	if err != nil {
@@ -149,7 +157,9 @@ func (m *Model) Activations(d *Data) ([]Activation, error) {
 	return out, nil
 }
 
-func (ws *workspace) activations(d *Data) ([]Activation, error) {
+// activations are the layers' outputs for d, the padded units of a masked
+// workspace left out (spec is the model's own).
+func (ws *workspace) activations(d *Data, spec Spec) ([]Activation, error) {
 	layerNames := ws.spec.Layers()
 	if ws.taps == nil {
 		var err error
@@ -171,24 +181,35 @@ func (ws *workspace) activations(d *Data) ([]Activation, error) {
 	for i := range rows {
 		rows[i] = i
 	}
-	x := d.batchInputs(rows, ws.spec.DType)
+	x := d.batchInputs(rows, len(rows), ws.spec.DType)
 	defer finalize(x)
 	var res []*tensors.Tensor
 	if err := guard("activations", func() error {
-		var err error
-		res, err = ws.taps.Call(x)
-		return err
+		return ws.timedFirstCall(fmt.Sprintf("activations/%d", len(rows)), func() error {
+			var err error
+			res, err = ws.taps.Call(x)
+			return err
+		})
 	}); err != nil {
 		return nil, err
 	}
 	defer finalize(res...)
 	out := make([]Activation, len(layerNames))
 	for i, name := range layerNames {
-		values, err := tensorFloats(res[i])
+		t := res[i]
+		if i < len(spec.Hidden) && t.Shape().Rank() == 2 {
+			cropped, err := cropTensor(t, []int{len(rows), spec.Hidden[i]})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			defer finalize(cropped)
+			t = cropped
+		}
+		values, err := tensorFloats(t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		out[i] = Activation{Layer: name, Shape: res[i].Shape().Dimensions, Values: toFloat32(values)}
+		out[i] = Activation{Layer: name, Shape: t.Shape().Dimensions, Values: toFloat32(values)}
 	}
 	return out, nil
 }
