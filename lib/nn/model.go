@@ -67,8 +67,8 @@ type workspace struct {
 	masks  []*model.Variable
 	// batchBits is the Padding.BatchBits of the model using the workspace.
 	batchBits int
-	backend compute.Backend
-	store   *model.Store
+	backend   compute.Backend
+	store     *model.Store
 	// vars are the model's variables, in creation order.
 	vars []*model.Variable
 
