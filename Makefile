@@ -29,8 +29,13 @@ run: setup
 ## test: set up, then pass every test (CI runs this)
 test: setup vet unit-test notebooks-test browser-test
 
+# The packages that need no GoMLX must build for Windows and macOS too (lib/hpo's journal
+# locks are per platform: lock_unix.go, lock_windows.go).
+PORTABLE_PKGS := ./lib/hpo/... ./lib/data/... ./lib/plot/...
 vet:
 	go vet ./...
+	GOOS=windows go vet $(PORTABLE_PKGS)
+	GOOS=darwin go vet $(PORTABLE_PKGS)
 	$(PY) scripts/check_notebooks.py --check-clean
 
 # HW1_REQUIRE_*: a missing XLA plugin, dataset, PostgreSQL server binary or Optuna fails the

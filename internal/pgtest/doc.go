@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package pgtest starts a throwaway PostgreSQL server for tests: Debian's binaries
 // (/usr/lib/postgresql/<version>/bin, installed by scripts/setup.sh), a fresh data folder in a
 // temporary directory, listening on 127.0.0.1 at a free port only (its unix socket in that

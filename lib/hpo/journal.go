@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -162,7 +161,7 @@ func (j *JournalStorage) StudyName() string { return j.name }
 func (j *JournalStorage) start() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	release, err := lockJournal(j.f, j.path, syscall.LOCK_EX, j.lock)
+	release, err := lockJournal(j.f, j.path, lockExclusive, j.lock)
 	if err != nil {
 		return err
 	}
@@ -276,20 +275,15 @@ func workerAlive(w workerRef, host string) bool {
 	return open
 }
 
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
 // lockJournal takes f's flock of the given kind after checking that path still names f, and
 // for an exclusive one Optuna's lock too. release undoes both, Optuna's lock first; files
 // passed to it (a replacement journal, flocked by replaceJournal) are closed in between, so
 // that no hw1 writer meets Optuna's lock while it holds the flock of the file at the path.
-func lockJournal(f *os.File, path string, how int, lock *optunaLock) (release func(keep ...*os.File), err error) {
+func lockJournal(f *os.File, path string, how lockKind, lock *optunaLock) (release func(keep ...*os.File), err error) {
 	if f == nil {
 		return nil, fmt.Errorf("journal %s: closed", path)
 	}
-	unlock := func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+	unlock := func() { funlock(f) }
 	var wait lockWait
 	for {
 		if err := flock(f, how); err != nil {
@@ -299,7 +293,7 @@ func lockJournal(f *os.File, path string, how int, lock *optunaLock) (release fu
 			unlock()
 			return nil, err
 		}
-		if how != syscall.LOCK_EX {
+		if how != lockExclusive {
 			break
 		}
 		held, err := lock.try()
@@ -314,7 +308,7 @@ func lockJournal(f *os.File, path string, how int, lock *optunaLock) (release fu
 		wait.wait(lock)
 	}
 	return func(keep ...*os.File) {
-		if how == syscall.LOCK_EX {
+		if how == lockExclusive {
 			lock.release()
 		}
 		for _, k := range keep {
@@ -327,7 +321,7 @@ func lockJournal(f *os.File, path string, how int, lock *optunaLock) (release fu
 }
 
 // locked runs fn holding the journal's locks of the given kind.
-func (j *JournalStorage) locked(how int, fn func() error) error {
+func (j *JournalStorage) locked(how lockKind, fn func() error) error {
 	release, err := lockJournal(j.f, j.path, how, j.lock)
 	if err != nil {
 		return err
@@ -336,17 +330,14 @@ func (j *JournalStorage) locked(how int, fn func() error) error {
 	return fn()
 }
 
-func flock(f *os.File, how int) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), how)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, syscall.EINTR) {
-			return fmt.Errorf("flock: %w", err)
-		}
-	}
-}
+// lockKind is a shared (readers) or exclusive (writers) lock of a journal file:
+// flock on Unix, LockFileEx on Windows (lock_unix.go, lock_windows.go).
+type lockKind int
+
+const (
+	lockShared lockKind = iota
+	lockExclusive
+)
 
 // sameFile fails when the path no longer names the open file (replaced by a repair or a
 // conversion, or removed), so that nothing is written to a file nobody will read.
@@ -375,7 +366,7 @@ func replaceJournal(path string, data []byte) (*os.File, error) {
 		os.Remove(tmp.Name())
 		return nil, err
 	}
-	if err := flock(tmp, syscall.LOCK_EX); err != nil {
+	if err := flock(tmp, lockExclusive); err != nil {
 		return fail(err)
 	}
 	if _, err := tmp.Write(data); err != nil {
@@ -521,7 +512,7 @@ func (j *JournalStorage) appendEvents(sync bool, evs ...journalEvent) error {
 func (j *JournalStorage) write(sync bool, events func(st *journalStudy) ([]journalEvent, error)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.locked(syscall.LOCK_EX, func() error {
+	return j.locked(lockExclusive, func() error {
 		if err := j.replayForWrite(); err != nil {
 			return err
 		}
@@ -545,7 +536,7 @@ func (j *JournalStorage) write(sync bool, events func(st *journalStudy) ([]journ
 func (j *JournalStorage) read(fn func(st *journalStudy)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.locked(syscall.LOCK_SH, func() error {
+	return j.locked(lockShared, func() error {
 		if err := j.replay(false); err != nil {
 			return err
 		}
@@ -578,7 +569,7 @@ func (j *JournalStorage) SetDirection(d Direction) error {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.locked(syscall.LOCK_EX, func() error {
+	return j.locked(lockExclusive, func() error {
 		if err := j.replayForWrite(); err != nil {
 			return err
 		}
@@ -628,7 +619,7 @@ func (j *JournalStorage) CreateTrial(limit int) (FrozenTrial, error) {
 	var out FrozenTrial
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	err := j.locked(syscall.LOCK_EX, func() error {
+	err := j.locked(lockExclusive, func() error {
 		if err := j.replayForWrite(); err != nil {
 			return err
 		}

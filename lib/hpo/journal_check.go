@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 
@@ -375,7 +374,7 @@ func CheckJournal(path string) (*JournalReport, error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
-	if err := flock(f, syscall.LOCK_SH); err != nil {
+	if err := flock(f, lockShared); err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
 	format, err := detectFormat(f)
@@ -420,7 +419,7 @@ func RepairJournal(path string) (*JournalReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	release, err := lockJournal(f, path, syscall.LOCK_EX, lock)
+	release, err := lockJournal(f, path, lockExclusive, lock)
 	if err != nil {
 		return nil, err
 	}
