@@ -1,10 +1,11 @@
 package plot
 
 import (
-	gplot "gonum.org/v1/plot"
 	"image"
 	"image/color"
 	"math"
+
+	gplot "gonum.org/v1/plot"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
