@@ -12,6 +12,7 @@ import (
 	"time"
 )
 
+// downloadErrors are the failures of each origin, in order, on one line.
 type downloadErrors []error
 
 func (d downloadErrors) Error() string {
@@ -117,7 +118,3 @@ func renameSource[T any](v T, from, to string) T {
 	}
 	return v
 }
-
-// DefaultCacheDir is $HW1_CACHE_DIR, else data/cache at the root of the
-// repository when the working directory is inside it, else
-// os.UserCacheDir()/dlworkbench-hw1.

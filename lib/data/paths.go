@@ -7,6 +7,9 @@ import (
 	"strings"
 )
 
+// DefaultCacheDir is $HW1_CACHE_DIR, else data/cache at the root of the
+// repository when the working directory is inside it, else
+// os.UserCacheDir()/dlworkbench-hw1.
 func DefaultCacheDir() (string, error) {
 	if d := os.Getenv(EnvCacheDir); d != "" {
 		return d, nil
@@ -51,5 +54,3 @@ func declaresModule(gomod []byte, module string) bool {
 	}
 	return false
 }
-
-// Status is what `hw1 doctor` prints for each dataset file.

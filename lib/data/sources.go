@@ -411,5 +411,3 @@ func notFound(looked []string, cacheErr error) error {
 	}
 	return fmt.Errorf("%w%s", ErrNotFound, where)
 }
-
-// downloadErrors are the failures of each origin, in order, on one line.

@@ -4,6 +4,7 @@ import (
 	"os"
 )
 
+// Status is what `hw1 doctor` prints for each dataset file.
 type Status struct {
 	// Name is the file's path in a data directory, e.g. "regression/train_data.csv".
 	Name string
