@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/dlworkbench/hw1/lib/backend"
 )
@@ -49,5 +51,86 @@ func benchFit(b *testing.B, spec Spec, hp Hyperparameters, d *Data) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPadding measures what batch and width buckets cost and save: for
+// batch sizes and widths the seed's searches draw, the first epoch (which
+// compiles: one train graph padded, two exact when the last batch is
+// smaller) and the time per step afterwards, exact against padded
+// (DefaultPadding of XLA). docs/PERFORMANCE.md has the numbers.
+//
+//	go test ./lib/nn -run ^$ -bench Padding -benchtime 20x
+func BenchmarkPadding(b *testing.B) {
+	images := func(n int) *Data {
+		d := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, n*784), Labels: make([]int32, n)}
+		for i := range d.Pixels {
+			d.Pixels[i] = uint8(i * 7919 % 251)
+		}
+		for i := range d.Labels {
+			d.Labels[i] = int32(i % 10)
+		}
+		return d
+	}
+	lenet, lenetHP := SeedClassificationBest()
+	mlp, mlpHP := SeedRegressionBest()
+	cases := []struct {
+		name   string
+		spec   Spec
+		hp     Hyperparameters
+		hidden []int
+		data   func(batch int) *Data
+		batch  int
+	}{
+		{name: "lenet5", spec: lenet, hp: lenetHP, batch: 65, data: func(bs int) *Data { return images(4*bs - 1) }},
+		{name: "lenet5", spec: lenet, hp: lenetHP, batch: 100, data: func(bs int) *Data { return images(4*bs - 1) }},
+		{name: "lenet5", spec: lenet, hp: lenetHP, batch: 161, data: func(bs int) *Data { return images(4*bs - 1) }},
+		{name: "mlp", spec: mlp, hp: mlpHP, hidden: []int{130, 200}, batch: 13, data: func(int) *Data { return wave(80) }},
+		{name: "mlp", spec: mlp, hp: mlpHP, hidden: []int{129, 150, 170}, batch: 37, data: func(int) *Data { return wave(80) }},
+	}
+	for _, be := range backend.ForTests(b) {
+		for _, c := range cases {
+			for _, padded := range []bool{false, true} {
+				pad, label := NoPadding, "exact"
+				if padded {
+					pad, label = Padding{BatchBits: 3, WidthBits: 1}, "padded"
+				}
+				spec := c.spec
+				if c.hidden != nil {
+					spec = MLP(c.hidden, nil, spec.Activation)
+				}
+				name := fmt.Sprintf("%s/%s/hidden=%v/batch=%d/%s", be.ID(), c.name, c.hidden, c.batch, label)
+				b.Run(name, func(b *testing.B) {
+					hp := c.hp
+					hp.Epochs, hp.BatchSize = 1, c.batch
+					d := c.data(c.batch)
+					steps := (d.Len() + c.batch - 1) / c.batch
+					m, err := New(be.Backend, spec, 1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					m.Padding = pad
+					before := Compilations()
+					start := time.Now()
+					if _, err := Fit(m, d, nil, hp, Options{Progress: ProgressOff}); err != nil {
+						b.Fatal(err)
+					}
+					first := time.Since(start)
+					compiled := Compilations().Sub(before)
+					b.ResetTimer()
+					for range b.N {
+						if _, err := Fit(m, d, nil, hp, Options{Progress: ProgressOff}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.StopTimer()
+					step := b.Elapsed().Seconds() / float64(b.N*steps)
+					b.ReportMetric(step*1e3, "ms/step")
+					b.ReportMetric(first.Seconds(), "first-epoch-s")
+					b.ReportMetric(float64(compiled.Graphs), "graphs")
+					b.ReportMetric(compiled.Seconds, "compile-s")
+				})
+			}
+		}
 	}
 }
