@@ -31,6 +31,10 @@ type Config struct {
 	ProgressOut io.Writer
 	// Log receives one line per fold; nil discards them.
 	Log io.Writer
+	// Padding, when set, is the shape buckets of every fold's model
+	// (nn.Model.Padding); nil keeps nn.New's default for the backend
+	// (nn.DefaultPadding).
+	Padding *nn.Padding
 }
 
 // Score is a model's performance on a labelled set.
@@ -67,6 +71,11 @@ type Result struct {
 	Folds  []*Fold
 	// Seconds is the wall time of all folds.
 	Seconds float64
+	// Compilations are the graphs compiled while the folds trained (Run)
+	// and while they were scored (Evaluate, and ensembles over another
+	// set): nn.Compilations is process-wide, so this counts them only when
+	// nothing else compiles meanwhile.
+	Compilations nn.CompileStats
 
 	// test is the set Evaluate scored, whose predictions the folds keep.
 	test *nn.Data
@@ -95,7 +104,7 @@ func Run(backend compute.Backend, cfg Config, train *nn.Data) (*Result, error) {
 		}
 	}
 	res := &Result{Config: cfg}
-	start := time.Now()
+	start, compiled := time.Now(), nn.Compilations()
 	for i, split := range splits {
 		f, err := runFold(backend, cfg, train, i, split)
 		if err != nil {
@@ -112,6 +121,7 @@ func Run(backend compute.Backend, cfg Config, train *nn.Data) (*Result, error) {
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
+	res.Compilations = nn.Compilations().Sub(compiled)
 	return res, nil
 }
 
@@ -133,6 +143,9 @@ func runFold(backend compute.Backend, cfg Config, train *nn.Data, i int, split d
 	m, err := nn.New(backend, cfg.Spec, seed)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Padding != nil {
+		m.Padding = *cfg.Padding
 	}
 	opts := nn.Options{Seed: seed, Progress: cfg.Progress, ProgressOut: cfg.ProgressOut,
 		Label: fmt.Sprintf("fold %d/%d", i+1, cfg.Folds)}
@@ -157,6 +170,8 @@ func runFold(backend compute.Backend, cfg Config, train *nn.Data, i int, split d
 // Fold.Test and the predictions in Fold.TestPredictions (the ensembles of the
 // same test set reuse them rather than predicting again).
 func (r *Result) Evaluate(test *nn.Data) error {
+	compiled := nn.Compilations()
+	defer r.addCompilations(compiled)
 	for _, f := range r.Folds {
 		p, err := f.Model.Predict(test)
 		if err != nil {
@@ -209,8 +224,17 @@ func ScorePredictions(spec nn.Spec, outputs []float64, d *nn.Data) (Score, error
 	return Score{Loss: loss / float64(len(labels)), Accuracy: acc}, nil
 }
 
+// addCompilations adds the graphs compiled since an earlier reading.
+func (r *Result) addCompilations(earlier nn.CompileStats) {
+	d := nn.Compilations().Sub(earlier)
+	r.Compilations.Graphs += d.Graphs
+	r.Compilations.Seconds += d.Seconds
+}
+
 // predictions returns every fold's outputs on d, reusing Evaluate's.
 func (r *Result) predictions(d *nn.Data) ([][]float64, error) {
+	compiled := nn.Compilations()
+	defer r.addCompilations(compiled)
 	var all [][]float64
 	for _, f := range r.Folds {
 		p := f.TestPredictions

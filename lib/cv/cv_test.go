@@ -182,3 +182,31 @@ func TestScorePredictions(t *testing.T) {
 		t.Error("too few outputs accepted")
 	}
 }
+
+// TestRunPaddingAndCompilations: Config.Padding reaches every fold's model,
+// and the result counts the graphs compiled to train and score the folds (a
+// hidden width no other test uses, so its graphs are new to this process).
+func TestRunPaddingAndCompilations(t *testing.T) {
+	padding := nn.Padding{BatchBits: 2, WidthBits: 0}
+	cfg := Config{Spec: nn.MLP([]int{13}, nil, "tanh"), Folds: 2, Seed: 5, Padding: &padding,
+		Hyperparameters: nn.Hyperparameters{Epochs: 2, BatchSize: 7, LearningRate: 0.01, Optimizer: "Adam"}}
+	res, err := Run(backend.Go().Backend, cfg, wave(30, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Folds {
+		if f.Model.Padding != padding {
+			t.Errorf("fold %d: padding %+v, want %+v", f.Index, f.Model.Padding, padding)
+		}
+	}
+	trained := res.Compilations
+	if trained.Graphs <= 0 || trained.Seconds <= 0 {
+		t.Errorf("training compiled %+v, want some graphs", trained)
+	}
+	if err := res.Evaluate(wave(11, 0.5)); err != nil {
+		t.Fatal(err)
+	}
+	if res.Compilations.Graphs < trained.Graphs {
+		t.Errorf("Evaluate lowered the count: %+v after %+v", res.Compilations, trained)
+	}
+}
