@@ -81,7 +81,7 @@ func (r *ClassificationRun) RunTrials() error { return r.study(true) }
 
 func (r *ClassificationRun) study(worker bool) error {
 	r.studyFigs = nil
-	return r.timed("study", func() error {
+	return r.timedStudy(worker, func() error {
 		train, val, err := r.subset(r.Config.StudyTrain, r.Config.StudyVal)
 		if err != nil {
 			return err
@@ -99,7 +99,7 @@ func (r *ClassificationRun) RunCV() error {
 		return err
 	}
 	r.figs = nil
-	return r.timed("cv", func() error {
+	return r.timedCV(func() error {
 		hp := r.Best.Hyperparameters
 		if r.Config.CVEpochs > 0 {
 			hp.Epochs = r.Config.CVEpochs
@@ -111,10 +111,7 @@ func (r *ClassificationRun) RunCV() error {
 				return err
 			}
 		}
-		res, err := cv.Run(r.Backend.Backend, cv.Config{
-			Spec: r.Best.Spec, Hyperparameters: hp, Folds: r.Config.Folds, Seed: r.Config.Seed,
-			Callbacks: r.foldCallbacks(nil), Progress: r.opts.Progress, ProgressOut: r.log, Log: r.log,
-		}, train)
+		res, err := cv.Run(r.Backend.Backend, r.cvConfig(hp, nil), train)
 		if r.ctx().Err() != nil {
 			return r.interrupted("cross-validation")
 		}

@@ -152,8 +152,19 @@ type run struct {
 	Best Model
 	// CV is the k-fold run of the best model, once RunCV has run.
 	CV *cv.Result
-	// Timings holds the seconds each step took.
+	// Padding is the shape buckets of every model the study and the
+	// cross-validation build (Config.Padding on this backend).
+	Padding nn.Padding
+	// Timings holds the seconds each step took, by "<step>_seconds":
+	// study_seconds is the study's over every run of it on the results
+	// folder (study_timings.json), this process's included; cv_seconds is
+	// the last RunCV's and results_seconds the last WriteResults'.
 	Timings map[string]float64
+	// Compilations are the graphs each step compiled, by step ("study",
+	// "cv", "results"), counted as Timings.
+	Compilations map[string]nn.CompileStats
+	// StudyRuns is how many runs of the study study_seconds adds up.
+	StudyRuns int
 
 	log  io.Writer
 	opts Options
@@ -163,6 +174,12 @@ type run struct {
 	anims   []*plot.Animation
 	// studyFigs caches StudyFigures until the study runs again.
 	studyFigs []*plot.Figure
+	// current is the step running now, for the summary written during it.
+	current struct {
+		step     string
+		start    time.Time
+		compiled nn.CompileStats
+	}
 
 	// mu guards optimizing, the study while its trials run, which Interrupt
 	// may reach from another goroutine, and ran, the trials this process ran
@@ -200,12 +217,14 @@ func (r *run) init(task string, cfg Config, opts Options) error {
 	if opts.Log == nil {
 		opts.Log = os.Stderr
 	}
-	choice, err := backend.New(cfg.Backend)
+	choice, err := ChooseBackend(task, cfg.Backend)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(opts.Log, choice)
-	r.Config, r.Backend, r.Timings, r.log, r.opts = cfg, choice, map[string]float64{}, opts.Log, opts
+	r.Config, r.Backend, r.log, r.opts = cfg, choice, opts.Log, opts
+	r.Padding = cfg.Padding.Resolve(choice)
+	r.Timings, r.Compilations = map[string]float64{}, map[string]nn.CompileStats{}
 	return nil
 }
 
@@ -245,11 +264,83 @@ func (r *run) checkData(cvPoints, studyTrain, studyVal int) error {
 // Dir is the results folder.
 func (r *run) Dir() string { return r.res.dir }
 
+// timed runs one step of this process (cv, results) and records what it
+// took: its seconds and the graphs it compiled.
 func (r *run) timed(step string, f func() error) error {
-	start := time.Now()
-	err := f()
-	r.Timings[step+"_seconds"] += time.Since(start).Seconds()
+	st, err := r.measure(step, f)
+	r.Timings[step+"_seconds"], r.Compilations[step] = st.Seconds, st.Compilations
 	return err
+}
+
+// measure runs the step f, which the summary sees as running (soFar).
+func (r *run) measure(step string, f func() error) (stepStats, error) {
+	r.current.step, r.current.start, r.current.compiled = step, time.Now(), nn.Compilations()
+	defer func() { r.current.step = "" }()
+	return measure(f)
+}
+
+// soFar is what the running step has taken until now: the part of the
+// results step before summary.json is written.
+func (r *run) soFar() (string, stepStats) {
+	if r.current.step == "" {
+		return "", stepStats{}
+	}
+	return r.current.step, stepStats{Seconds: time.Since(r.current.start).Seconds(), Compilations: nn.Compilations().Sub(r.current.compiled)}
+}
+
+// timedStudy runs the study step (f) and adds its time to the study's
+// record in the results folder (study_timings.json), which a later process
+// reports: a run that finished or was interrupted, or that ran trials, is
+// added; one refused before its first trial is not (it leaves no trace). A
+// worker's time is only this process's (it writes only study.json).
+func (r *run) timedStudy(worker bool, f func() error) error {
+	st, err := r.measure("study", f)
+	r.mu.Lock()
+	ran := len(r.ran)
+	r.mu.Unlock()
+	total := studyTime{Seconds: r.Timings["study_seconds"] + st.Seconds, Runs: r.StudyRuns + 1,
+		Compilations: addStats(r.Compilations["study"], st.Compilations)}
+	if !worker && (err == nil || errors.Is(err, ErrInterrupted) || ran > 0) {
+		if rec, rerr := r.res.addStudyTime(st.Seconds, st.Compilations); rerr != nil {
+			fmt.Fprintf(r.log, "study %q: its time is not recorded: %v\n", r.Config.Study, rerr)
+		} else {
+			total = rec
+		}
+	}
+	r.Timings["study_seconds"], r.Compilations["study"], r.StudyRuns = total.Seconds, total.Compilations, total.Runs
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("study %q: done in %.1f s", r.Config.Study, st.Seconds)
+	if total.Runs > 1 {
+		line += fmt.Sprintf(" (%.1f s over %d runs)", total.Seconds, total.Runs)
+	}
+	fmt.Fprintf(r.log, "%s, %s\n", line, st.Compilations)
+	return nil
+}
+
+// addStats adds two counts of compilations.
+func addStats(a, b nn.CompileStats) nn.CompileStats {
+	return nn.CompileStats{Graphs: a.Graphs + b.Graphs, Seconds: a.Seconds + b.Seconds}
+}
+
+// timedCV runs the cross-validation step and says what it took.
+func (r *run) timedCV(f func() error) error {
+	err := r.timed("cv", f)
+	if err == nil {
+		fmt.Fprintf(r.log, "cross-validation: done in %.1f s, %s\n", r.Timings["cv_seconds"], r.Compilations["cv"])
+	}
+	return err
+}
+
+// cvConfig is the cross-validation's configuration of the best model, with
+// the run's padding and its callbacks, progress and log.
+func (r *run) cvConfig(hp nn.Hyperparameters, own func(fold int) []nn.Callback) cv.Config {
+	padding := r.Padding
+	return cv.Config{
+		Spec: r.Best.Spec, Hyperparameters: hp, Folds: r.Config.Folds, Seed: r.Config.Seed, Padding: &padding,
+		Callbacks: r.foldCallbacks(own), Progress: r.opts.Progress, ProgressOut: r.log, Log: r.log,
+	}
 }
 
 func (r *run) studyDone() error {

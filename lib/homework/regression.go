@@ -82,7 +82,7 @@ func (r *RegressionRun) RunTrials() error { return r.study(true) }
 
 func (r *RegressionRun) study(worker bool) error {
 	r.studyFigs = nil
-	return r.timed("study", func() error {
+	return r.timedStudy(worker, func() error {
 		trainIdx, valIdx, err := data.Holdout(r.Train.Len(), 0.2, r.Config.Seed)
 		if err != nil {
 			return err
@@ -109,23 +109,19 @@ func (r *RegressionRun) RunCV() error {
 		return err
 	}
 	r.figs, r.anims, r.Frames = nil, nil, nil
-	return r.timed("cv", func() error {
+	return r.timedCV(func() error {
 		hp := r.Best.Hyperparameters
 		if r.Config.CVEpochs > 0 {
 			hp.Epochs = r.Config.CVEpochs
 		}
 		grid := nn.Inputs(r.Grid)
 		k := r.Config.Folds
-		res, err := cv.Run(r.Backend.Backend, cv.Config{
-			Spec: r.Best.Spec, Hyperparameters: hp, Folds: k, Seed: r.Config.Seed,
-			Callbacks: r.foldCallbacks(func(fold int) []nn.Callback {
-				if fold != k-1 {
-					return nil
-				}
-				return []nn.Callback{nn.SnapshotEvery(snapshotEvery, grid, &r.Frames)}
-			}),
-			Progress: r.opts.Progress, ProgressOut: r.log, Log: r.log,
-		}, nn.FromCSV(r.Train))
+		res, err := cv.Run(r.Backend.Backend, r.cvConfig(hp, func(fold int) []nn.Callback {
+			if fold != k-1 {
+				return nil
+			}
+			return []nn.Callback{nn.SnapshotEvery(snapshotEvery, grid, &r.Frames)}
+		}), nn.FromCSV(r.Train))
 		if r.ctx().Err() != nil {
 			return r.interrupted("cross-validation")
 		}

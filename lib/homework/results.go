@@ -25,7 +25,12 @@ const (
 	FileJournal        = "study.journal"
 	// FileStudy records what the study was created with (task, seed, search
 	// space); every resume is checked against it.
-	FileStudy           = "study.json"
+	FileStudy = "study.json"
+	// FileStudyTimings adds up the seconds (and compiled graphs) of every
+	// run of the study on the results folder (timings.go), so that the
+	// summary written by a later process (a notebook's last cell) reports
+	// them.
+	FileStudyTimings    = "study_timings.json"
 	FileSummary         = "summary.json"
 	FileReport          = "report.md"
 	FileConfig          = "config.json"
@@ -52,7 +57,8 @@ func (c *Config) ResultsDir() string {
 // removes when it did not write it again. The folder belongs to the tool:
 // every image at its top (.svg, .png, .gif) and every checkpoints/*.ckpt
 // counts as an output, so a user's own image kept there is removed by the
-// next successful run. The study's own files (the journal, study.json),
+// next successful run. The study's own files (the journal, study.json,
+// study_timings.json),
 // hidden files and anything else (notes.txt, say) are not outputs.
 func runOutput(name string) bool {
 	base := path.Base(name)

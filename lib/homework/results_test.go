@@ -1,6 +1,7 @@
 package homework
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,7 +21,8 @@ import (
 )
 
 // snapshot maps every file of a results folder but the study's own (the
-// journal, which grows with every trial, and study.json) to its checksum.
+// journal, which grows with every trial, study.json, and study_timings.json,
+// which adds up the time of every run of the study) to its checksum.
 func snapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -29,7 +31,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if rel == FileJournal || rel == FileStudy {
+		if rel == FileJournal || rel == FileStudy || rel == FileStudyTimings {
 			return nil
 		}
 		raw, err := os.ReadFile(p)
@@ -95,6 +97,10 @@ func TestRefusedResumeLeavesEverythingAsItWas(t *testing.T) {
 	dir := cfg.ResultsDir()
 	before := snapshot(t, dir)
 	trials := len(journalTrials(t, dir))
+	studyTime, err := os.ReadFile(filepath.Join(dir, FileStudyTimings))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, field string
 		edit        func(*Config)
@@ -117,6 +123,9 @@ func TestRefusedResumeLeavesEverythingAsItWas(t *testing.T) {
 			t.Errorf("%s: %d trials in the journal after the refusal, want %d", tc.name, n, trials)
 		}
 		sameSnapshot(t, tc.name, before, snapshot(t, dir))
+		if now, _ := os.ReadFile(filepath.Join(dir, FileStudyTimings)); !bytes.Equal(now, studyTime) {
+			t.Errorf("%s: the refused run changed %s", tc.name, FileStudyTimings)
+		}
 	}
 }
 

@@ -332,6 +332,7 @@ func (r *run) objective(train, val *nn.Data) hpo.Objective {
 		if err != nil {
 			return math.NaN(), err
 		}
+		model.Padding = r.Padding
 		// Models of one shape share their compiled graphs (lib/nn pools
 		// them), so a trial of a shape already seen compiles nothing.
 		last := math.NaN()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/nn"
 )
 
 // Summary is summary.json: what a run found, on what, and how long it took.
@@ -33,11 +34,30 @@ type Summary struct {
 	BestFold int `json:"best_fold"`
 	// Metrics holds the headline numbers: ensemble_test_mse or
 	// vote_test_accuracy, and the best single model's.
-	Metrics     map[string]float64 `json:"metrics"`
-	Timings     map[string]float64 `json:"timings_seconds"`
-	Figures     []string           `json:"figures"`
-	Checkpoints []string           `json:"checkpoints"`
-	Finished    time.Time          `json:"finished"`
+	Metrics map[string]float64 `json:"metrics"`
+	// Timings are the seconds of each step, true however many processes
+	// ran them: study_seconds adds up every run of the study on this
+	// results folder (a study run by one notebook cell and reported by
+	// another, or resumed, counts all its runs; study_timings.json keeps
+	// the sum between processes); cv_seconds is the cross-validation whose
+	// models this summary describes; results_seconds is the figures,
+	// checkpoints and files of this run until summary.json was written.
+	Timings map[string]float64 `json:"timings_seconds"`
+	// StudyRuns is how many runs of the study study_seconds adds up (a
+	// rerun that finds the study complete counts, with its seconds of
+	// reopening it).
+	StudyRuns int `json:"study_runs"`
+	// Compilations are the graphs compiled by each step, with the seconds
+	// of the calls that compiled them (nn.CompileStats), by step as
+	// Timings without "_seconds": "study" (every run of it, as
+	// study_seconds), "cv", "results".
+	Compilations map[string]nn.CompileStats `json:"compilations"`
+	// Padding is the configuration's padding and the shape buckets it gave
+	// every model of the study and the cross-validation on this backend.
+	Padding     PaddingRecord `json:"padding"`
+	Figures     []string      `json:"figures"`
+	Checkpoints []string      `json:"checkpoints"`
+	Finished    time.Time     `json:"finished"`
 }
 
 // FoldSummary is one model of the cross-validation. Accuracies are absent
@@ -69,7 +89,12 @@ func (r *run) summary(checkpoints []string) (*Summary, error) {
 		Task: r.Config.Task, Preset: r.Config.Preset, Study: r.Config.Study, Storage: r.Config.redactedStorage(), Seed: r.Config.Seed,
 		Backend: r.Backend.Name, BackendDetail: r.Backend.String(), Versions: backend.Versions(),
 		ResultsDir: r.res.dir, StudyStats: stats, BestModel: r.Best, BestFold: r.CV.Best(),
-		Metrics: map[string]float64{}, Timings: r.Timings, Checkpoints: checkpoints, Finished: time.Now().UTC(),
+		Metrics: map[string]float64{}, Timings: maps.Clone(r.Timings), StudyRuns: r.StudyRuns,
+		Compilations: maps.Clone(r.Compilations), Padding: r.Config.Padding.record(r.Backend),
+		Checkpoints: checkpoints, Finished: time.Now().UTC(),
+	}
+	if step, st := r.soFar(); step != "" {
+		s.Timings[step+"_seconds"], s.Compilations[step] = st.Seconds, st.Compilations
 	}
 	for _, f := range r.CV.Folds {
 		fs := FoldSummary{Fold: f.Index, Epochs: len(f.History.Epochs), ValLoss: f.Validation.Loss,
@@ -108,7 +133,8 @@ func (r *run) figureTitles() map[string]string {
 func report(s *Summary, titles map[string]string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s: study %q\n\n", strings.ToUpper(s.Task[:1])+s.Task[1:], s.Study)
-	fmt.Fprintf(&b, "Preset `%s`, seed %d, %s. Finished %s.\n\n", s.Preset, s.Seed, s.BackendDetail, s.Finished.Format(time.RFC3339))
+	fmt.Fprintf(&b, "Preset `%s`, seed %d, %s; padding %s (batch_bits %d, width_bits %d). Finished %s.\n\n",
+		s.Preset, s.Seed, s.BackendDetail, s.Padding.Setting, s.Padding.BatchBits, s.Padding.WidthBits, s.Finished.Format(time.RFC3339))
 
 	fmt.Fprintf(&b, "## Study\n\n| | |\n|---|---|\n")
 	st := s.StudyStats
@@ -149,9 +175,15 @@ func report(s *Summary, titles map[string]string) string {
 	for _, k := range slices.Sorted(maps.Keys(s.Metrics)) {
 		fmt.Fprintf(&b, "| %s | %.4f |\n", k, s.Metrics[k])
 	}
-	fmt.Fprintf(&b, "\n## Timings\n\n| step | seconds |\n|---|---|\n")
-	for _, k := range slices.Sorted(maps.Keys(s.Timings)) {
-		fmt.Fprintf(&b, "| %s | %.1f |\n", strings.TrimSuffix(k, "_seconds"), s.Timings[k])
+	fmt.Fprintf(&b, "\n## Timings\n\n")
+	if s.StudyRuns > 1 {
+		fmt.Fprintf(&b, "The study's seconds add up its %d runs.\n\n", s.StudyRuns)
+	}
+	fmt.Fprintf(&b, "| step | seconds | graphs compiled | compiling, s |\n|---|---|---|---|\n")
+	for _, k := range stepOrder(s.Timings) {
+		step := strings.TrimSuffix(k, "_seconds")
+		c := s.Compilations[step]
+		fmt.Fprintf(&b, "| %s | %.1f | %d | %.1f |\n", step, s.Timings[k], c.Graphs, c.Seconds)
 	}
 	fmt.Fprintf(&b, "\n## Figures\n\n")
 	for _, f := range s.Figures {
@@ -168,6 +200,24 @@ func report(s *Summary, titles map[string]string) string {
 		}
 	}
 	return b.String()
+}
+
+// stepOrder lists the timings in the order the steps run (study, cv,
+// results), any other after them by name.
+func stepOrder(timings map[string]float64) []string {
+	rank := map[string]int{"study_seconds": 1, "cv_seconds": 2, "results_seconds": 3}
+	keys := slices.Sorted(maps.Keys(timings))
+	slices.SortStableFunc(keys, func(a, b string) int {
+		ra, rb := rank[a], rank[b]
+		if ra == 0 {
+			ra = len(rank) + 1
+		}
+		if rb == 0 {
+			rb = len(rank) + 1
+		}
+		return ra - rb
+	})
+	return keys
 }
 
 func pct(x *float64) string {
