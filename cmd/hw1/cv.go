@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/cv"
 	"github.com/dlworkbench/hw1/lib/data"
+	"github.com/dlworkbench/hw1/lib/homework"
 	"github.com/dlworkbench/hw1/lib/nn"
 )
 
@@ -30,6 +30,8 @@ type cvSummary struct {
 	TrainSeconds    float64            `json:"train_seconds"`
 	Folds           []cvFoldSummary    `json:"folds"`
 	BestFold        int                `json:"best_fold"`
+	// Compilations are the graphs compiled to train and score the folds.
+	Compilations nn.CompileStats `json:"compilations"`
 	// Ensemble metric on the test set: one of the two, by task.
 	EnsembleTestMSE      *float64 `json:"ensemble_test_mse,omitempty"`
 	EnsembleTestAccuracy *float64 `json:"ensemble_test_accuracy,omitempty"`
@@ -65,7 +67,7 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 	var lr finiteFloat
 	fs.Var(&lr, "lr", "learning rate (default: the seed's)")
 	optimizer := fs.String("optimizer", "", "SGD, Adam or RMSprop (default: the seed's)")
-	backendFlag := fs.String("backend", "", backendUsage)
+	backendFlag := fs.String("backend", "", taskBackendUsage)
 	dataDir := fs.String("data-dir", "", "directory with the datasets (default: $HW1_DATA_DIR, then the cache)")
 	seed := fs.Int64("seed", 42, "seed of the folds, initialisation, shuffling and dropout")
 	progress := fs.Bool("progress", false, "print one progress line per epoch even when stderr is not a terminal")
@@ -138,7 +140,7 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	choice, err := backend.New(*backendFlag)
+	choice, err := homework.ChooseBackend(task, *backendFlag)
 	if err != nil {
 		fmt.Fprintf(stderr, "hw1 cv: %v\n", err)
 		return 1
@@ -225,6 +227,8 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 		sum.EnsembleTestAccuracy = &acc
 	}
 	sum.WallSeconds = time.Since(start).Seconds()
+	sum.Compilations = res.Compilations
+	fmt.Fprintf(stderr, "cross-validation: done in %.1f s, %s\n", sum.WallSeconds, res.Compilations)
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(sum); err != nil {

@@ -223,9 +223,10 @@ func checkNoRepeats(t *testing.T, ts []hpo.FrozenTrial) {
 }
 
 // studyFile tells the files of the study itself (the journal and its
-// companions, study.json), which no run replaces.
+// companions, study.json, study_timings.json), which no run replaces.
 func studyFile(name string) bool {
-	return strings.HasPrefix(name, homework.FileJournal) || strings.HasPrefix(name, "."+homework.FileJournal) || name == homework.FileStudy
+	return strings.HasPrefix(name, homework.FileJournal) || strings.HasPrefix(name, "."+homework.FileJournal) ||
+		name == homework.FileStudy || name == homework.FileStudyTimings
 }
 
 // checkFolder asserts that a results folder with a summary.json describes

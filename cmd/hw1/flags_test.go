@@ -47,6 +47,8 @@ func TestConfigFileErrorsNameTheFile(t *testing.T) {
 		`{"timeout_seconds": -2}`:                                       "timeout_seconds: -2",
 		`{"space": {"n_units": {"low": 100000000, "high": 100000000}}}`: "space.n_units: high 100000000",
 		`{"space": {"epochs": {"low": 1, "high": 1000000000000}}}`:      "space.epochs: high 1000000000000, over the maximum of 100000 (nn.MaxEpochs)",
+		`{"padding": {"batch_bits": 40, "width_bits": 0}}`:              "padding: batch_bits 40: want 0 (none) to 30",
+		`{"padding": "fast"}`:                                           `padding: unknown setting "fast"`,
 	} {
 		path := filepath.Join(dir, "c.json")
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {

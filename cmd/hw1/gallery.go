@@ -30,7 +30,7 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "gallery", "folder to write the figures and index.html to")
 	synthetic := fs.Bool("synthetic", false, "draw made-up results instead of training (seconds, not minutes)")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data (--synthetic only)")
-	backendFlag := fs.String("backend", "", backendUsage)
+	backendFlag := fs.String("backend", "", taskBackendUsage)
 	dataDir := fs.String("data-dir", "", "local data directory of the real run (default $HW1_DATA_DIR)")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)

@@ -36,7 +36,7 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 	folds := fs.Int("folds", 0, "k of the k-fold cross-validation (default: the preset's)")
 	var timeout finiteFloat
 	fs.Var(&timeout, "timeout", "stop the study after this many seconds, the running trial at its next batch (0: no limit)")
-	backendFlag := fs.String("backend", "", backendUsage)
+	backendFlag := fs.String("backend", "", taskBackendUsage)
 	dataDir := fs.String("data-dir", "", "local data directory (default $HW1_DATA_DIR)")
 	quiet := fs.Bool("quiet", false, "no progress bars, only the log lines")
 	if err := fs.Parse(args); err != nil {
@@ -209,6 +209,15 @@ func printSummary(w io.Writer, s *homework.Summary) {
 		total += v
 	}
 	fmt.Fprintf(tw, "seconds\t%.1f\n", total)
+	var compiled []string
+	for _, step := range []string{"study", "cv", "results"} {
+		if c, ok := s.Compilations[step]; ok {
+			compiled = append(compiled, fmt.Sprintf("%s %d graphs in %.1f s", step, c.Graphs, c.Seconds))
+		}
+	}
+	if len(compiled) > 0 {
+		fmt.Fprintf(tw, "compiled\t%s\n", strings.Join(compiled, ", "))
+	}
 	if s.Storage != "" {
 		fmt.Fprintf(tw, "storage\t%s\n", s.Storage)
 	}

@@ -37,6 +37,10 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 // backendUsage documents every command's --backend flag (lib/backend decides).
 const backendUsage = "backend: go, xla, xla:cpu, xla:cuda or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else XLA CUDA or CPU when a plugin is found, else go)"
 
+// taskBackendUsage documents the --backend flag of the commands that run a
+// task (homework.ChooseBackend decides).
+const taskBackendUsage = "backend: go, xla, xla:cpu, xla:cuda or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else go for the regression, which runs its small MLPs faster, and for the classification XLA CUDA or CPU when a plugin is found, else go)"
+
 // parseExit is the exit code of a command whose flags did not parse: 0 for
 // -h (the usage was asked for), 2 for a bad flag.
 func parseExit(err error) int {
