@@ -46,7 +46,8 @@ var NoPadding = Padding{}
 // exact shapes on the pure-Go backend, which compiles in milliseconds and
 // pays for every padded example. docs/PERFORMANCE.md has the measurements.
 func DefaultPadding(backend compute.Backend) Padding {
-	if backend != nil && backend.Name() == "go" {
+	// The pure-Go backend's String is "go" (its Name is "Go Backend").
+	if backend != nil && backend.String() == "go" {
 		return NoPadding
 	}
 	return Padding{BatchBits: 3, WidthBits: 1}
@@ -113,6 +114,9 @@ func (s CompileStats) Sub(earlier CompileStats) CompileStats {
 
 // String reads "compiled N graphs in S s".
 func (s CompileStats) String() string {
+	if s.Graphs == 1 {
+		return fmt.Sprintf("compiled 1 graph in %.1f s", s.Seconds)
+	}
 	return fmt.Sprintf("compiled %d graphs in %.1f s", s.Graphs, s.Seconds)
 }
 

@@ -179,6 +179,29 @@ func TestPaddingCompilesOnce(t *testing.T) {
 	}
 }
 
+func TestDefaultPadding(t *testing.T) {
+	for _, be := range backend.ForTests(t) {
+		got := DefaultPadding(be.Backend)
+		want := Padding{BatchBits: 3, WidthBits: 1}
+		if be.Name == "go" {
+			want = NoPadding
+		}
+		if got != want {
+			t.Errorf("%s: DefaultPadding %+v, want %+v", be.ID(), got, want)
+		}
+		m, err := New(be.Backend, MLP([]int{4}, nil, ActivationReLU), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Padding != want {
+			t.Errorf("%s: New gives Padding %+v, want %+v", be.ID(), m.Padding, want)
+		}
+	}
+	if got := fmt.Sprint(CompileStats{Graphs: 1, Seconds: 0.5}); got != "compiled 1 graph in 0.5 s" {
+		t.Errorf("CompileStats prints %q", got)
+	}
+}
+
 func TestPaddingValidate(t *testing.T) {
 	m, err := New(backend.Go().Backend, MLP([]int{4}, nil, ActivationReLU), 1)
 	if err != nil {
