@@ -3,10 +3,10 @@
 // with the same field names where the quantity is the same, so that
 // bench/run.sh can set the two side by side:
 //
-//	go run ./bench/go lenet5 --backend xla --batch 64      (a), (b), (f)
-//	go run ./bench/go regression --bench epoch --backend go (c)
-//	go run ./bench/go regression --bench cv --backend xla   (d)
-//	go run ./bench/go study --backend xla                   (e)
+//	go run ./bench/go lenet5 --backend xla --batch 64           (a), (b), (f)
+//	go run ./bench/go regression --bench epoch --backend go      (c)
+//	go run ./bench/go regression --bench cv --backend xla        (d)
+//	go run ./bench/go study --backend xla                        (e)
 //
 // Every run is its own process, so that compile times are cold and the peak
 // resident set size (VmHWM) is that of the measured work alone, as for the
@@ -14,7 +14,9 @@
 // for `go tool pprof -top`.
 //
 // It is not a test: it asserts nothing, and its numbers depend on the load of
-// the machine, which each line reports (load_avg_1m).
+// the machine, which each line reports: load_avg_1m_start when the process
+// started, load_avg_1m when it reported, and cores, the CPUs it could use
+// (the table calls a verdict noisy when a run started above cores/2).
 package main
 
 import (
@@ -126,7 +128,8 @@ func joinNames(names []string) string {
 func report(bench string, c *common, choice *backend.Choice, fields map[string]any) error {
 	line := map[string]any{
 		"bench": bench, "side": "project", "backend": c.backend, "backend_desc": choice.String(),
-		"go": runtime.Version(), "gomaxprocs": runtime.GOMAXPROCS(0), "load_avg_1m": loadAvg1m(),
+		"go": runtime.Version(), "gomaxprocs": runtime.GOMAXPROCS(0), "cores": cores(),
+		"load_avg_1m_start": loadAtStart, "load_avg_1m": loadAvg1m(),
 	}
 	for k, v := range fields {
 		line[k] = v

@@ -4,11 +4,22 @@ import (
 	"bufio"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
+
+// loadAtStart is the 1-minute load average when the process started, before
+// it did any work: the load the run met, which the table's noisy rule reads
+// (load_avg_1m, read when the run ends, includes the run's own threads).
+var loadAtStart = loadAvg1m()
+
+// cores is how many CPUs this process may run on, as nproc counts them (the
+// affinity mask), for the noisy rule: a run is noisy when the load at its
+// start exceeds half of them.
+func cores() int { return runtime.NumCPU() }
 
 // loadAvg1m is the 1-minute load average, NaN-free (-1 when unreadable) so
 // that it always encodes as JSON.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -15,8 +16,11 @@ import (
 // A line of the table: one quantity of one benchmark, the project's value on
 // a backend against PyTorch's.
 type metric struct {
-	key   string // bench and variant, e.g. "lenet5 b64"
-	name  string // what is measured, with its unit
+	key string // bench and variant, e.g. "lenet5 b64"
+	// name is what is measured, with its unit; {field} is replaced by the
+	// median of that field (e.g. {trials}), so that a run with other sizes
+	// says so.
+	name  string
 	field string // JSON field; a list takes its first element
 	// target is the largest acceptable ratio project/PyTorch per backend
 	// (absent: no target).
@@ -26,12 +30,16 @@ type metric struct {
 	// quality marks figures of the result, not of speed, shown so that a
 	// fast run that learns less is seen.
 	quality bool
+	// pytorchMeanStep, when PyTorch's line lacks field, compares with
+	// PyTorch's mean step instead: this epoch field over the epoch's steps.
+	pytorchMeanStep string
 }
 
 var metrics = []metric{
 	{key: "lenet5 b64", name: "train epoch 60k, wall s", field: "train_epoch_s", target: map[string]float64{"xla": 1, "go": 3}},
 	{key: "lenet5 b64", name: "train epoch 60k, CPU s", field: "train_epoch_cpu_s", target: map[string]float64{"xla": 1.2}},
-	{key: "lenet5 b64", name: "first step (compile + 1-2 steps), s", field: "first_step_s", target: map[string]float64{"go": 20}},
+	{key: "lenet5 b64", name: "first step (compile + 1-2 steps), s", field: "first_step_s", target: map[string]float64{"go": 20}, pytorchMeanStep: "train_epoch_s"},
+	{key: "lenet5 b64", name: "first step (compile + 1-2 steps), CPU s", field: "compile_cpu_s", pytorchMeanStep: "train_epoch_cpu_s"},
 	{key: "lenet5 b64", name: "eval 10k, wall s", field: "eval_s", target: map[string]float64{"xla": 1}},
 	{key: "lenet5 b64", name: "eval 10k, CPU s", field: "eval_cpu_s"},
 	{key: "lenet5 b64", name: "eval graph compile, s", field: "eval_compile_s", projectOnly: true},
@@ -39,18 +47,162 @@ var metrics = []metric{
 	{key: "lenet5 b64", name: "test accuracy after 1 epoch", field: "test_accuracy", quality: true},
 	{key: "lenet5 b256", name: "train epoch 60k, wall s", field: "train_epoch_s", target: map[string]float64{"xla": 1, "go": 3}},
 	{key: "lenet5 b256", name: "train epoch 60k, CPU s", field: "train_epoch_cpu_s", target: map[string]float64{"xla": 1.2}},
-	{key: "lenet5 b256", name: "first step (compile + 1-2 steps), s", field: "first_step_s", target: map[string]float64{"go": 20}},
+	{key: "lenet5 b256", name: "first step (compile + 1-2 steps), s", field: "first_step_s", target: map[string]float64{"go": 20}, pytorchMeanStep: "train_epoch_s"},
+	{key: "lenet5 b256", name: "first step (compile + 1-2 steps), CPU s", field: "compile_cpu_s", pytorchMeanStep: "train_epoch_cpu_s"},
 	{key: "lenet5 b256", name: "peak RSS of training, MiB", field: "peak_rss_train_mib", target: map[string]float64{"xla": 1.5, "go": 1.5}},
 	{key: "regression_epoch", name: "epoch of 80 points, wall ms", field: "epoch_ms"},
 	{key: "regression_epoch", name: "epoch of 80 points, CPU ms", field: "epoch_cpu_ms"},
 	{key: "regression_cv", name: "5-fold CV x 180 epochs, wall s", field: "seconds", target: map[string]float64{"xla": 1, "go": 1.2}},
 	{key: "regression_cv", name: "5-fold CV x 180 epochs, CPU s", field: "cpu_s"},
 	{key: "regression_cv", name: "mean-ensemble test MSE", field: "mean_ensemble_test_mse", quality: true},
-	{key: "regression_study", name: "50-trial study, wall s", field: "seconds", target: map[string]float64{"xla": 1, "go": 1}},
-	{key: "regression_study", name: "50-trial study, CPU s", field: "cpu_s"},
+	{key: "regression_study", name: "{trials}-trial study, wall s", field: "seconds", target: map[string]float64{"xla": 1, "go": 1}},
+	{key: "regression_study", name: "{trials}-trial study, CPU s", field: "cpu_s"},
 	{key: "regression_study", name: "epochs trained (all trials)", field: "epochs_run", quality: true},
 	{key: "regression_study", name: "wall ms per epoch trained", field: "ms_per_epoch_run"},
+	{key: "regression_study", name: "CPU ms per epoch trained", field: "cpu_ms_per_epoch_run"},
+	{key: "regression_study", name: "graphs compiled", field: "compile_graphs", projectOnly: true},
+	{key: "regression_study", name: "compiling (first calls), s", field: "compile_s", projectOnly: true},
 	{key: "regression_study", name: "best validation MSE", field: "best_value", quality: true},
+	{key: "classification_study", name: "{trials}-trial study 10k/5k, wall s", field: "seconds", target: map[string]float64{"xla": 1, "go": 1}},
+	{key: "classification_study", name: "{trials}-trial study 10k/5k, CPU s", field: "cpu_s"},
+	{key: "classification_study", name: "epochs trained (all trials)", field: "epochs_run", quality: true},
+	{key: "classification_study", name: "wall ms per epoch trained", field: "ms_per_epoch_run"},
+	{key: "classification_study", name: "CPU ms per epoch trained", field: "cpu_ms_per_epoch_run"},
+	{key: "classification_study", name: "graphs compiled", field: "compile_graphs", projectOnly: true},
+	{key: "classification_study", name: "compiling (first calls), s", field: "compile_s", projectOnly: true},
+	{key: "classification_study", name: "best validation accuracy", field: "best_value", quality: true},
+}
+
+// homeworkMetrics are the section of the homework item: the first trials of
+// each study of the seed preset and one CV fold, measured, then the whole
+// seed run extrapolated (bench/go/homework.go).
+var homeworkMetrics = []metric{
+	{key: "homework", name: "regression: first {regression_trials} trials, wall s", field: "regression_study_s"},
+	{key: "homework", name: "regression: first {regression_trials} trials, CPU s", field: "regression_study_cpu_s"},
+	{key: "homework", name: "regression: epochs trained (all trials)", field: "regression_epochs_run", quality: true},
+	{key: "homework", name: "regression: best validation MSE", field: "regression_best_value", quality: true},
+	{key: "homework", name: "regression: one CV fold (epochs: {regression_fold_epochs}), wall s", field: "regression_fold_s"},
+	{key: "homework", name: "regression: one CV fold, CPU s", field: "regression_fold_cpu_s"},
+	{key: "homework", name: "regression: the fold's test MSE", field: "regression_fold_test_loss", quality: true},
+	{key: "homework", name: "classification: first {classification_trials} trials, wall s", field: "classification_study_s"},
+	{key: "homework", name: "classification: first {classification_trials} trials, CPU s", field: "classification_study_cpu_s"},
+	{key: "homework", name: "classification: epochs trained (all trials)", field: "classification_epochs_run", quality: true},
+	{key: "homework", name: "classification: best validation accuracy", field: "classification_best_value", quality: true},
+	{key: "homework", name: "classification: one CV fold (epochs: {classification_fold_epochs}, images: {classification_fold_train}), wall s", field: "classification_fold_s"},
+	{key: "homework", name: "classification: one CV fold, CPU s", field: "classification_fold_cpu_s"},
+	{key: "homework", name: "classification: the fold's test accuracy", field: "classification_fold_test_accuracy", quality: true},
+	{key: "homework", name: "regression extrapolated ({regression_seed_trials} trials + {regression_folds} folds), wall h", field: "regression_seed_h"},
+	{key: "homework", name: "classification extrapolated ({classification_seed_trials} trials + {classification_folds} folds), wall h", field: "classification_seed_h"},
+	{key: "homework", name: "whole homework extrapolated, wall h", field: "seed_total_h"},
+	{key: "homework", name: "whole homework extrapolated, CPU h", field: "seed_total_cpu_h"},
+	{key: "homework", name: "graphs compiled (whole run)", field: "compile_graphs", projectOnly: true},
+	{key: "homework", name: "compiling (first calls), s", field: "compile_s", projectOnly: true},
+}
+
+// ratioLines are the summary lines `name_<backend>=ratio` that the table
+// ends with when their item ran: the wall time of a line, project over
+// PyTorch.
+var ratioLines = []struct{ prefix, key, field string }{
+	{"regression_study_ratio", "regression_study", "seconds"},
+	{"classification_study_ratio", "classification_study", "seconds"},
+}
+
+// quickRatios are the three lines `make bench-quick` ends with, exactly.
+var quickRatios = []struct{ name, key, field, backend string }{
+	{"lenet5_epoch_ratio_xla", "lenet5 b64", "train_epoch_s", "xla"},
+	{"lenet5_epoch_ratio_go", "lenet5 b64", "train_epoch_s", "go"},
+	{"regression_cv_ratio_xla", "regression_cv", "seconds", "xla"},
+}
+
+// The noisy rule. A run is noisy when the 1-minute load average at its start
+// exceeded half the cores it could use: its neighbours then held at least
+// half the machine, and its wall time measures them as much as the code.
+// A verdict (the "met" column) over runs of which any is noisy, on either
+// side, reads "noisy" instead of yes or no.
+//
+// startLoad is the load a run met: load_avg_1m_start, or, on lines from
+// before it was recorded, load_avg_1m (read at the run's end, so it counts
+// the run's own threads: it can only call more runs noisy). Its cores are
+// "cores" (nproc), or the older lines' "cpus" (PyTorch's os.cpu_count())
+// or "gomaxprocs". A run that records neither load nor cores is noisy: it
+// cannot be checked.
+func startLoad(l map[string]any) (load, cores float64, ok bool) {
+	load, okLoad := number(l["load_avg_1m_start"])
+	if !okLoad {
+		load, okLoad = number(l["load_avg_1m"])
+	}
+	okCores := false
+	for _, f := range []string{"cores", "cpus", "gomaxprocs"} {
+		if cores, okCores = number(l[f]); okCores && cores > 0 {
+			break
+		}
+		okCores = false
+	}
+	return load, cores, okLoad && okCores && load >= 0
+}
+
+// noisyRun applies the rule to one JSON line.
+func noisyRun(l map[string]any) bool {
+	load, cores, ok := startLoad(l)
+	return !ok || load > cores/2
+}
+
+// loads are the loads of the runs of one line of the table, on one side.
+type loads struct {
+	runs, noisy int
+	endOnly     int     // runs that recorded the load only at their end
+	startMax    float64 // highest load at a run's start
+	cores       float64 // cores of the run that started at startMax
+	end         []float64
+}
+
+func (ld *loads) add(l map[string]any) {
+	ld.runs++
+	if noisyRun(l) {
+		ld.noisy++
+	}
+	if _, ok := number(l["load_avg_1m_start"]); !ok {
+		ld.endOnly++
+	}
+	if load, cores, ok := startLoad(l); ok && (ld.runs == 1 || load > ld.startMax) {
+		ld.startMax, ld.cores = load, cores
+	}
+	if x, ok := number(l["load_avg_1m"]); ok {
+		ld.end = append(ld.end, x)
+	}
+}
+
+// rowLoads joins the project's runs on a backend with PyTorch's.
+func rowLoads(sides ...*loads) loads {
+	var r loads
+	first := true
+	for _, s := range sides {
+		if s == nil || s.runs == 0 {
+			continue
+		}
+		r.runs += s.runs
+		r.noisy += s.noisy
+		r.endOnly += s.endOnly
+		if first || s.startMax > r.startMax {
+			r.startMax, r.cores = s.startMax, s.cores
+		}
+		first = false
+		r.end = append(r.end, s.end...)
+	}
+	return r
+}
+
+// why says why a row is noisy, for the `noisy:` lines.
+func (ld loads) why() string {
+	if ld.cores == 0 {
+		return fmt.Sprintf("%d of %d runs recorded no load or no core count", ld.noisy, ld.runs)
+	}
+	why := fmt.Sprintf("%d of %d runs started above half the cores (highest 1-minute load at a start %.2f, %g cores)",
+		ld.noisy, ld.runs, ld.startMax, ld.cores)
+	if ld.endOnly > 0 {
+		why += fmt.Sprintf("; %d recorded the load only at their end, which stands in for it", ld.endOnly)
+	}
+	return why
 }
 
 // lineKey names the benchmark a JSON line belongs to, as metric.key.
@@ -96,7 +248,9 @@ func median(xs []float64) float64 {
 }
 
 // tableMain reads the JSON lines that run.sh collected and prints the
-// side-by-side table: medians over runs, ratio project/PyTorch, target.
+// side-by-side table: medians over runs, ratio project/PyTorch, target and
+// verdict (noisy when a run started on a loaded machine), then the homework
+// section and the summary ratio lines of the items that ran.
 func tableMain(args []string) error {
 	fs := flag.NewFlagSet("table", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "end with the three ratio lines of `make bench-quick`")
@@ -115,36 +269,127 @@ func tableMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	// values[key][side][field] are the measurements over runs; loads likewise.
-	values := map[string]map[string]map[string][]float64{}
-	extrapolated := map[string]map[string]float64{}
+	t := newTable(lines)
+	w := os.Stdout
+	wrote := t.print(w, metrics)
+	if t.values["homework"] != nil {
+		if wrote {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "The homework under the seed preset (500 regression and 300 classification trials, 5- and 10-fold CV): the first trials of each study and one fold of each CV measured, the rest extrapolated%s.\n\n", t.homeworkSizes())
+		t.print(w, homeworkMetrics)
+	}
+	// The summary lines, then, in quick mode, exactly the three lines of
+	// `make bench-quick` last; a noisy line says so on a line of its own
+	// before them.
+	var summary []string
+	for _, rl := range ratioLines {
+		for _, be := range backends {
+			if len(t.values[rl.key][be][rl.field]) == 0 {
+				continue
+			}
+			summary = append(summary, t.ratioLine(w, rl.prefix+"_"+be, rl.key, rl.field, be))
+		}
+	}
+	if *quick {
+		for _, q := range quickRatios {
+			summary = append(summary, t.ratioLine(w, q.name, q.key, q.field, q.backend))
+		}
+	}
+	for _, l := range summary {
+		fmt.Fprintln(w, l)
+	}
+	return nil
+}
+
+var backends = []string{"xla", "go"}
+
+// table holds the measurements by line key and side.
+type table struct {
+	// values[key][side][field] are the measurements over runs.
+	values       map[string]map[string]map[string][]float64
+	loads        map[string]map[string]*loads
+	extrapolated map[string]map[string]float64
+}
+
+func newTable(lines []map[string]any) *table {
+	t := &table{values: map[string]map[string]map[string][]float64{}, loads: map[string]map[string]*loads{},
+		extrapolated: map[string]map[string]float64{}}
 	for _, l := range lines {
 		k, s := lineKey(l), sideOf(l)
-		if values[k] == nil {
-			values[k] = map[string]map[string][]float64{}
-			extrapolated[k] = map[string]float64{}
+		if t.values[k] == nil {
+			t.values[k] = map[string]map[string][]float64{}
+			t.loads[k] = map[string]*loads{}
+			t.extrapolated[k] = map[string]float64{}
 		}
-		if values[k][s] == nil {
-			values[k][s] = map[string][]float64{}
+		if t.values[k][s] == nil {
+			t.values[k][s] = map[string][]float64{}
+			t.loads[k][s] = &loads{}
 		}
 		for field, v := range l {
 			if x, ok := number(v); ok {
-				values[k][s][field] = append(values[k][s][field], x)
+				t.values[k][s][field] = append(t.values[k][s][field], x)
 			}
 		}
+		t.loads[k][s].add(l)
 		if x, ok := number(l["extrapolated_from_steps"]); ok {
-			extrapolated[k][s] = x
+			t.extrapolated[k][s] = x
 		}
 	}
-	backends := []string{"xla", "go"}
-	w := os.Stdout
-	fmt.Fprintln(w, "| benchmark | quantity | backend | project | PyTorch | ratio | target | met | runs | load (1m) |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---|---|---:|")
-	ratios := map[string]float64{}
-	for _, m := range metrics {
-		py := values[m.key]["pytorch"]
+	return t
+}
+
+// ratio is the median project value on a backend over PyTorch's (NaN when a
+// side is missing), with the loads of the runs behind it.
+func (t *table) ratio(key, field, be string) (float64, loads) {
+	pr, py := t.values[key][be], t.values[key]["pytorch"]
+	ld := rowLoads(t.loads[key][be], t.loads[key]["pytorch"])
+	if pr == nil || py == nil || len(pr[field]) == 0 || len(py[field]) == 0 {
+		return math.NaN(), ld
+	}
+	return median(pr[field]) / median(py[field]), ld
+}
+
+// ratioLine is `name=X.XX` (NA without both sides); a noisy one is first
+// announced on its own line, so that the ratio line itself never changes.
+func (t *table) ratioLine(w io.Writer, name, key, field, be string) string {
+	r, ld := t.ratio(key, field, be)
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return name + "=NA"
+	}
+	if ld.noisy > 0 {
+		fmt.Fprintf(w, "noisy: %s: %s\n", name, ld.why())
+	}
+	return fmt.Sprintf("%s=%.2f", name, r)
+}
+
+// homeworkSizes notes the sizes of the homework runs when flags cut them.
+func (t *table) homeworkSizes() string {
+	var cuts []string
+	for _, sides := range []map[string][]float64{t.values["homework"]["pytorch"], t.values["homework"]["xla"], t.values["homework"]["go"]} {
+		for _, c := range []struct{ field, what string }{{"max_epochs", "epochs capped at %g"}, {"cv_epochs", "CV folds of %g epochs"}, {"cv_train", "classification CV on %g images"}} {
+			if v := median(sides[c.field]); v > 0 {
+				cut := fmt.Sprintf(c.what, v)
+				if !slices.Contains(cuts, cut) {
+					cuts = append(cuts, cut)
+				}
+			}
+		}
+	}
+	if len(cuts) == 0 {
+		return ""
+	}
+	return " (smaller than the homework: " + strings.Join(cuts, ", ") + ")"
+}
+
+// print writes the table of the metrics that have measurements (nothing
+// when none has) and says whether it wrote any.
+func (t *table) print(w io.Writer, ms []metric) bool {
+	header := false
+	for _, m := range ms {
+		py := t.values[m.key]["pytorch"]
 		for _, be := range backends {
-			pr := values[m.key][be]
+			pr := t.values[m.key][be]
 			if pr == nil || len(pr[m.field]) == 0 {
 				continue
 			}
@@ -153,60 +398,92 @@ func tableMain(args []string) error {
 			if py != nil {
 				tv = median(py[m.field])
 			}
-			name := m.name
-			if m.field == "first_step_s" && math.IsNaN(tv) && py != nil {
+			name := expandName(m.name, pr, py)
+			if m.pytorchMeanStep != "" && math.IsNaN(tv) && py != nil {
 				// PyTorch has no compile step and its scripts time whole
 				// epochs: compare with its mean step.
-				ep, imgs, batch := median(py["train_epoch_s"]), median(py["train_images"]), median(py["batch"])
+				ep, imgs, batch := median(py[m.pytorchMeanStep]), median(py["train_images"]), median(py["batch"])
 				tv = ep / math.Ceil(imgs/batch)
 				name += " (PyTorch: mean step)"
 			}
 			ratio := pv / tv
-			if n := extrapolated[m.key][be]; n > 0 {
+			if n := t.extrapolated[m.key][be]; n > 0 {
 				if strings.HasPrefix(m.field, "train_epoch") {
 					name += fmt.Sprintf(" (extrapolated from %.0f steps)", n)
 				} else if m.quality {
 					name += fmt.Sprintf(" (after %.0f steps only)", n)
 				}
 			}
-			target, met := "", ""
-			if t, ok := m.target[be]; ok {
-				target = fmt.Sprintf("<= %g", t)
-				switch {
-				case math.IsNaN(ratio):
-					met = "?"
-				case ratio <= t:
-					met = "yes"
-				default:
-					met = "**no**"
-				}
+			ld := rowLoads(t.loads[m.key][be], t.loads[m.key]["pytorch"])
+			target := ""
+			if tg, ok := m.target[be]; ok {
+				target = fmt.Sprintf("<= %g", tg)
 			}
-			load := median(pr["load_avg_1m"])
-			if py != nil {
-				load = median(append(append([]float64(nil), pr["load_avg_1m"]...), py["load_avg_1m"]...))
+			if !header {
+				fmt.Fprintln(w, "| benchmark | quantity | backend | project | PyTorch | ratio | target | met | runs | load 1m: start max (end) |")
+				fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---|---|---:|")
+				header = true
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d | %.1f |\n", m.key, name, be,
-				fmtNum(pv), fmtNum(tv), fmtRatio(ratio, m.projectOnly), target, met,
-				len(pr[m.field]), len(py[m.field]), load)
-			if m.field == "train_epoch_s" && m.key == "lenet5 b64" {
-				ratios["lenet5_epoch_ratio_"+be] = ratio
-			}
-			if m.field == "seconds" && m.key == "regression_cv" {
-				ratios["regression_cv_ratio_"+be] = ratio
-			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d | %s |\n", m.key, name, be,
+				fmtNum(pv), fmtNum(tv), fmtRatio(ratio, m.projectOnly), target, verdict(m, be, ratio, ld),
+				len(pr[m.field]), len(py[m.field]), fmtLoads(ld))
 		}
 	}
-	if *quick {
-		for _, k := range []string{"lenet5_epoch_ratio_xla", "lenet5_epoch_ratio_go", "regression_cv_ratio_xla"} {
-			r, ok := ratios[k]
-			if !ok || math.IsNaN(r) || math.IsInf(r, 0) {
-				fmt.Fprintf(w, "%s=NA\n", k)
-				continue
-			}
-			fmt.Fprintf(w, "%s=%.2f\n", k, r)
-		}
+	return header
+}
+
+// verdict is the "met" column: empty without a target, "noisy" when any run
+// behind the ratio started on a loaded machine (the noisy rule), else yes,
+// no, or ? without a ratio.
+func verdict(m metric, be string, ratio float64, ld loads) string {
+	tg, ok := m.target[be]
+	switch {
+	case !ok:
+		return ""
+	case ld.noisy > 0:
+		return "noisy"
+	case math.IsNaN(ratio):
+		return "?"
+	case ratio <= tg:
+		return "yes"
 	}
-	return nil
+	return "**no**"
+}
+
+func fmtLoads(ld loads) string {
+	if ld.runs == 0 {
+		return ""
+	}
+	end := "?"
+	if len(ld.end) > 0 {
+		end = fmt.Sprintf("%.1f", median(ld.end))
+	}
+	if ld.cores == 0 {
+		return "? (" + end + ")"
+	}
+	return fmt.Sprintf("%.1f (%s)", ld.startMax, end)
+}
+
+// expandName replaces {field} in a metric's name by the median of that
+// field on the project's side (PyTorch's when the project lacks it).
+func expandName(name string, pr, py map[string][]float64) string {
+	for {
+		i := strings.Index(name, "{")
+		j := strings.Index(name, "}")
+		if i < 0 || j < i {
+			return name
+		}
+		field := name[i+1 : j]
+		v := median(pr[field])
+		if math.IsNaN(v) && py != nil {
+			v = median(py[field])
+		}
+		s := "?"
+		if !math.IsNaN(v) {
+			s = fmt.Sprintf("%g", v)
+		}
+		name = name[:i] + s + name[j+1:]
+	}
 }
 
 func readLines(r io.Reader, name string) ([]map[string]any, error) {
@@ -231,7 +508,7 @@ func fmtNum(x float64) string {
 	switch {
 	case math.IsNaN(x):
 		return "n/a"
-	case math.Abs(x) >= 100:
+	case math.Abs(x) >= 100 || x == math.Trunc(x):
 		return fmt.Sprintf("%.0f", x)
 	case math.Abs(x) >= 10:
 		return fmt.Sprintf("%.1f", x)

@@ -13,6 +13,13 @@ import struct
 import sys
 import time
 
+# The 1-minute load average when the script started, before it loaded torch or did any work: the
+# load the run met, which bench/go's table reads for its noisy rule (load_avg_1m, read when the
+# script reports, counts the script's own threads).
+LOAD_AT_START = round(os.getloadavg()[0], 2)
+# The CPUs this process may run on, as nproc counts them (os.cpu_count() is the machine's).
+CORES = len(os.sched_getaffinity(0))
+
 # Set before torch loads libgomp and OpenBLAS, which read them once. On a shared, loaded machine
 # libgomp's default spin-waiting and OpenBLAS's own extra threads cost 50-200x on small ops (the
 # regression epoch measured 3.5 s instead of 16 ms at load 20 on 2 cores); the Go side does not
@@ -146,8 +153,8 @@ def report(bench, **fields):
     """Prints the one JSON line of a script: what was measured and where."""
     line = {"bench": bench, "side": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
             "python": platform.python_version(), "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
-            "openblas_threads": os.environ["OPENBLAS_NUM_THREADS"], "cpus": os.cpu_count(),
-            "load_avg_1m": round(os.getloadavg()[0], 2)}
+            "openblas_threads": os.environ["OPENBLAS_NUM_THREADS"], "cpus": os.cpu_count(), "cores": CORES,
+            "load_avg_1m_start": LOAD_AT_START, "load_avg_1m": round(os.getloadavg()[0], 2)}
     line.update(fields)
     print(json.dumps(line), flush=True)
 
