@@ -7,6 +7,7 @@
 //	go run ./bench/go regression --bench epoch --backend go      (c)
 //	go run ./bench/go regression --bench cv --backend xla        (d)
 //	go run ./bench/go study --backend xla                        (e)
+//	go run ./bench/go study --task classification --backend xla (g)
 //
 // Every run is its own process, so that compile times are cold and the peak
 // resident set size (VmHWM) is that of the measured work alone, as for the
