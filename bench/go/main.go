@@ -8,6 +8,7 @@
 //	go run ./bench/go regression --bench cv --backend xla        (d)
 //	go run ./bench/go study --backend xla                        (e)
 //	go run ./bench/go study --task classification --backend xla (g)
+//	go run ./bench/go homework --backend xla                     (h)
 //
 // Every run is its own process, so that compile times are cold and the peak
 // resident set size (VmHWM) is that of the measured work alone, as for the
@@ -94,6 +95,7 @@ var benches = map[string]func(args []string) error{
 	"lenet5":     lenet5Main,
 	"regression": regressionMain,
 	"study":      studyMain,
+	"homework":   homeworkMain,
 	"table":      tableMain,
 	"backends":   backendsMain,
 }
