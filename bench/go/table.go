@@ -367,7 +367,7 @@ func (t *table) ratioLine(w io.Writer, name, key, field, be string) string {
 func (t *table) homeworkSizes() string {
 	var cuts []string
 	for _, sides := range []map[string][]float64{t.values["homework"]["pytorch"], t.values["homework"]["xla"], t.values["homework"]["go"]} {
-		for _, c := range []struct{ field, what string }{{"max_epochs", "epochs capped at %g"}, {"cv_epochs", "CV folds of %g epochs"}, {"cv_train", "classification CV on %g images"}} {
+		for _, c := range []struct{ field, what string }{{"max_epochs", "epochs capped at %g"}, {"cv_epochs", "%g-epoch CV folds"}, {"cv_train", "classification CV on %g images"}} {
 			if v := median(sides[c.field]); v > 0 {
 				cut := fmt.Sprintf(c.what, v)
 				if !slices.Contains(cuts, cut) {
