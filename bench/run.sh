@@ -2,22 +2,33 @@
 # Runs the project (bench/go, on every backend this machine has: xla, go) and
 # the PyTorch reference (bench/pytorch) alternately on the same machine, N
 # times each, and prints the table of medians with the ratio project/PyTorch
-# of every line. See docs/PERFORMANCE.md for what each line measures.
+# of every line. See bench/README.md for the items and docs/PERFORMANCE.md
+# for what each line measures.
 #
-#   bench/run.sh                 full: every benchmark, 3 runs each
+#   bench/run.sh                 full: every benchmark but homework, 3 runs each
 #   bench/run.sh --quick         under 5 minutes: LeNet5 epoch (xla; go
 #                                extrapolated from 50 steps) and regression CV
 #                                (xla), 1 run; ends with the three ratio lines
-#   bench/run.sh --runs 5 --only "lenet5 regression_cv" --backends xla
+#   bench/run.sh --runs 5 --only "lenet5_64 regression_cv" --backends xla
+#   bench/run.sh --runs 1 --only homework      the seed preset's duration (hours)
+#   bench/run.sh --smoke --only "classification_study homework"   tiny sizes
 #
-# Options: --runs N, --quick, --backends "xla go", --only "ITEMS" (lenet5_64
-# lenet5_256 regression_epoch regression_cv regression_study), --profile
-# (pprof CPU profiles of the project's go runs), --out DIR (default
-# bench/out/run-<UTC time>). Environment: PYTORCH_PYTHON (default
-# /usr/bin/python3, Debian's, with torch 1.13 and optuna 3.1), HW1_DATA_DIR
-# (default ../shared/data when it exists), GO_LENET5_STEPS (full mode: time
-# this many steps on the go backend and extrapolate; default 0, the whole
-# epoch), XLA_LENET5_STEPS (same for xla; quick mode default 300).
+# Options: --runs N, --quick, --smoke (every item at tiny sizes, to check
+# the plumbing: 2 trials, 1 epoch, 5 LeNet5 steps; its numbers mean
+# nothing), --backends "xla go", --only "ITEMS" (lenet5_64 lenet5_256
+# regression_epoch regression_cv regression_study classification_study
+# homework), --profile (pprof CPU profiles of the project's go runs), --out
+# DIR (default bench/out/run-<UTC time>). Environment: PYTORCH_PYTHON
+# (default /usr/bin/python3, Debian's, with torch 1.13 and optuna 3.1),
+# HW1_DATA_DIR (default ../shared/data when it exists), GO_LENET5_STEPS
+# (full mode: time this many steps on the go backend and extrapolate;
+# default 0, the whole epoch), XLA_LENET5_STEPS (same for xla; quick mode
+# default 300), REGRESSION_STUDY_TRIALS (50), CLASSIFICATION_STUDY_TRIALS
+# (20), HOMEWORK_REGRESSION_TRIALS (50), HOMEWORK_CLASSIFICATION_TRIALS
+# (20), HOMEWORK_TIMEOUT (seconds per homework run, default 21600).
+#
+# A run that starts while the 1-minute load average exceeds half the cores
+# is noisy: the table's verdicts over it read "noisy" instead of yes/no.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +38,7 @@ export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 
 runs=""
 quick=0
+smoke=0
 profile=0
 backends=""
 only=""
@@ -34,12 +46,13 @@ out=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
+	--smoke) smoke=1 ;;
 	--profile) profile=1 ;;
 	--runs) runs=$2; shift ;;
 	--backends) backends=$2; shift ;;
 	--only) only=$2; shift ;;
 	--out) out=$2; shift ;;
-	-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -57,15 +70,44 @@ mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
 
+all_items="lenet5_64 lenet5_256 regression_epoch regression_cv regression_study classification_study"
+reg_study_trials=${REGRESSION_STUDY_TRIALS:-50}
+cls_study_trials=${CLASSIFICATION_STUDY_TRIALS:-20}
+hw_reg_trials=${HOMEWORK_REGRESSION_TRIALS:-50}
+hw_cls_trials=${HOMEWORK_CLASSIFICATION_TRIALS:-20}
+hw_timeout=${HOMEWORK_TIMEOUT:-21600}
+# Smoke sizes: the flags of each side that make an item tiny (empty: the real sizes).
+go_study_small=""
+py_reg_study_small=""
+py_cls_study_small=""
+hw_small=""
+reg_epochs_small=""
+if [ "$quick" = 1 ] && [ "$smoke" = 1 ]; then
+	echo "run.sh: --quick and --smoke exclude each other" >&2
+	exit 2
+fi
 if [ "$quick" = 1 ]; then
 	runs=${runs:-1}
 	only=${only:-"lenet5_64 regression_cv"}
 	xla_steps=${XLA_LENET5_STEPS:-300}
 	go_steps=${GO_LENET5_STEPS:-50}
 	item_timeout=600
+elif [ "$smoke" = 1 ]; then
+	runs=${runs:-1}
+	only=${only:-"$all_items homework"}
+	xla_steps=5
+	go_steps=5
+	item_timeout=900
+	hw_timeout=900
+	reg_study_trials=2 cls_study_trials=2 hw_reg_trials=2 hw_cls_trials=2
+	go_study_small="--max-epochs 1"
+	py_reg_study_small="--min-epochs 1 --max-epochs 1"
+	py_cls_study_small="--min-epochs 1 --max-epochs 1"
+	hw_small="--max-epochs 1 --cv-epochs 1 --cv-train 6000"
+	reg_epochs_small="--epochs 5"
 else
 	runs=${runs:-3}
-	only=${only:-"lenet5_64 lenet5_256 regression_epoch regression_cv regression_study"}
+	only=${only:-"$all_items"}
 	xla_steps=${XLA_LENET5_STEPS:-0}
 	go_steps=${GO_LENET5_STEPS:-0}
 	item_timeout=3600
@@ -92,20 +134,16 @@ if ! "$py" -c 'import torch' 2>/dev/null; then
 	exit 1
 fi
 
-# The PyTorch study script is optional until it exists.
-py_study=""
-for f in bench/pytorch/study.py bench/pytorch/regression_study.py; do
-	[ -f "$f" ] && py_study=$f && break
-done
-
 # pytorch_cmd ITEM and project_cmd ITEM BACKEND print the command of a run.
 pytorch_cmd() {
 	case "$1" in
 	lenet5_64) echo "$py bench/pytorch/lenet5.py --batch 64" ;;
 	lenet5_256) echo "$py bench/pytorch/lenet5.py --batch 256" ;;
-	regression_epoch) echo "$py bench/pytorch/regression.py --bench epoch" ;;
-	regression_cv) echo "$py bench/pytorch/regression.py --bench cv" ;;
-	regression_study) [ -n "$py_study" ] && echo "$py $py_study --trials 50" ;;
+	regression_epoch) echo "$py bench/pytorch/regression.py --bench epoch $reg_epochs_small" ;;
+	regression_cv) echo "$py bench/pytorch/regression.py --bench cv $reg_epochs_small" ;;
+	regression_study) echo "$py bench/pytorch/study.py --trials $reg_study_trials $py_reg_study_small" ;;
+	classification_study) echo "$py bench/pytorch/classification_study.py --trials $cls_study_trials $py_cls_study_small" ;;
+	homework) echo "$py bench/pytorch/homework.py --regression-trials $hw_reg_trials --classification-trials $hw_cls_trials $hw_small" ;;
 	esac
 }
 project_cmd() {
@@ -117,9 +155,11 @@ project_cmd() {
 	case "$1" in
 	lenet5_64) echo "$bin lenet5 --backend $2 --batch 64 --steps $steps $extra" ;;
 	lenet5_256) echo "$bin lenet5 --backend $2 --batch 256 --steps $steps $extra" ;;
-	regression_epoch) echo "$bin regression --bench epoch --backend $2" ;;
-	regression_cv) echo "$bin regression --bench cv --backend $2" ;;
-	regression_study) echo "$bin study --trials 50 --backend $2" ;;
+	regression_epoch) echo "$bin regression --bench epoch --backend $2 $reg_epochs_small" ;;
+	regression_cv) echo "$bin regression --bench cv --backend $2 $reg_epochs_small" ;;
+	regression_study) echo "$bin study --task regression --trials $reg_study_trials --backend $2 $go_study_small" ;;
+	classification_study) echo "$bin study --task classification --trials $cls_study_trials --backend $2 $go_study_small" ;;
+	homework) echo "$bin homework --regression-trials $hw_reg_trials --classification-trials $hw_cls_trials --backend $2 $hw_small" ;;
 	esac
 }
 # project_backends ITEM: the backends an item runs on (quick mode measures
@@ -138,8 +178,9 @@ measure() {
 	local name=$1
 	shift
 	local start=$SECONDS
-	local line
-	if line=$(timeout "$item_timeout" "$@" 2>>"$out/$name.err" | grep '^{' | tail -1) && [ -n "$line" ]; then
+	local line limit=$item_timeout
+	case "$name" in homework-*) limit=$hw_timeout ;; esac
+	if line=$(timeout "$limit" "$@" 2>>"$out/$name.err" | grep '^{' | tail -1) && [ -n "$line" ]; then
 		echo "$line" >>"$results"
 		printf '  %-34s %4ds\n' "$name" $((SECONDS - start)) >&2
 	else
@@ -147,8 +188,14 @@ measure() {
 	fi
 }
 
-echo "bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), backends: $backends, runs: $runs$([ "$quick" = 1 ] && echo ', quick')" >&2
+echo "bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), backends: $backends, runs: $runs$([ "$quick" = 1 ] && echo ', quick')$([ "$smoke" = 1 ] && echo ', smoke (tiny sizes: the numbers mean nothing)')" >&2
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+# The noisy rule (bench/go/table.go): a run that starts above half the cores
+# measures its neighbours as much as the code.
+load1=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load1" -v c="$(nproc)" 'BEGIN { exit !(l > c / 2) }'; then
+	echo "warning: the 1-minute load average $load1 exceeds half of the $(nproc) cores: runs that start so are noisy, and the table says so instead of yes/no" >&2
+fi
 for r in $(seq 1 "$runs"); do
 	echo "run $r/$runs" >&2
 	for item in $only; do
