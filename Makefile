@@ -34,6 +34,8 @@ test: setup vet unit-test notebooks-test browser-test
 PORTABLE_PKGS := ./lib/hpo/... ./lib/data/... ./lib/plot/...
 vet:
 	go vet ./...
+	@# Test helpers stay out of programs: nothing hw1 links imports package testing.
+	@if go list -deps ./cmd/hw1 | grep -qx testing; then echo "cmd/hw1 links package testing (go list -deps ./cmd/hw1)" >&2; exit 1; fi
 	GOOS=windows go vet $(PORTABLE_PKGS)
 	GOOS=darwin go vet $(PORTABLE_PKGS)
 	$(PY) scripts/check_notebooks.py --check-clean

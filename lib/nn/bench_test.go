@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dlworkbench/hw1/lib/backend"
+	"github.com/dlworkbench/hw1/internal/backendtest"
 )
 
 // BenchmarkLeNet5Epoch1k trains LeNet5 on 1,024 random images (16 steps of
@@ -34,7 +34,7 @@ func BenchmarkRegressionEpoch(b *testing.B) {
 }
 
 func benchFit(b *testing.B, spec Spec, hp Hyperparameters, d *Data) {
-	for _, be := range backend.ForTests(b) {
+	for _, be := range backendtest.ForTests(b) {
 		b.Run(be.Name, func(b *testing.B) {
 			m, err := New(be.Backend, spec, 1)
 			if err != nil {
@@ -88,7 +88,7 @@ func BenchmarkPadding(b *testing.B) {
 		{name: "mlp", spec: mlp, hp: mlpHP, hidden: []int{130, 200}, batch: 13, data: func(int) *Data { return wave(80) }},
 		{name: "mlp", spec: mlp, hp: mlpHP, hidden: []int{129, 150, 170}, batch: 37, data: func(int) *Data { return wave(80) }},
 	}
-	for _, be := range backend.ForTests(b) {
+	for _, be := range backendtest.ForTests(b) {
 		for _, c := range cases {
 			for _, padded := range []bool{false, true} {
 				pad, label := NoPadding, "exact"

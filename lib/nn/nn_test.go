@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlworkbench/hw1/internal/backendtest"
 	"github.com/dlworkbench/hw1/lib/backend"
 )
 
@@ -49,7 +50,7 @@ func trainOnce(t *testing.T, be *backend.Choice, spec Spec, hp Hyperparameters, 
 // another seed.
 func TestSameSeedSameNumbers(t *testing.T) {
 	spec, hp := smallRegression()
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		t.Run(be.Name, func(t *testing.T) {
 			m1, h1 := trainOnce(t, be, spec, hp, 7)
 			w1, err := m1.Variables()
@@ -180,7 +181,7 @@ func bitsOf(xs []float64) []uint64 {
 // process and compares the predictions bit for bit.
 func TestCheckpointAcrossProcesses(t *testing.T) {
 	spec, hp := smallRegression()
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		t.Run(be.Name, func(t *testing.T) {
 			m, h := trainOnce(t, be, spec, hp, 3)
 			want, err := m.Predict(wave(23))

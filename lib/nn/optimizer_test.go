@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dlworkbench/hw1/lib/backend"
+	"github.com/dlworkbench/hw1/internal/backendtest"
 )
 
 // parityFile is written by testdata/torch_optimizers.py (see there how to
@@ -49,7 +49,7 @@ func TestOptimizerParity(t *testing.T) {
 		d.Values = append(d.Values, row...)
 		d.Targets = append(d.Targets, ref.Y[i]...)
 	}
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		for _, c := range ref.Cases {
 			t.Run(be.Name+"/"+c.Name, func(t *testing.T) {
 				spec := Spec{Kind: KindMLP, Inputs: 3, Hidden: []int{4}, Outputs: 2,
