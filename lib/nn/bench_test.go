@@ -15,12 +15,12 @@ import (
 func BenchmarkLeNet5Epoch1k(b *testing.B) {
 	spec, hp := SeedClassificationBest()
 	hp.Epochs = 1
-	d := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, 1024*784), Labels: make([]int32, 1024)}
-	for i := range d.Pixels {
-		d.Pixels[i] = uint8(i * 7919 % 251)
+	d := &Data{shape: []int{28, 28, 1}, pixels: make([]uint8, 1024*784), labels: make([]int32, 1024)}
+	for i := range d.pixels {
+		d.pixels[i] = uint8(i * 7919 % 251)
 	}
-	for i := range d.Labels {
-		d.Labels[i] = int32(i % 10)
+	for i := range d.labels {
+		d.labels[i] = int32(i % 10)
 	}
 	benchFit(b, spec, hp, d)
 }
@@ -63,12 +63,12 @@ func benchFit(b *testing.B, spec Spec, hp Hyperparameters, d *Data) {
 //	go test ./lib/nn -run ^$ -bench Padding -benchtime 20x
 func BenchmarkPadding(b *testing.B) {
 	images := func(n int) *Data {
-		d := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, n*784), Labels: make([]int32, n)}
-		for i := range d.Pixels {
-			d.Pixels[i] = uint8(i * 7919 % 251)
+		d := &Data{shape: []int{28, 28, 1}, pixels: make([]uint8, n*784), labels: make([]int32, n)}
+		for i := range d.pixels {
+			d.pixels[i] = uint8(i * 7919 % 251)
 		}
-		for i := range d.Labels {
-			d.Labels[i] = int32(i % 10)
+		for i := range d.labels {
+			d.labels[i] = int32(i % 10)
 		}
 		return d
 	}

@@ -44,10 +44,10 @@ func TestOptimizerParity(t *testing.T) {
 	if len(ref.Cases) < 9 {
 		t.Fatalf("optimizer_parity.json has %d cases, want >= 9", len(ref.Cases))
 	}
-	d := &Data{Shape: []int{3}, Outputs: 2, Labels: ref.Labels}
+	d := &Data{shape: []int{3}, outputs: 2, labels: ref.Labels}
 	for i, row := range ref.X {
-		d.Values = append(d.Values, row...)
-		d.Targets = append(d.Targets, ref.Y[i]...)
+		d.values = append(d.values, row...)
+		d.targets = append(d.targets, ref.Y[i]...)
 	}
 	for _, be := range backendtest.ForTests(t) {
 		for _, c := range ref.Cases {

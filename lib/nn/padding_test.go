@@ -131,12 +131,12 @@ func TestPaddedEqualsExact(t *testing.T) {
 		t.Run(be.ID()+"/lenet5", func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			images := func(n int) *Data {
-				d := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, n*784), Labels: make([]int32, n)}
-				for i := range d.Pixels {
-					d.Pixels[i] = uint8(rng.IntN(256))
+				d := &Data{shape: []int{28, 28, 1}, pixels: make([]uint8, n*784), labels: make([]int32, n)}
+				for i := range d.pixels {
+					d.pixels[i] = uint8(rng.IntN(256))
 				}
-				for i := range d.Labels {
-					d.Labels[i] = int32(rng.IntN(10))
+				for i := range d.labels {
+					d.labels[i] = int32(rng.IntN(10))
 				}
 				return d
 			}
