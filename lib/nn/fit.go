@@ -2,6 +2,7 @@ package nn
 
 import (
 	stdcontext "context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -37,6 +38,9 @@ type History struct {
 	Stopped bool `json:"stopped,omitempty"`
 	// StopReason is the callback's reason.
 	StopReason string `json:"stop_reason,omitempty"`
+	// Pruned is set when the callback that stopped training said so with
+	// an error wrapping ErrPruned (PruneWith's callback).
+	Pruned bool `json:"pruned,omitempty"`
 }
 
 // Last returns the stats of the last epoch trained (zero when none).
@@ -223,6 +227,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 			if err != nil {
 				if isStop(err) {
 					history.Stopped, history.StopReason = true, err.Error()
+					history.Pruned = errors.Is(err, ErrPruned)
 					return history, nil
 				}
 				return history, fmt.Errorf("nn.Fit: epoch %d callback: %w", epoch, err)
@@ -232,19 +237,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	return history, nil
 }
 
-func isStop(err error) bool {
-	for e := err; e != nil; {
-		if e == ErrStop {
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
-}
+func isStop(err error) bool { return errors.Is(err, ErrStop) }
 
 // mix derives a seed for a separate random stream (splitmix64's finaliser).
 func mix(seed int64, stream uint64) int64 {
