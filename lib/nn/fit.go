@@ -24,15 +24,19 @@ type EpochStats struct {
 	// ValLoss is the mean loss over the validation examples at the end of the
 	// epoch, dropout off; NaN without validation data.
 	ValLoss float64 `json:"val_loss"`
-	// TrainAccuracy and ValAccuracy are for classifiers (NaN otherwise).
+	// TrainAccuracy is the fraction of training examples classified right
+	// over the epoch, for classifiers (NaN otherwise).
 	TrainAccuracy float64 `json:"train_accuracy"`
-	ValAccuracy   float64 `json:"val_accuracy"`
+	// ValAccuracy is the validation accuracy at the end of the epoch, for
+	// classifiers with validation data (NaN otherwise).
+	ValAccuracy float64 `json:"val_accuracy"`
 	// Seconds is the wall time of the epoch, validation included.
 	Seconds float64 `json:"seconds"`
 }
 
 // History is what Fit records, one entry per epoch trained.
 type History struct {
+	// Epochs are the stats of each epoch trained, in order.
 	Epochs []EpochStats `json:"epochs"`
 	// Stopped is set when a callback ended training before the last epoch.
 	Stopped bool `json:"stopped,omitempty"`
