@@ -42,8 +42,8 @@ type History struct {
 	Stopped bool `json:"stopped,omitempty"`
 	// StopReason is the callback's reason.
 	StopReason string `json:"stop_reason,omitempty"`
-	// Pruned is set when the callback that stopped training said so with
-	// an error wrapping ErrPruned (PruneWith's callback).
+	// Pruned is set when the callback that stopped training was PruneWith's:
+	// the search pruned the trial (its objective then returns hpo.ErrPruned).
 	Pruned bool `json:"pruned,omitempty"`
 }
 
@@ -231,7 +231,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 			if err != nil {
 				if isStop(err) {
 					history.Stopped, history.StopReason = true, err.Error()
-					history.Pruned = errors.Is(err, ErrPruned)
+					history.Pruned = errors.Is(err, errPruned)
 					return history, nil
 				}
 				return history, fmt.Errorf("nn.Fit: epoch %d callback: %w", epoch, err)

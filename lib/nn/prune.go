@@ -12,14 +12,16 @@ type Reporter interface {
 	ShouldPrune() bool
 }
 
-// ErrPruned, wrapped in the error of PruneWith's callback (itself wrapping
+// errPruned, wrapped in the error of PruneWith's callback (itself wrapping
 // ErrStop), says that the trial's search pruned the training: Fit then
-// returns without error and its History has Pruned set.
-var ErrPruned = fmt.Errorf("%w: pruned by the search", ErrStop)
+// returns without error and its History has Pruned set. It is unexported so
+// that it is not mistaken for hpo.ErrPruned, which is what the objective
+// returns; History.Pruned is the signal callers read.
+var errPruned = fmt.Errorf("%w: pruned by the search", ErrStop)
 
 // PruneWith returns a callback that, after each epoch, reports metric(stats)
 // at step stats.Epoch to r, then asks r.ShouldPrune; when it says yes, the
-// callback returns an error wrapping ErrPruned (and so ErrStop): Fit stops
+// callback returns an error wrapping ErrStop: Fit stops
 // without an error and sets History.Pruned. An error from Report makes Fit
 // fail.
 //
@@ -41,7 +43,7 @@ func PruneWith(r Reporter, metric func(EpochStats) float64) Callback {
 			return fmt.Errorf("report epoch %d: %w", stats.Epoch, err)
 		}
 		if r.ShouldPrune() {
-			return fmt.Errorf("%w at epoch %d", ErrPruned, stats.Epoch)
+			return fmt.Errorf("%w at epoch %d", errPruned, stats.Epoch)
 		}
 		return nil
 	}
