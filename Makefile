@@ -13,7 +13,7 @@ export GOEXPERIMENT ?= simd
 # Seconds one notebook cell may run: the quick preset trains for minutes.
 RUN_CELL_TIMEOUT ?= 3600
 
-.PHONY: all setup run test vet unit-test notebooks-test browser-test doctor lab dashboard gallery bench bench-quick bench-hpo clean
+.PHONY: all setup run test vet unit-test examples-test notebooks-test browser-test doctor lab dashboard gallery bench bench-quick bench-hpo clean
 
 all: test
 
@@ -27,13 +27,15 @@ run: setup
 		--timeout $(RUN_CELL_TIMEOUT) --progress --summary --export out/notebooks
 
 ## test: set up, then pass every test (CI runs this)
-test: setup vet unit-test notebooks-test browser-test
+test: setup vet unit-test examples-test notebooks-test browser-test
 
 # The packages that need no GoMLX must build for Windows and macOS too (lib/hpo's journal
 # locks are per platform: lock_unix.go, lock_windows.go).
 PORTABLE_PKGS := ./lib/hpo/... ./lib/data/... ./lib/plot/...
 vet:
 	go vet ./...
+	@# Test helpers stay out of programs: nothing hw1 links imports package testing.
+	@if go list -deps ./cmd/hw1 | grep -qx testing; then echo "cmd/hw1 links package testing (go list -deps ./cmd/hw1)" >&2; exit 1; fi
 	GOOS=windows go vet $(PORTABLE_PKGS)
 	GOOS=darwin go vet $(PORTABLE_PKGS)
 	$(PY) scripts/check_notebooks.py --check-clean
@@ -42,6 +44,15 @@ vet:
 # tests instead of skipping them (the set-up installs all four).
 unit-test:
 	HW1_REQUIRE_XLA=1 HW1_REQUIRE_DATA=1 HW1_REQUIRE_POSTGRES=1 HW1_REQUIRE_OPTUNA=1 go test -count=1 -timeout 30m ./...
+
+## examples-test: vet, build and run examples/mini-study (its own module, hw1's exported API only: study with pruning, 3-fold CV, four figures) in seconds
+# Its go.sum is its own: after a change of go.mod's requirements, run `go mod tidy` in
+# examples/mini-study too (`go mod tidy -diff` here says so).
+examples-test:
+	@cd examples/mini-study && { go mod tidy -diff || { echo "examples/mini-study: go.mod/go.sum are not tidy: run (cd examples/mini-study && go mod tidy)" >&2; exit 1; }; }
+	cd examples/mini-study && go vet ./... && out=$$(mktemp -d) && go run . -out $$out && \
+		n=$$(ls $$out/*.png | wc -l) && rm -rf $$out && \
+		if [ "$$n" -ne 4 ]; then echo "examples/mini-study wrote $$n figures, want 4" >&2; exit 1; fi
 
 ## notebooks-test: execute both notebooks headless (nbconvert/nbclient, smoke preset); fail on errors or missing figures
 notebooks-test:

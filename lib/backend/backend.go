@@ -27,6 +27,7 @@ const (
 
 // Choice is a backend with the reason it was chosen.
 type Choice struct {
+	// Backend is GoMLX's backend, what nn.New and cv.Run take.
 	Backend compute.Backend
 	// Name is "go" or "xla".
 	Name string

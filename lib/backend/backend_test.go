@@ -9,14 +9,18 @@ import (
 	"testing"
 )
 
+// requireXLAEnv is backendtest.RequireXLAEnv (which this package's own tests
+// cannot import: backendtest imports lib/backend).
+const requireXLAEnv = "HW1_REQUIRE_XLA"
+
 // cpuPluginOrSkip returns the locally found CPU plugin, skipping the test
 // when there is none (failing under $HW1_REQUIRE_XLA).
 func cpuPluginOrSkip(t *testing.T) string {
 	t.Helper()
 	plugin, _ := FindPlugin()
 	if plugin == "" {
-		if os.Getenv(RequireXLAEnv) != "" {
-			t.Fatalf("$%s is set but no XLA CPU plugin is found (looked in %v)", RequireXLAEnv, searchedPlaces())
+		if os.Getenv(requireXLAEnv) != "" {
+			t.Fatalf("$%s is set but no XLA CPU plugin is found (looked in %v)", requireXLAEnv, searchedPlaces())
 		}
 		t.Skip("no XLA CPU plugin installed (run `make setup`)")
 	}

@@ -1,10 +1,13 @@
-package backend
+package backend_test
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dlworkbench/hw1/internal/backendtest"
+	"github.com/dlworkbench/hw1/lib/backend"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -70,7 +73,7 @@ func denseGraph(x, w, b, t *graph.Node) []*graph.Node {
 	return []*graph.Node{y, loss, grads[0], grads[1]}
 }
 
-func runDense(be *Choice, c denseCase) (outs [4][]float32, err error) {
+func runDense(be *backend.Choice, c denseCase) (outs [4][]float32, err error) {
 	exec, err := graph.NewExec(be.Backend, denseGraph)
 	if err != nil {
 		return outs, err
@@ -96,7 +99,7 @@ func runDense(be *Choice, c denseCase) (outs [4][]float32, err error) {
 // backend, and with the float64 chain rule.
 func TestDenseLayerAgreesAcrossBackends(t *testing.T) {
 	const tol = 1e-5
-	backends := ForTests(t)
+	backends := backendtest.ForTests(t)
 	for _, shape := range [][3]int{{4, 3, 5}, {7, 16, 8}, {1, 1, 1}} {
 		c := newDenseCase(uint64(shape[0]*100+shape[1]), shape[0], shape[1], shape[2])
 		y, loss, dW, dB := c.reference()

@@ -8,8 +8,9 @@
 // scripts/requirements-xla.txt (CPU) and scripts/requirements-cuda.txt (CUDA).
 // It never downloads anything: GoMLX's own auto-install is switched off.
 //
-// ForTests gives tests the list of backends to run on, so that the same test
-// checks every backend this machine has.
+// The tests' list of backends (every backend this machine has) is
+// internal/backendtest.ForTests, kept out of this package so that programs
+// do not link package testing.
 //
 // It is not for building graphs or training: see lib/nn for that.
 package backend

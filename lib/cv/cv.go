@@ -195,15 +195,16 @@ func ScorePredictions(spec nn.Spec, outputs []float64, d *nn.Data) (Score, error
 		return Score{}, fmt.Errorf("%d outputs for %d examples of %d", len(outputs), d.Len(), k)
 	}
 	if !spec.Classifier() {
-		if d.Targets == nil {
+		targets := d.Targets()
+		if targets == nil {
 			return Score{}, fmt.Errorf("no targets to score against")
 		}
-		return Score{Loss: MSE(outputs, d.TargetsOf()), Accuracy: math.NaN()}, nil
+		return Score{Loss: MSE(outputs, targets), Accuracy: math.NaN()}, nil
 	}
-	if d.Labels == nil {
+	labels := d.Labels()
+	if labels == nil {
 		return Score{}, fmt.Errorf("no labels to score against")
 	}
-	labels := d.LabelsOf()
 	var loss float64
 	for i, label := range labels {
 		if label < 0 || int(label) >= k {
@@ -285,8 +286,8 @@ func (r *Result) EnsembleRegression(d *nn.Data) (mean []float64, mse float64, er
 		return nil, 0, fmt.Errorf("cv.EnsembleRegression: %w", err)
 	}
 	mse = math.NaN()
-	if d.Targets != nil {
-		mse = MSE(mean, d.TargetsOf())
+	if targets := d.Targets(); targets != nil {
+		mse = MSE(mean, targets)
 	}
 	return mean, mse, nil
 }
@@ -312,8 +313,8 @@ func (r *Result) EnsembleClassification(d *nn.Data) (votes []int32, accuracy flo
 		return nil, 0, fmt.Errorf("cv.EnsembleClassification: %w", err)
 	}
 	accuracy = math.NaN()
-	if d.Labels != nil {
-		accuracy = nn.Accuracy(votes, d.LabelsOf())
+	if labels := d.Labels(); labels != nil {
+		accuracy = nn.Accuracy(votes, labels)
 	}
 	return votes, accuracy, nil
 }

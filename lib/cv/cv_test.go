@@ -64,11 +64,15 @@ func TestMeanEnsemble(t *testing.T) {
 }
 
 func wave(n int, phase float64) *nn.Data {
-	d := &nn.Data{Shape: []int{1}, Outputs: 1}
+	var xs, ys []float64
 	for i := range n {
 		x := -3 + 6*(float64(i)+phase)/float64(n)
-		d.Values = append(d.Values, x)
-		d.Targets = append(d.Targets, math.Sin(x)+x/3)
+		xs = append(xs, x)
+		ys = append(ys, math.Sin(x)+x/3)
+	}
+	d, err := nn.NewRegressionData(xs, ys, []int{1})
+	if err != nil {
+		panic(err)
 	}
 	return d
 }
@@ -166,7 +170,10 @@ func TestRunRejects(t *testing.T) {
 
 func TestScorePredictions(t *testing.T) {
 	spec := nn.LeNet5(0.5, 0.3)
-	d := &nn.Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, 2*784), Labels: []int32{3, 0}}
+	d, err := nn.NewImageData(make([]uint8, 2*784), []int32{3, 0}, []int{28, 28, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	logits := make([]float64, 20)
 	logits[3] = math.Log(4) // example 0: p(3) = 4/13, predicted 3
 	logits[10+2] = 1        // example 1: predicted 2, label 0: p(0) = 1/(9+e)

@@ -148,7 +148,7 @@ func (r *ClassificationRun) Figures() ([]*plot.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	labels := r.test.LabelsOf()
+	labels := r.test.Labels()
 	in.ConfusionBest = nn.ConfusionMatrix(pred, labels, len(data.ClassNames))
 	in.ConfusionVote = nn.ConfusionMatrix(r.Votes, labels, len(data.ClassNames))
 

@@ -303,6 +303,9 @@ func countedTrials(trials []hpo.FrozenTrial) int {
 	return n
 }
 
+// *hpo.Trial is what nn.PruneWith reports to.
+var _ nn.Reporter = (*hpo.Trial)(nil)
+
 // objective is the study's objective: build the trial's model, train it on
 // train, report the validation metric each epoch, and stop when the pruner
 // says so or when the trial's context is done (the run interrupted, or the
@@ -335,24 +338,18 @@ func (r *run) objective(train, val *nn.Data) hpo.Objective {
 		model.Padding = r.Padding
 		// Models of one shape share their compiled graphs (lib/nn pools
 		// them), so a trial of a shape already seen compiles nothing.
-		last := math.NaN()
-		pruned := false
-		report := func(_ *nn.Model, st nn.EpochStats) error {
-			last = st.ValLoss
+		// The trial reports the metric each epoch; nn.PruneWith stops Fit
+		// when the median pruner says so, and the trial is then returned
+		// as hpo.ErrPruned.
+		metric := func(st nn.EpochStats) float64 {
 			if cfg.Task == TaskClassification {
-				last = st.ValAccuracy
+				return st.ValAccuracy
 			}
-			if err := t.Report(st.Epoch, last); err != nil {
-				return err
-			}
-			if t.ShouldPrune() {
-				pruned = true
-				return fmt.Errorf("%w: pruned at epoch %d", nn.ErrStop, st.Epoch)
-			}
-			return nil
+			return st.ValLoss
 		}
+		prune := nn.PruneWith(t, metric)
 		hist, err := nn.Fit(model, train, val, m.Hyperparameters, nn.Options{
-			Seed: seed, Callbacks: []nn.Callback{report}, Progress: nn.ProgressOff, Context: ctx,
+			Seed: seed, Callbacks: []nn.Callback{prune}, Progress: nn.ProgressOff, Context: ctx,
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -370,12 +367,13 @@ func (r *run) objective(train, val *nn.Data) hpo.Objective {
 			fmt.Fprintf(log, "trial %d (%d/%d): failed: %v\n", t.Number(), t.Number()+1, cfg.Trials, err)
 			return math.NaN(), err
 		}
+		last := metric(hist.Last())
 		state := "complete"
-		if pruned {
+		if hist.Pruned {
 			state = fmt.Sprintf("pruned at epoch %d", len(hist.Epochs))
 		}
 		fmt.Fprintf(log, "trial %d (%d/%d): %s %.4f, %s, %.1fs\n", t.Number(), t.Number()+1, cfg.Trials, objectiveName(cfg.Task), last, state, time.Since(start).Seconds())
-		if pruned {
+		if hist.Pruned {
 			return last, hpo.ErrPruned
 		}
 		return last, nil

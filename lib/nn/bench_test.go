@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dlworkbench/hw1/lib/backend"
+	"github.com/dlworkbench/hw1/internal/backendtest"
 )
 
 // BenchmarkLeNet5Epoch1k trains LeNet5 on 1,024 random images (16 steps of
@@ -15,12 +15,12 @@ import (
 func BenchmarkLeNet5Epoch1k(b *testing.B) {
 	spec, hp := SeedClassificationBest()
 	hp.Epochs = 1
-	d := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, 1024*784), Labels: make([]int32, 1024)}
-	for i := range d.Pixels {
-		d.Pixels[i] = uint8(i * 7919 % 251)
+	d := &Data{shape: []int{28, 28, 1}, pixels: make([]uint8, 1024*784), labels: make([]int32, 1024)}
+	for i := range d.pixels {
+		d.pixels[i] = uint8(i * 7919 % 251)
 	}
-	for i := range d.Labels {
-		d.Labels[i] = int32(i % 10)
+	for i := range d.labels {
+		d.labels[i] = int32(i % 10)
 	}
 	benchFit(b, spec, hp, d)
 }
@@ -34,7 +34,7 @@ func BenchmarkRegressionEpoch(b *testing.B) {
 }
 
 func benchFit(b *testing.B, spec Spec, hp Hyperparameters, d *Data) {
-	for _, be := range backend.ForTests(b) {
+	for _, be := range backendtest.ForTests(b) {
 		b.Run(be.Name, func(b *testing.B) {
 			m, err := New(be.Backend, spec, 1)
 			if err != nil {
@@ -63,12 +63,12 @@ func benchFit(b *testing.B, spec Spec, hp Hyperparameters, d *Data) {
 //	go test ./lib/nn -run ^$ -bench Padding -benchtime 20x
 func BenchmarkPadding(b *testing.B) {
 	images := func(n int) *Data {
-		d := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, n*784), Labels: make([]int32, n)}
-		for i := range d.Pixels {
-			d.Pixels[i] = uint8(i * 7919 % 251)
+		d := &Data{shape: []int{28, 28, 1}, pixels: make([]uint8, n*784), labels: make([]int32, n)}
+		for i := range d.pixels {
+			d.pixels[i] = uint8(i * 7919 % 251)
 		}
-		for i := range d.Labels {
-			d.Labels[i] = int32(i % 10)
+		for i := range d.labels {
+			d.labels[i] = int32(i % 10)
 		}
 		return d
 	}
@@ -88,7 +88,7 @@ func BenchmarkPadding(b *testing.B) {
 		{name: "mlp", spec: mlp, hp: mlpHP, hidden: []int{130, 200}, batch: 13, data: func(int) *Data { return wave(80) }},
 		{name: "mlp", spec: mlp, hp: mlpHP, hidden: []int{129, 150, 170}, batch: 37, data: func(int) *Data { return wave(80) }},
 	}
-	for _, be := range backend.ForTests(b) {
+	for _, be := range backendtest.ForTests(b) {
 		for _, c := range cases {
 			for _, padded := range []bool{false, true} {
 				pad, label := NoPadding, "exact"

@@ -12,6 +12,23 @@
 // rates and the optimizer's learning rate, weight decay and momentum are fed
 // as variables, so they do not count as shape.
 //
+// Data is built with FromCSV, FromImages, Inputs or the New*Data
+// constructors; its storage is shared by subsets and unexported, and
+// Targets and Labels return the rows of the view. PruneWith is the callback
+// that lets a hyperparameter search (lib/hpo's *Trial is a Reporter) prune
+// Fit.
+//
+// Importing lib/nn changes one GoMLX gradient for the whole program: its
+// layers package (lib/nn/layers, vjp.go) registers, at init, a DotGeneral
+// gradient in GoMLX's graph.VJPRegistration. It is GoMLX's own for every
+// product whose contracting axes are listed in increasing order (all of
+// lib/nn's), and a correct one where GoMLX v0.28.2's is wrong (contracting
+// axes out of order, as an Einsum written in a notebook makes them). It is
+// done at init, not by nn.New, on purpose: the registry is a global map that
+// GoMLX reads whenever any graph is differentiated, so writing it later could
+// race with graphs being built on other goroutines, and gradients would
+// depend on whether a model had been built yet.
+//
 // It is not for the layers themselves (lib/nn/layers, which train on every
 // backend), for k-fold runs and ensembles (lib/cv), nor for the search over
 // hyperparameters (lib/hpo).

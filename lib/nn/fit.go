@@ -2,6 +2,7 @@ package nn
 
 import (
 	stdcontext "context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -23,20 +24,27 @@ type EpochStats struct {
 	// ValLoss is the mean loss over the validation examples at the end of the
 	// epoch, dropout off; NaN without validation data.
 	ValLoss float64 `json:"val_loss"`
-	// TrainAccuracy and ValAccuracy are for classifiers (NaN otherwise).
+	// TrainAccuracy is the fraction of training examples classified right
+	// over the epoch, for classifiers (NaN otherwise).
 	TrainAccuracy float64 `json:"train_accuracy"`
-	ValAccuracy   float64 `json:"val_accuracy"`
+	// ValAccuracy is the validation accuracy at the end of the epoch, for
+	// classifiers with validation data (NaN otherwise).
+	ValAccuracy float64 `json:"val_accuracy"`
 	// Seconds is the wall time of the epoch, validation included.
 	Seconds float64 `json:"seconds"`
 }
 
 // History is what Fit records, one entry per epoch trained.
 type History struct {
+	// Epochs are the stats of each epoch trained, in order.
 	Epochs []EpochStats `json:"epochs"`
 	// Stopped is set when a callback ended training before the last epoch.
 	Stopped bool `json:"stopped,omitempty"`
 	// StopReason is the callback's reason.
 	StopReason string `json:"stop_reason,omitempty"`
+	// Pruned is set when the callback that stopped training was PruneWith's:
+	// the search pruned the trial (its objective then returns hpo.ErrPruned).
+	Pruned bool `json:"pruned,omitempty"`
 }
 
 // Last returns the stats of the last epoch trained (zero when none).
@@ -223,6 +231,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 			if err != nil {
 				if isStop(err) {
 					history.Stopped, history.StopReason = true, err.Error()
+					history.Pruned = errors.Is(err, errPruned)
 					return history, nil
 				}
 				return history, fmt.Errorf("nn.Fit: epoch %d callback: %w", epoch, err)
@@ -232,19 +241,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	return history, nil
 }
 
-func isStop(err error) bool {
-	for e := err; e != nil; {
-		if e == ErrStop {
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
-}
+func isStop(err error) bool { return errors.Is(err, ErrStop) }
 
 // mix derives a seed for a separate random stream (splitmix64's finaliser).
 func mix(seed int64, stream uint64) int64 {

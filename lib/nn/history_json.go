@@ -48,7 +48,9 @@ func (s *EpochStats) UnmarshalJSON(raw []byte) error {
 
 // Snapshot is a model's predictions at the end of an epoch.
 type Snapshot struct {
-	Epoch       int       `json:"epoch"`
+	// Epoch is the epoch just trained (from 1).
+	Epoch int `json:"epoch"`
+	// Predictions are the model's outputs over SnapshotEvery's inputs.
 	Predictions []float64 `json:"predictions"`
 }
 

@@ -12,16 +12,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlworkbench/hw1/internal/backendtest"
 	"github.com/dlworkbench/hw1/lib/backend"
 )
 
 // wave is a small regression set: y = sin(2x) + x/2 on 40 points.
 func wave(n int) *Data {
-	d := &Data{Shape: []int{1}, Outputs: 1}
+	d := &Data{shape: []int{1}, outputs: 1}
 	for i := range n {
 		x := -3 + 6*float64(i)/float64(n-1)
-		d.Values = append(d.Values, x)
-		d.Targets = append(d.Targets, math.Sin(2*x)+x/2)
+		d.values = append(d.values, x)
+		d.targets = append(d.targets, math.Sin(2*x)+x/2)
 	}
 	return d
 }
@@ -49,7 +50,7 @@ func trainOnce(t *testing.T, be *backend.Choice, spec Spec, hp Hyperparameters, 
 // another seed.
 func TestSameSeedSameNumbers(t *testing.T) {
 	spec, hp := smallRegression()
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		t.Run(be.Name, func(t *testing.T) {
 			m1, h1 := trainOnce(t, be, spec, hp, 7)
 			w1, err := m1.Variables()
@@ -180,7 +181,7 @@ func bitsOf(xs []float64) []uint64 {
 // process and compares the predictions bit for bit.
 func TestCheckpointAcrossProcesses(t *testing.T) {
 	spec, hp := smallRegression()
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		t.Run(be.Name, func(t *testing.T) {
 			m, h := trainOnce(t, be, spec, hp, 3)
 			want, err := m.Predict(wave(23))
@@ -297,12 +298,12 @@ func TestLeNet5(t *testing.T) {
 	if params != 61706 { // torch: sum(p.numel() for p in LeNet_5().parameters())
 		t.Errorf("%d parameters, want 61706", params)
 	}
-	d := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, 16*784), Labels: make([]int32, 16)}
-	for i := range d.Pixels {
-		d.Pixels[i] = uint8(i * 7919 % 251)
+	d := &Data{shape: []int{28, 28, 1}, pixels: make([]uint8, 16*784), labels: make([]int32, 16)}
+	for i := range d.pixels {
+		d.pixels[i] = uint8(i * 7919 % 251)
 	}
-	for i := range d.Labels {
-		d.Labels[i] = int32(i % 10)
+	for i := range d.labels {
+		d.labels[i] = int32(i % 10)
 	}
 	acts, err := m.Activations(d)
 	if err != nil {
@@ -326,7 +327,7 @@ func TestLeNet5(t *testing.T) {
 	if err != nil || len(classes) != 16 {
 		t.Fatalf("PredictClasses: %v, %v", classes, err)
 	}
-	if acc := Accuracy(classes, d.Labels); math.Abs(acc-h.Last().ValAccuracy) > 1e-9 {
+	if acc := Accuracy(classes, d.labels); math.Abs(acc-h.Last().ValAccuracy) > 1e-9 {
 		t.Errorf("accuracy of PredictClasses %g, Evaluate's %g", acc, h.Last().ValAccuracy)
 	}
 }
@@ -337,7 +338,7 @@ func TestDataChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	hp := Hyperparameters{Epochs: 1, BatchSize: 4, LearningRate: 0.1, Optimizer: "sgd"}
-	images := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, 784), Labels: []int32{0}}
+	images := &Data{shape: []int{28, 28, 1}, pixels: make([]uint8, 784), labels: []int32{0}}
 	if _, err := Fit(m, images, nil, hp, Options{}); err == nil || !strings.Contains(err.Error(), "shape") {
 		t.Errorf("images into an MLP: %v", err)
 	}
@@ -353,7 +354,7 @@ func TestDataChecks(t *testing.T) {
 		t.Error("Subset accepted an index out of range")
 	}
 	sub, err := wave(8).Subset([]int{5, 2})
-	if err != nil || sub.Len() != 2 || sub.TargetsOf()[1] != wave(8).Targets[2] {
+	if err != nil || sub.Len() != 2 || sub.Targets()[1] != wave(8).Targets()[2] {
 		t.Errorf("Subset: %v, %v", sub, err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dlworkbench/hw1/lib/backend"
+	"github.com/dlworkbench/hw1/internal/backendtest"
 )
 
 // parityFile is written by testdata/torch_optimizers.py (see there how to
@@ -44,12 +44,12 @@ func TestOptimizerParity(t *testing.T) {
 	if len(ref.Cases) < 9 {
 		t.Fatalf("optimizer_parity.json has %d cases, want >= 9", len(ref.Cases))
 	}
-	d := &Data{Shape: []int{3}, Outputs: 2, Labels: ref.Labels}
+	d := &Data{shape: []int{3}, outputs: 2, labels: ref.Labels}
 	for i, row := range ref.X {
-		d.Values = append(d.Values, row...)
-		d.Targets = append(d.Targets, ref.Y[i]...)
+		d.values = append(d.values, row...)
+		d.targets = append(d.targets, ref.Y[i]...)
 	}
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		for _, c := range ref.Cases {
 			t.Run(be.Name+"/"+c.Name, func(t *testing.T) {
 				spec := Spec{Kind: KindMLP, Inputs: 3, Hidden: []int{4}, Outputs: 2,

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dlworkbench/hw1/internal/backendtest"
 	"github.com/dlworkbench/hw1/lib/backend"
 )
 
@@ -119,7 +120,7 @@ func fitBoth(t *testing.T, be *backend.Choice, spec Spec, pad Padding, train, va
 // every backend: losses, accuracies, weights and predictions agree within
 // float32 rounding. Dropout is off: its masks are drawn for the graph's shape.
 func TestPaddedEqualsExact(t *testing.T) {
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		for _, opt := range []string{OptimizerAdam, OptimizerSGD, OptimizerRMSprop} {
 			t.Run(be.ID()+"/mlp/"+opt, func(t *testing.T) {
 				spec := MLP([]int{5, 3}, nil, ActivationSigmoid)
@@ -130,12 +131,12 @@ func TestPaddedEqualsExact(t *testing.T) {
 		t.Run(be.ID()+"/lenet5", func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			images := func(n int) *Data {
-				d := &Data{Shape: []int{28, 28, 1}, Pixels: make([]uint8, n*784), Labels: make([]int32, n)}
-				for i := range d.Pixels {
-					d.Pixels[i] = uint8(rng.IntN(256))
+				d := &Data{shape: []int{28, 28, 1}, pixels: make([]uint8, n*784), labels: make([]int32, n)}
+				for i := range d.pixels {
+					d.pixels[i] = uint8(rng.IntN(256))
 				}
-				for i := range d.Labels {
-					d.Labels[i] = int32(rng.IntN(10))
+				for i := range d.labels {
+					d.labels[i] = int32(rng.IntN(10))
 				}
 				return d
 			}
@@ -180,7 +181,7 @@ func TestPaddingCompilesOnce(t *testing.T) {
 }
 
 func TestDefaultPadding(t *testing.T) {
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		got := DefaultPadding(be.Backend)
 		want := Padding{BatchBits: 3, WidthBits: 1}
 		if be.Name == "go" {

@@ -205,8 +205,12 @@ const (
 
 // Hyperparameters of one training run, named as in the seed's tables.
 type Hyperparameters struct {
-	Epochs       int     `json:"epochs"`
-	BatchSize    int     `json:"batch_size"`
+	// Epochs is the number of passes over the training data (1 to MaxEpochs).
+	Epochs int `json:"epochs"`
+	// BatchSize is the number of examples of each training step; the last
+	// batch of an epoch may be smaller.
+	BatchSize int `json:"batch_size"`
+	// LearningRate is the optimizer's step size (positive).
 	LearningRate float64 `json:"learning_rate"`
 	// WeightDecay is PyTorch's coupled L2: grad += weight_decay * param.
 	WeightDecay float64 `json:"weight_decay"`

@@ -91,11 +91,14 @@ func (m *Model) SetVariable(name string, values []float64) error {
 
 // LayerWeights are one layer's weights as the figures want them.
 type LayerWeights struct {
+	// Layer names the layer, e.g. "dense_0" or "conv1".
 	Layer string
-	// Weights and their shape ([in, out] or [kh, kw, Cin, Cout]).
+	// Weights are the layer's weights, flattened row-major in Shape's order.
 	Weights []float32
-	Shape   []int
-	Biases  []float32
+	// Shape of Weights: [in, out], or [kh, kw, Cin, Cout] for a convolution.
+	Shape []int
+	// Biases are the layer's biases, one per output unit or channel.
+	Biases []float32
 }
 
 // Weights returns each layer's weights and biases, in layer order.
@@ -130,9 +133,11 @@ func toFloat32(xs []float64) []float32 {
 
 // Activation is one layer's output for a batch of inputs.
 type Activation struct {
+	// Layer names the layer whose output this is.
 	Layer string
 	// Shape is [examples, units] or, for convolutions, [examples, H, W, C].
-	Shape  []int
+	Shape []int
+	// Values are the outputs, flattened row-major in Shape's order.
 	Values []float32
 }
 

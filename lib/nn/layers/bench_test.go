@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dlworkbench/hw1/internal/backendtest"
 	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -69,7 +70,7 @@ func fakeBatch(n int) (*tensors.Tensor, *tensors.Tensor) {
 func benchBackends(b *testing.B) []*backend.Choice {
 	list := os.Getenv("LAYERS_BENCH_CONFIGS")
 	if list == "" {
-		return backend.ForTests(b)
+		return backendtest.ForTests(b)
 	}
 	var all []*backend.Choice
 	for _, cfg := range splitList(list) {

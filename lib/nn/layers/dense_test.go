@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/dlworkbench/hw1/lib/backend"
+	"github.com/dlworkbench/hw1/internal/backendtest"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -42,7 +42,7 @@ func TestConvAndDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	const b, h, w, cin, cout, k, pad, out = 2, 6, 6, 3, 4, 3, 1, 5
 	x := randSlice(rng, b*h*w*cin)
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		t.Run(be.Name, func(t *testing.T) {
 			store := model.NewStore()
 			store.SetParam(model.ParamInitialSeed, int64(42))

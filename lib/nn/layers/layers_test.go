@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/dlworkbench/hw1/lib/backend"
+	"github.com/dlworkbench/hw1/internal/backendtest"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -197,7 +197,7 @@ var convCases = []convCase{
 
 func TestConv2DForward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		for _, c := range convCases {
 			t.Run(fmt.Sprintf("%s/%+v", be.Name, c), func(t *testing.T) {
 				x := randSlice(rng, c.b*c.h*c.w*c.cin)
@@ -219,7 +219,7 @@ func TestConv2DForward(t *testing.T) {
 
 func TestConv2DGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		for _, c := range convCases[:3] {
 			t.Run(fmt.Sprintf("%s/%+v", be.Name, c), func(t *testing.T) {
 				xDims := []int{c.b, c.h, c.w, c.cin}
@@ -252,7 +252,7 @@ func distinctValues(rng *rand.Rand, n int) []float64 {
 
 func TestMaxPool2D(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		for _, k := range []int{2, 3} {
 			t.Run(fmt.Sprintf("%s/k=%d", be.Name, k), func(t *testing.T) {
 				dims := []int{2, 2 * k, 3 * k, 3}
@@ -280,7 +280,7 @@ func TestMaxPool2D(t *testing.T) {
 // (GoMLX's own since v0.28: Dot no longer has a node type of its own).
 func TestDotGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		t.Run(be.Name+"/matrix", func(t *testing.T) {
 			r := randSlice(rng, 5*3)
 			f := func(in []*graph.Node) *graph.Node {
@@ -309,7 +309,7 @@ func TestDotGradient(t *testing.T) {
 // slices included.
 func TestSliceGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		t.Run(be.Name, func(t *testing.T) {
 			f := func(in []*graph.Node) *graph.Node {
 				y := graph.Slice(in[0], graph.AxisRange(1, 3), graph.AxisRange(), graph.AxisRange(0, 2))
@@ -329,7 +329,7 @@ func TestSliceGradient(t *testing.T) {
 
 func TestDotGeneralGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	for _, be := range backend.ForTests(t) {
+	for _, be := range backendtest.ForTests(t) {
 		// Batch and contracting axes out of order, two contracting axes paired
 		// in a different order on each side: every branch of the axis mapping
 		// of vjp.go (GoMLX v0.28.2's own gradient fails on this shape).

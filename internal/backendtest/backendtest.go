@@ -1,8 +1,13 @@
-package backend
+// Package backendtest gives the project's tests the backends to run on.
+// It imports package testing, so it lives apart from lib/backend, which every
+// program links; being internal, only this module's tests can import it.
+package backendtest
 
 import (
 	"os"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/backend"
 )
 
 // RequireXLAEnv, when set (make test sets it), turns a missing XLA CPU plugin
@@ -13,10 +18,10 @@ const RequireXLAEnv = "HW1_REQUIRE_XLA"
 // XLA CPU when a plugin is found on this machine, and XLA CUDA when a CUDA
 // plugin and an NVIDIA GPU are both present. Without a CPU plugin it logs that
 // XLA is skipped, or fails the test when $HW1_REQUIRE_XLA is set.
-func ForTests(tb testing.TB) []*Choice {
+func ForTests(tb testing.TB) []*backend.Choice {
 	tb.Helper()
-	all := []*Choice{Go()}
-	x, err := XLA()
+	all := []*backend.Choice{backend.Go()}
+	x, err := backend.XLA()
 	switch {
 	case err == nil:
 		all = append(all, x)
@@ -25,8 +30,8 @@ func ForTests(tb testing.TB) []*Choice {
 	default:
 		tb.Logf("XLA backend not tested: %v", err)
 	}
-	if plugin, _ := FindCUDAPlugin(); plugin != "" && NvidiaGPU() != "" {
-		c, err := XLACUDA()
+	if plugin, _ := backend.FindCUDAPlugin(); plugin != "" && backend.NvidiaGPU() != "" {
+		c, err := backend.XLACUDA()
 		if err != nil {
 			// A GPU and a plugin that do not work together is worth a failure.
 			tb.Fatalf("XLA CUDA: %v", err)
