@@ -31,6 +31,7 @@ func TestBadDataGivesErrors(t *testing.T) {
 		call    func() error
 		mention string // a word the error must contain
 	}{
+		{"data empty", func() error { _, err := Data(XY{}, XY{}); return err }, "train"},
 		{"data_best empty", func() error { _, err := DataBest(XY{}, XY{}, XY{}); return err }, "train"},
 		{"data_best mismatched", func() error {
 			_, err := DataBest(XY{X: []float64{1, 2}, Y: []float64{1}}, r.Test, r.Best)

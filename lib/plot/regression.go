@@ -39,6 +39,18 @@ func checkTrainTest(train, test XY) error {
 	return test.check("test", 0)
 }
 
+// Data draws the regression's train and test points alone, before any
+// model: the data figure of the notebook's first look at the task.
+func Data(train, test XY) (*Figure, error) {
+	if err := checkTrainTest(train, test); err != nil {
+		return nil, fmt.Errorf("plot: %s: %w", NameData, err)
+	}
+	p, _ := dataPanel("", train, test)
+	headroom(p)
+	return &Figure{Name: NameData, Title: "Regression data",
+		Width: 6.4 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
+}
+
 // DataBest draws the train and test points with the best model's curve,
 // which the caller evaluates over an interval covering all the data.
 func DataBest(train, test, best XY) (*Figure, error) {
