@@ -1,9 +1,12 @@
 package homework
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -238,4 +241,18 @@ func (r *Run) Close() error {
 		return nil
 	}
 	return r.Study.Storage().Close()
+}
+
+// ReadSummary reads summary.json of the configuration's results folder,
+// which WriteResults wrote (in another process, or another notebook cell).
+func ReadSummary(cfg Config) (*Summary, error) {
+	raw, err := os.ReadFile(filepath.Join(cfg.ResultsDir(), FileSummary))
+	if err != nil {
+		return nil, err
+	}
+	var sum Summary
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		return nil, fmt.Errorf("%s: %w", FileSummary, err)
+	}
+	return &sum, nil
 }
