@@ -48,3 +48,14 @@ func Check(err error) {
 		log.Fatal(err)
 	}
 }
+
+// Open starts the task's run under Config (homework.New): a later cell
+// reopening the study finds its trials in the journal and trains nothing
+// again.
+func Open(task string, opts homework.Options) (*homework.Run, error) {
+	cfg, err := Config(task)
+	if err != nil {
+		return nil, err
+	}
+	return homework.New(cfg, opts)
+}

@@ -38,6 +38,7 @@ func Log(keep int) io.Writer {
 	return &liveLog{id: "hw1-log-" + gonbui.UniqueId(), keep: max(keep, 1)}
 }
 
+// Write keeps the complete lines of p and redraws the block.
 func (l *liveLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
