@@ -29,7 +29,8 @@ type Options struct {
 	// (a bar on a terminal, a live display in GoNB).
 	Progress nn.ProgressMode
 	// FoldCallbacks, when set, adds per-epoch callbacks to each fold of the
-	// cross-validation (LiveLossCurves draws the curves as they train).
+	// cross-validation (notebook.LiveLossCurves draws the curves as they
+	// train).
 	FoldCallbacks func(fold int) []nn.Callback
 	// Context, when set, interrupts the run once it is done (Ctrl-C): the
 	// running trial is recorded failed ("interrupted"), training stops at the

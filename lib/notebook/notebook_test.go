@@ -111,4 +111,8 @@ func TestStudyTables(t *testing.T) {
 	if err != nil || !strings.Contains(md, "| complete trials | 1 |") || !strings.Contains(md, "| best value | 0.125 (trial 0) |") || !strings.Contains(md, "| lr |") {
 		t.Errorf("tables (%v):\n%s", err, md)
 	}
+	md, err = TrialsTable(s, 5)
+	if err != nil || !strings.Contains(md, "| 0 | complete | 0.125 | lr=") {
+		t.Errorf("trials (%v):\n%s", err, md)
+	}
 }

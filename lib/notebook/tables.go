@@ -189,3 +189,30 @@ func ClassesTable(train, test *data.Images) string {
 	}
 	return b.String()
 }
+
+// TrialsTable is the study's trials as markdown, one row each in number
+// order (the last n when n > 0): state, value, the parameters it drew.
+func TrialsTable(s *hpo.Study, n int) (string, error) {
+	trials, err := s.Trials()
+	if err != nil {
+		return "", err
+	}
+	if n > 0 && len(trials) > n {
+		trials = trials[len(trials)-n:]
+	}
+	var b strings.Builder
+	b.WriteString("| trial | state | value | parameters |\n|---|---|---|---|\n")
+	for _, t := range trials {
+		params := t.ExternalParams()
+		parts := make([]string, 0, len(params))
+		for _, name := range sortedKeys(params) {
+			parts = append(parts, name+"="+value(params[name]))
+		}
+		v := "-"
+		if !math.IsNaN(t.Value) {
+			v = fmt.Sprintf("%.4g", t.Value)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", t.Number, strings.ToLower(string(t.State)), v, strings.Join(parts, ", "))
+	}
+	return b.String(), nil
+}
