@@ -89,11 +89,7 @@ func activationsOf(acts []nn.Activation) (dense []plot.Activation, maps []plot.L
 			maps = append(maps, mapsCHW(a))
 			continue
 		}
-		v := make([]float64, len(a.Values))
-		for i, x := range a.Values {
-			v[i] = float64(x)
-		}
-		dense = append(dense, plot.Activation{Layer: a.Layer, Values: v})
+		dense = append(dense, plot.Activation{Layer: a.Layer, Values: a.Values})
 	}
 	return dense, maps
 }
