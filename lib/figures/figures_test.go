@@ -277,7 +277,7 @@ func TestClassificationFigures(t *testing.T) {
 	if err != nil || !slices.Equal(names(maps), []string{plot.NameFeatureMapsConv1, plot.NameFeatureMapsConv2}) {
 		t.Errorf("feature maps %v: %v", names(maps), err)
 	}
-	counts, err := figures.Confusion(m, td)
+	counts, err := figures.Confusion(m, test)
 	total := 0
 	for _, row := range counts {
 		for _, c := range row {
@@ -287,7 +287,7 @@ func TestClassificationFigures(t *testing.T) {
 	if err != nil || len(counts) != data.NumClasses || total != test.Len() {
 		t.Errorf("confusion of %d answers: %v", total, err)
 	}
-	if _, err := figures.ConfusionVote(votes[:3], td); err == nil {
+	if _, err := figures.ConfusionVote(votes[:3], test); err == nil {
 		t.Error("a vote of 3 answers for 20 images: no error")
 	}
 	if _, err := figures.Samples(test, figures.FirstOfEachClass(test, 1), m); err != nil {

@@ -226,21 +226,33 @@ func FirstOfEachClass(im *data.Images, n int) []int {
 	return idx
 }
 
-// Confusion counts, row by true label and column by answer, the model's
-// answers over d's labelled examples.
-func Confusion(m *nn.Model, d *nn.Data) ([][]int, error) {
+// labels are the images' labels as the models answer them.
+func labels(im *data.Images) []int32 {
+	out := make([]int32, len(im.Labels))
+	for i, l := range im.Labels {
+		out[i] = int32(l)
+	}
+	return out
+}
+
+// Confusion counts, row by true label and column by answer, model m's
+// answers over the images.
+func Confusion(m *nn.Model, im *data.Images) ([][]int, error) {
 	if m == nil {
 		return nil, errNoModel
 	}
-	pred, err := m.PredictClasses(d)
+	if im == nil {
+		return nil, errors.New("figures: no images")
+	}
+	pred, err := m.PredictClasses(nn.FromImages(im))
 	if err != nil {
 		return nil, err
 	}
-	return nn.ConfusionMatrix(pred, d.LabelsOf(), data.NumClasses), nil
+	return nn.ConfusionMatrix(pred, labels(im), data.NumClasses), nil
 }
 
-// ConfusionBest draws the confusion matrix of model m over the test set.
-func ConfusionBest(m *nn.Model, test *nn.Data) (*plot.Figure, error) {
+// ConfusionBest draws the confusion matrix of model m over the test images.
+func ConfusionBest(m *nn.Model, test *data.Images) (*plot.Figure, error) {
 	counts, err := Confusion(m, test)
 	if err != nil {
 		return nil, err
@@ -248,11 +260,11 @@ func ConfusionBest(m *nn.Model, test *nn.Data) (*plot.Figure, error) {
 	return plot.ConfusionBest(counts, data.ClassNames[:])
 }
 
-// ConfusionVote draws the confusion matrix of the folds' majority vote
-// (cv.Result.EnsembleClassification) over the test set.
-func ConfusionVote(votes []int32, test *nn.Data) (*plot.Figure, error) {
+// ConfusionVote draws the confusion matrix of the folds' majority vote over
+// the test images (cv.Result.EnsembleClassification).
+func ConfusionVote(votes []int32, test *data.Images) (*plot.Figure, error) {
 	if test == nil || len(votes) != test.Len() {
-		return nil, fmt.Errorf("figures: %d votes for the test set", len(votes))
+		return nil, fmt.Errorf("figures: %d votes for the test images", len(votes))
 	}
-	return plot.ConfusionVote(nn.ConfusionMatrix(votes, test.LabelsOf(), data.NumClasses), data.ClassNames[:])
+	return plot.ConfusionVote(nn.ConfusionMatrix(votes, labels(test), data.NumClasses), data.ClassNames[:])
 }

@@ -176,13 +176,13 @@ func ClassificationFigures(c Classification) ([]*plot.Figure, error) {
 	test := nn.FromImages(c.Test)
 	m := c.CV.Folds[c.CV.Best()].Model
 	in := plot.ClassificationResults{Classes: data.ClassNames[:], TestAcc: acc, TestLoss: loss, Folds: Histories(c.CV)}
-	if in.ConfusionBest, err = Confusion(m, test); err != nil {
+	if in.ConfusionBest, err = Confusion(m, c.Test); err != nil {
 		return nil, err
 	}
 	if len(c.Votes) != c.Test.Len() {
 		return nil, fmt.Errorf("figures: %d votes for %d test images", len(c.Votes), c.Test.Len())
 	}
-	in.ConfusionVote = nn.ConfusionMatrix(c.Votes, test.LabelsOf(), data.NumClasses)
+	in.ConfusionVote = nn.ConfusionMatrix(c.Votes, labels(c.Test), data.NumClasses)
 	var conv []plot.Layer
 	if in.Linear, conv, err = Layers(m); err != nil {
 		return nil, err
