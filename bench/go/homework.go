@@ -107,8 +107,12 @@ func homeworkMain(args []string) error {
 			if st, err = measureStudy(run.RunStudy, func() *hpo.Study { return run.Study }); err != nil {
 				return fmt.Errorf("regression study: %w", err)
 			}
-			all, test := nn.FromCSV(run.Train), nn.FromCSV(run.Test)
-			if fold, err = timeFold(run.Backend.Backend, run.Best, cfg, *cvEpochs, all, test, logTo); err != nil {
+			best, err := run.BuildOptModel()
+			if err != nil {
+				return err
+			}
+			all, test := nn.FromCSV(run.Regression.Train), nn.FromCSV(run.Regression.Test)
+			if fold, err = timeFold(run.Backend.Backend, best, cfg, *cvEpochs, all, test, logTo); err != nil {
 				return fmt.Errorf("regression fold: %w", err)
 			}
 		case homework.TaskClassification:
@@ -120,10 +124,14 @@ func homeworkMain(args []string) error {
 			if st, err = measureStudy(run.RunStudy, func() *hpo.Study { return run.Study }); err != nil {
 				return fmt.Errorf("classification study: %w", err)
 			}
-			all, test := nn.FromImages(run.Train), nn.FromImages(run.Test)
+			best, err := run.BuildOptModel()
+			if err != nil {
+				return err
+			}
+			all, test := nn.FromImages(run.Classification.Train), nn.FromImages(run.Classification.Test)
 			if *cvTrain > 0 && *cvTrain < all.Len() {
 				// As the homework's RunCV with cv_train: a stratified subset.
-				idx, _, err := data.StratifiedSubset(run.Train.Labels, *cvTrain, 0, cfg.Seed)
+				idx, _, err := data.StratifiedSubset(run.Classification.Train.Labels, *cvTrain, 0, cfg.Seed)
 				if err != nil {
 					return err
 				}
@@ -131,7 +139,7 @@ func homeworkMain(args []string) error {
 					return err
 				}
 			}
-			if fold, err = timeFold(run.Backend.Backend, run.Best, cfg, *cvEpochs, all, test, logTo); err != nil {
+			if fold, err = timeFold(run.Backend.Backend, best, cfg, *cvEpochs, all, test, logTo); err != nil {
 				return fmt.Errorf("classification fold: %w", err)
 			}
 		}

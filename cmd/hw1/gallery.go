@@ -130,7 +130,7 @@ func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Secti
 	if err != nil {
 		return nil, "", fmt.Errorf("classification: %w", err)
 	}
-	clsFigs, err := cls.Figures()
+	clsFigs, _, err := cls.Figures()
 	if err != nil {
 		return nil, "", fmt.Errorf("classification figures: %w", err)
 	}

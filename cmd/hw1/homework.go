@@ -123,16 +123,10 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 // what it did; a second signal records its running trial as interrupted
 // before the process exits.
 func runOne(task string, cfg homework.Config, opts homework.Options, in *interrupt, worker bool, stdout io.Writer) error {
-	var t interface {
-		homework.Task
-		Interrupt() error
+	if cfg.Task == "" {
+		cfg.Task = task
 	}
-	var err error
-	if task == homework.TaskRegression {
-		t, err = homework.NewRegression(cfg, opts)
-	} else {
-		t, err = homework.NewClassification(cfg, opts)
-	}
+	t, err := homework.New(cfg, opts)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func TestRegressionSmokeEndToEndAndResume(t *testing.T) {
 	files := append([]string{}, commonFiles...)
 	files = append(files, figureFiles(studyFigureNames...)...)
 	files = append(files, figureFiles(plot.NameDataBest, plot.NameDataMean, plot.NameModelPerformances, plot.NameLosses, plot.NameLossesForEachFold, plot.NameWeights)...)
-	for _, h := range activationInputs {
+	for _, h := range ActivationInputs {
 		files = append(files, figureFiles(plot.ActivationsName(h))...)
 	}
 	files = append(files, plot.NameFit+".gif", "checkpoints/fold_00.ckpt", "checkpoints/fold_01.ckpt")

@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/cv"
+	"github.com/dlworkbench/hw1/lib/figures"
 	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/nn"
 	"github.com/dlworkbench/hw1/lib/plot"
@@ -29,7 +29,8 @@ type Options struct {
 	// (a bar on a terminal, a live display in GoNB).
 	Progress nn.ProgressMode
 	// FoldCallbacks, when set, adds per-epoch callbacks to each fold of the
-	// cross-validation (LiveLossCurves draws the curves as they train).
+	// cross-validation (notebook.LiveLossCurves draws the curves as they
+	// train).
 	FoldCallbacks func(fold int) []nn.Callback
 	// Context, when set, interrupts the run once it is done (Ctrl-C): the
 	// running trial is recorded failed ("interrupted"), training stops at the
@@ -43,12 +44,12 @@ type Options struct {
 var ErrInterrupted = errors.New("interrupted")
 
 // interrupted is the error of a step stopped by the run's context.
-func (r *run) interrupted(step string) error {
+func (r *Run) interrupted(step string) error {
 	return fmt.Errorf("%s: %w (%w)", step, ErrInterrupted, r.ctx().Err())
 }
 
 // ctx is the run's context (never nil).
-func (r *run) ctx() context.Context {
+func (r *Run) ctx() context.Context {
 	if r.opts.Context == nil {
 		return context.Background()
 	}
@@ -57,7 +58,7 @@ func (r *run) ctx() context.Context {
 
 // stopOnDone is a per-epoch callback that ends a fold's training once the
 // run's context is done.
-func (r *run) stopOnDone(_ *nn.Model, st nn.EpochStats) error {
+func (r *Run) stopOnDone(_ *nn.Model, st nn.EpochStats) error {
 	if err := r.ctx().Err(); err != nil {
 		return fmt.Errorf("after epoch %d: %w: %w", st.Epoch, ErrInterrupted, err)
 	}
@@ -65,7 +66,7 @@ func (r *run) stopOnDone(_ *nn.Model, st nn.EpochStats) error {
 }
 
 // foldCallbacks joins the run's own per-fold callbacks with the caller's.
-func (r *run) foldCallbacks(own func(fold int) []nn.Callback) func(fold int) []nn.Callback {
+func (r *Run) foldCallbacks(own func(fold int) []nn.Callback) func(fold int) []nn.Callback {
 	return func(fold int) []nn.Callback {
 		cbs := []nn.Callback{r.stopOnDone}
 		if own != nil {
@@ -78,41 +79,32 @@ func (r *run) foldCallbacks(own func(fold int) []nn.Callback) func(fold int) []n
 	}
 }
 
-// Task is what both runs (RegressionRun, ClassificationRun) offer, for code
-// that drives either one.
-type Task interface {
-	RunStudy() error
-	RunCV() error
-	WriteResults() (*Summary, error)
-	// RunTrials is a worker's part of the study: its trials, and nothing
-	// else (WorkerReport says what it did).
-	RunTrials() error
-	WorkerReport() (*WorkerReport, error)
-	Close() error
-}
-
-// RunAll runs a task's study and cross-validation, then writes its results
-// folder. It leaves the task open: its figures and models stay usable.
-func RunAll(t Task) (*Summary, error) {
-	if err := t.RunStudy(); err != nil {
+// RunAll runs every step of the task: the study, the model of its best
+// trial, the cross-validation, then the results folder. It leaves the run
+// open: its figures and models stay usable.
+func RunAll(r *Run) (*Summary, error) {
+	if err := r.RunStudy(); err != nil {
 		return nil, err
 	}
-	if err := t.RunCV(); err != nil {
+	if _, err := r.BuildOptModel(); err != nil {
 		return nil, err
 	}
-	return t.WriteResults()
+	if err := r.RunCV(); err != nil {
+		return nil, err
+	}
+	return r.WriteResults()
 }
 
-// RunWorker runs trials of a task's study until the target shared by its
+// RunWorker runs trials of the task's study until the target shared by its
 // workers is reached, and nothing else: no cross-validation, no results
 // (the process that runs RunAll on the study writes them, from every
 // worker's trials). The results folder holds only study.json, the record
 // this machine checks the study against.
-func RunWorker(t Task) (*WorkerReport, error) {
-	if err := t.RunTrials(); err != nil {
+func RunWorker(r *Run) (*WorkerReport, error) {
+	if err := r.RunTrials(); err != nil {
 		return nil, err
 	}
-	return t.WorkerReport()
+	return r.WorkerReport()
 }
 
 // WorkerReport is what a worker (RunTrials) leaves: the study as it stands
@@ -127,7 +119,7 @@ type WorkerReport struct {
 }
 
 // WorkerReport says what the last RunTrials (or RunStudy) did.
-func (r *run) WorkerReport() (*WorkerReport, error) {
+func (r *Run) WorkerReport() (*WorkerReport, error) {
 	if r.Study == nil {
 		return nil, fmt.Errorf("the study has not run yet: call RunTrials first")
 	}
@@ -141,17 +133,28 @@ func (r *run) WorkerReport() (*WorkerReport, error) {
 	return &WorkerReport{Task: r.Config.Task, Study: r.Config.Study, Storage: r.Config.StudyStorage(), Ran: ran, StudyStats: stats}, nil
 }
 
-// run is what both tasks share: the configuration, the backend, the results
-// folder, the study and the cross-validation.
-type run struct {
-	Config  Config
+// Run is one task of the homework, step by step as the seed's scripts
+// (NN_REG_OPTUNA_KFOLD.py, Hype_study_CNN.py): New (or NewRegression,
+// NewClassification), then RunStudy, BuildOptModel, RunCV and WriteResults;
+// RunAll does all of them. Both tasks take the same steps: what differs (the
+// data, how the study and the folds split them, the test scores, the
+// figures) is the task's part, RegressionTask or ClassificationTask.
+type Run struct {
+	// Config is the run's configuration, validated.
+	Config Config
+	// Backend is where every graph of the run runs.
 	Backend *backend.Choice
 	// Study is the search, once RunStudy has run.
 	Study *hpo.Study
-	// Best is the model of the study's best trial (build_opt_model).
+	// Best is the model of the study's best trial, once BuildOptModel has
+	// run (the seed's build_opt_model).
 	Best Model
 	// CV is the k-fold run of the best model, once RunCV has run.
 	CV *cv.Result
+	// Regression is the regression's part (nil for the classification).
+	Regression *RegressionTask
+	// Classification is the classification's part (nil for the regression).
+	Classification *ClassificationTask
 	// Padding is the shape buckets of every model the study and the
 	// cross-validation build (Config.Padding on this backend).
 	Padding nn.Padding
@@ -166,14 +169,18 @@ type run struct {
 	// StudyRuns is how many runs of the study study_seconds adds up.
 	StudyRuns int
 
+	task task
 	log  io.Writer
 	opts Options
 	res  *results
 	// figures and anims are what the last WriteResults saved.
 	figures []*plot.Figure
 	anims   []*plot.Animation
-	// studyFigs caches StudyFigures until the study runs again.
-	studyFigs []*plot.Figure
+	// studyFigs caches StudyFigures until the study runs again; figs and
+	// animations cache Figures until the cross-validation runs again.
+	studyFigs  []*plot.Figure
+	figs       []*plot.Figure
+	animations []*plot.Animation
 	// current is the step running now, for the summary written during it.
 	current struct {
 		step     string
@@ -192,7 +199,7 @@ type run struct {
 // Interrupt records the trial running now, if any, as failed ("interrupted")
 // at once: for a process about to exit without waiting for it (a second
 // Ctrl-C). Without it the trial stays RUNNING until the study reopens.
-func (r *run) Interrupt() error {
+func (r *Run) Interrupt() error {
 	r.mu.Lock()
 	s := r.optimizing
 	r.mu.Unlock()
@@ -204,7 +211,7 @@ func (r *run) Interrupt() error {
 
 // init validates cfg for task (an empty cfg.Task means task) and chooses
 // the backend. The task then loads its data and calls open.
-func (r *run) init(task string, cfg Config, opts Options) error {
+func (r *Run) init(task string, cfg Config, opts Options) error {
 	if cfg.Task == "" {
 		cfg.Task = task
 	}
@@ -231,7 +238,7 @@ func (r *run) init(task string, cfg Config, opts Options) error {
 // open checks the configuration against the data (checkData), then opens
 // the results folder, creating it or repairing what an interrupted run left
 // there: a refused run leaves no trace.
-func (r *run) open(cvPoints, studyTrain, studyVal int) error {
+func (r *Run) open(cvPoints, studyTrain, studyVal int) error {
 	if err := r.checkData(cvPoints, studyTrain, studyVal); err != nil {
 		return err
 	}
@@ -252,7 +259,7 @@ func (r *run) open(cvPoints, studyTrain, studyVal int) error {
 // more folds than points to split, or a largest model whose batches cannot
 // fit in memory. cvPoints is the size of the cross-validation's training
 // set; studyTrain and studyVal are the study's.
-func (r *run) checkData(cvPoints, studyTrain, studyVal int) error {
+func (r *Run) checkData(cvPoints, studyTrain, studyVal int) error {
 	if r.Config.Folds > cvPoints {
 		return fieldErr("folds", "k=%d folds of %d training points, want k <= %d", r.Config.Folds, cvPoints, cvPoints)
 	}
@@ -262,18 +269,18 @@ func (r *run) checkData(cvPoints, studyTrain, studyVal int) error {
 }
 
 // Dir is the results folder.
-func (r *run) Dir() string { return r.res.dir }
+func (r *Run) Dir() string { return r.res.dir }
 
 // timed runs one step of this process (cv, results) and records what it
 // took: its seconds and the graphs it compiled.
-func (r *run) timed(step string, f func() error) error {
+func (r *Run) timed(step string, f func() error) error {
 	st, err := r.measure(step, f)
 	r.Timings[step+"_seconds"], r.Compilations[step] = st.Seconds, st.Compilations
 	return err
 }
 
 // measure runs the step f, which the summary sees as running (soFar).
-func (r *run) measure(step string, f func() error) (stepStats, error) {
+func (r *Run) measure(step string, f func() error) (stepStats, error) {
 	r.current.step, r.current.start, r.current.compiled = step, time.Now(), nn.Compilations()
 	defer func() { r.current.step = "" }()
 	return measure(f)
@@ -281,7 +288,7 @@ func (r *run) measure(step string, f func() error) (stepStats, error) {
 
 // soFar is what the running step has taken until now: the part of the
 // results step before summary.json is written.
-func (r *run) soFar() (string, stepStats) {
+func (r *Run) soFar() (string, stepStats) {
 	if r.current.step == "" {
 		return "", stepStats{}
 	}
@@ -293,7 +300,7 @@ func (r *run) soFar() (string, stepStats) {
 // reports: a run that finished or was interrupted, or that ran trials, is
 // added; one refused before its first trial is not (it leaves no trace). A
 // worker's time is only this process's (it writes only study.json).
-func (r *run) timedStudy(worker bool, f func() error) error {
+func (r *Run) timedStudy(worker bool, f func() error) error {
 	st, err := r.measure("study", f)
 	r.mu.Lock()
 	ran := len(r.ran)
@@ -325,7 +332,7 @@ func addStats(a, b nn.CompileStats) nn.CompileStats {
 }
 
 // timedCV runs the cross-validation step and says what it took.
-func (r *run) timedCV(f func() error) error {
+func (r *Run) timedCV(f func() error) error {
 	err := r.timed("cv", f)
 	if err == nil {
 		fmt.Fprintf(r.log, "cross-validation: done in %.1f s, %s\n", r.Timings["cv_seconds"], r.Compilations["cv"])
@@ -335,7 +342,7 @@ func (r *run) timedCV(f func() error) error {
 
 // cvConfig is the cross-validation's configuration of the best model, with
 // the run's padding and its callbacks, progress and log.
-func (r *run) cvConfig(hp nn.Hyperparameters, own func(fold int) []nn.Callback) cv.Config {
+func (r *Run) cvConfig(hp nn.Hyperparameters, own func(fold int) []nn.Callback) cv.Config {
 	padding := r.Padding
 	return cv.Config{
 		Spec: r.Best.Spec, Hyperparameters: hp, Folds: r.Config.Folds, Seed: r.Config.Seed, Padding: &padding,
@@ -343,14 +350,14 @@ func (r *run) cvConfig(hp nn.Hyperparameters, own func(fold int) []nn.Callback) 
 	}
 }
 
-func (r *run) studyDone() error {
+func (r *Run) studyDone() error {
 	if r.Study == nil || r.Best.Spec.Kind == "" {
 		return fmt.Errorf("the study has not run yet: call RunStudy first")
 	}
 	return nil
 }
 
-func (r *run) cvDone() error {
+func (r *Run) cvDone() error {
 	if r.CV == nil {
 		return fmt.Errorf("the cross-validation has not run yet: call RunCV first")
 	}
@@ -359,7 +366,7 @@ func (r *run) cvDone() error {
 
 // writeStudyFiles stages the study statistics (text and JSON), the best
 // parameters and the trials CSV.
-func (r *run) writeStudyFiles(st *stage) error {
+func (r *Run) writeStudyFiles(st *stage) error {
 	stats, err := r.Study.Stats()
 	if err != nil {
 		return err
@@ -390,45 +397,21 @@ func (r *run) writeStudyFiles(st *stage) error {
 	return st.writeJSON(FileBestParams, map[string]any{"params": best, "model": r.Best})
 }
 
-// StudyFigures draws the study's figures: optimization history, importances,
-// contour of the most important parameters, slice, parallel coordinates and
-// intermediate values.
-func (r *run) StudyFigures() ([]*plot.Figure, error) {
-	if err := r.studyDone(); err != nil {
-		return nil, err
+// StudyFigures draws the study's figures (figures.StudyFigures):
+// optimization history, importances, contour of the most important
+// parameters, slice, parallel coordinates and intermediate values. Without
+// two complete trials the importance and contour cannot be drawn: it logs
+// that and returns the others.
+func (r *Run) StudyFigures() ([]*plot.Figure, error) {
+	if r.Study == nil {
+		return nil, fmt.Errorf("the study has not run yet: call RunStudy first")
 	}
 	if r.studyFigs != nil {
 		return r.studyFigs, nil
 	}
-	trials, err := r.Study.Trials()
+	figs, err := figures.StudyFigures(r.Study, figures.Objective(objectiveName(r.Config.Task)))
 	if err != nil {
-		return nil, err
-	}
-	// fANOVA over the parameters every complete trial has, as Optuna.
-	imp := map[string]float64{}
-	if pis, err := r.Study.ParamImportances(hpo.ImportanceOptions{}); err != nil {
-		fmt.Fprintf(r.log, "param importances: %v\n", err)
-	} else {
-		for _, pi := range pis {
-			imp[pi.Name] = pi.Importance
-		}
-	}
-	dir := "minimize"
-	if r.Study.Direction() == hpo.Maximize {
-		dir = "maximize"
-	}
-	s := plot.Study{Name: r.Config.Study, Direction: dir, Objective: objectiveName(r.Config.Task), Params: plotParams(trials)}
-	for _, e := range hpo.Export(trials) {
-		pt := plot.Trial{Number: e.Number, State: string(e.State), Value: e.Value,
-			Params: e.NumericParams, CategoricalParams: e.LabelParams, Intermediate: map[int]float64{}}
-		for i, step := range e.Steps {
-			pt.Intermediate[step] = e.Intermediate[i]
-		}
-		s.Trials = append(s.Trials, pt)
-	}
-	figs, err := plot.StudyFigures(plot.StudyResults{Study: s, Importances: imp})
-	if err != nil {
-		if len(imp) > 0 {
+		if !errors.Is(err, figures.ErrNoImportances) {
 			return nil, err
 		}
 		// Without importances (fewer than two complete trials) the
@@ -439,50 +422,8 @@ func (r *run) StudyFigures() ([]*plot.Figure, error) {
 	return figs, nil
 }
 
-// plotParams describes every parameter the trials used, for the axes.
-func plotParams(trials []hpo.FrozenTrial) []plot.Param {
-	seen := map[string]hpo.Distribution{}
-	for _, t := range trials {
-		for n, d := range t.Distributions {
-			seen[n] = d
-		}
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	out := make([]plot.Param, 0, len(names))
-	for _, n := range names {
-		d := seen[n]
-		p := plot.Param{Name: n, Low: d.Low, High: d.High, Log: d.Log}
-		if d.Kind == hpo.CategoricalKind {
-			p.Choices = d.Choices
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// histories turns the folds' histories into the figures' plain form.
-func histories(res *cv.Result) []plot.History {
-	out := make([]plot.History, len(res.Folds))
-	for i, f := range res.Folds {
-		h := plot.History{}
-		for _, e := range f.History.Epochs {
-			h.Epochs = append(h.Epochs, e.Epoch)
-			h.TrainLoss = append(h.TrainLoss, e.TrainLoss)
-			h.ValLoss = append(h.ValLoss, e.ValLoss)
-			h.TrainAcc = append(h.TrainAcc, e.TrainAccuracy)
-			h.ValAcc = append(h.ValAcc, e.ValAccuracy)
-		}
-		out[i] = h
-	}
-	return out
-}
-
 // saveCheckpoints stages each fold's model as checkpoints/fold_NN.ckpt.
-func (r *run) saveCheckpoints(st *stage) ([]string, error) {
+func (r *Run) saveCheckpoints(st *stage) ([]string, error) {
 	var names []string
 	for _, f := range r.CV.Folds {
 		name := fmt.Sprintf("%s/"+checkpointNameFmt, checkpointDir, f.Index)
@@ -495,7 +436,7 @@ func (r *run) saveCheckpoints(st *stage) ([]string, error) {
 }
 
 // saveFigures stages every figure as SVG and PNG, every animation as GIF.
-func (r *run) saveFigures(st *stage, figs []*plot.Figure, anims []*plot.Animation) error {
+func (r *Run) saveFigures(st *stage, figs []*plot.Figure, anims []*plot.Animation) error {
 	for _, f := range figs {
 		if err := f.Save(st.dir); err != nil {
 			return st.failed(f.Name+".svg/.png", err)
@@ -515,7 +456,7 @@ func (r *run) saveFigures(st *stage, figs []*plot.Figure, anims []*plot.Animatio
 // task's metrics, report.md) into a stage, then commits it: the results
 // folder's outputs are replaced as one unit, or not at all when a step fails
 // or the run is interrupted.
-func (r *run) writeResults(figs []*plot.Figure, anims []*plot.Animation, metrics func(*Summary) error) (*Summary, error) {
+func (r *Run) writeResults(figs []*plot.Figure, anims []*plot.Animation, metrics func(*Summary) error) (*Summary, error) {
 	if err := r.ctx().Err(); err != nil {
 		return nil, r.interrupted("results")
 	}

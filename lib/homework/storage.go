@@ -223,7 +223,7 @@ type staleFailer interface {
 // heartbeat is older than the grace period (and re-queues them); a journal is opened once
 // more, which fails the trials of dead processes of this machine (a journal cannot tell
 // whether a worker of another machine lives).
-func (r *run) reapDead(study *hpo.Study) error {
+func (r *Run) reapDead(study *hpo.Study) error {
 	if sf, ok := study.Storage().(staleFailer); ok {
 		// The storage logs each trial it fails.
 		if _, err := sf.FailStaleTrials(); err != nil {

@@ -91,7 +91,7 @@ type studyRecord struct {
 // one the trials record, another task or space than study.json's. A new
 // study (or a results folder new to a shared study) records what it is
 // created with in study.json.
-func (r *run) checkResume(study *hpo.Study) error {
+func (r *Run) checkResume(study *hpo.Study) error {
 	trials, err := study.Trials()
 	if err != nil {
 		return fmt.Errorf("study %q: %w", r.Config.Study, err)
@@ -134,7 +134,7 @@ func (r *run) checkResume(study *hpo.Study) error {
 }
 
 // checkRecord compares the configuration with study.json.
-func (r *run) checkRecord(rec studyRecord, path string) error {
+func (r *Run) checkRecord(rec studyRecord, path string) error {
 	c := &r.Config
 	refuse := func(field, now, was string) error {
 		return fieldErr(field, "%s, but study %q was created with %s (%s); resume it with that value, or start a new study with --study NAME",
@@ -164,7 +164,7 @@ func (r *run) checkRecord(rec studyRecord, path string) error {
 
 // checkLegacySeed compares the seed with the config.json of a results
 // folder that has trials but no study.json.
-func (r *run) checkLegacySeed() error {
+func (r *Run) checkLegacySeed() error {
 	path := r.res.path(FileConfig)
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -311,7 +311,7 @@ var _ nn.Reporter = (*hpo.Trial)(nil)
 // says so or when the trial's context is done (the run interrupted, or the
 // study's timeout past): lib/hpo then records the trial as interrupted, with
 // the reason this returns, and ends the study.
-func (r *run) objective(train, val *nn.Data) hpo.Objective {
+func (r *Run) objective(train, val *nn.Data) hpo.Objective {
 	cfg := &r.Config
 	log := r.log
 	return func(t *hpo.Trial) (float64, error) {
@@ -382,8 +382,8 @@ func (r *run) objective(train, val *nn.Data) hpo.Objective {
 
 // runStudy checks the study against the configuration, runs what is left of
 // its target and, unless this process is only a worker, waits for the trials
-// of the other workers and builds the model of the best trial.
-func (r *run) runStudy(train, val *nn.Data, worker bool) error {
+// of the other workers and checks that one trial completed.
+func (r *Run) runStudy(train, val *nn.Data, worker bool) error {
 	cfg := &r.Config
 	if r.Study != nil {
 		r.Study.Storage().Close() // RunStudy again: reopen the storage
@@ -442,28 +442,31 @@ func (r *run) runStudy(train, val *nn.Data, worker bool) error {
 	if err := r.awaitTrials(ctx, study, objective); err != nil {
 		return err
 	}
-	best, err := study.BestParams()
+	_, err = r.bestParams()
+	return err
+}
+
+// bestParams are the parameters of the study's best trial, or an error
+// saying how to get one.
+func (r *Run) bestParams() (map[string]any, error) {
+	cfg := &r.Config
+	best, err := r.Study.BestParams()
 	if errors.Is(err, hpo.ErrNoCompleteTrials) {
 		hint := "raise trials or pruner_startup_trials"
 		if cfg.TimeoutSeconds > 0 {
 			hint = "raise timeout_seconds or trials"
 		}
-		return fmt.Errorf("study %q: no trial completed (all pruned or failed): %s", cfg.Study, hint)
+		return nil, fmt.Errorf("study %q: no trial completed (all pruned or failed): %s", cfg.Study, hint)
 	}
 	if err != nil {
-		return fmt.Errorf("study: %w", err)
+		return nil, fmt.Errorf("study: %w", err)
 	}
-	m, err := BuildOptModel(cfg.Task, cfg.Space, best)
-	if err != nil {
-		return fmt.Errorf("study %q: best trial: %w", cfg.Study, err)
-	}
-	r.Best = m
-	return nil
+	return best, nil
 }
 
 // studyLine is the start of the study's first log line: its target, and
 // where it is kept when that is not the results folder.
-func (r *run) studyLine(worker bool) string {
+func (r *Run) studyLine(worker bool) string {
 	line := fmt.Sprintf("%d trials", r.Config.Trials)
 	if r.Config.SharedStorage() {
 		line += " in " + r.Config.redactedStorage()
@@ -482,7 +485,7 @@ func (c *Config) timeout() time.Duration {
 // optimize runs at most n trials of the study, fewer once the shared target
 // is reached, until ctx is done: an interrupt is an error wrapping
 // ErrInterrupted, the study's timeout only a line of the log.
-func (r *run) optimize(ctx context.Context, study *hpo.Study, objective hpo.Objective, n int) error {
+func (r *Run) optimize(ctx context.Context, study *hpo.Study, objective hpo.Objective, n int) error {
 	cfg := &r.Config
 	r.mu.Lock()
 	r.optimizing = study
@@ -518,7 +521,7 @@ var (
 // meanwhile (reapDead); those the storage re-queues are run here. It ends
 // early at the study's timeout (the results then leave out the trials still
 // running) or at an interrupt (an error wrapping ErrInterrupted).
-func (r *run) awaitTrials(ctx context.Context, study *hpo.Study, objective hpo.Objective) error {
+func (r *Run) awaitTrials(ctx context.Context, study *hpo.Study, objective hpo.Objective) error {
 	cfg := &r.Config
 	reapEvery := awaitReap
 	if _, grace := cfg.heartbeat(); cfg.storageKind() == inDatabase && grace < reapEvery {

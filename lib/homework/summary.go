@@ -1,9 +1,12 @@
 package homework
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -54,10 +57,15 @@ type Summary struct {
 	Compilations map[string]nn.CompileStats `json:"compilations"`
 	// Padding is the configuration's padding and the shape buckets it gave
 	// every model of the study and the cross-validation on this backend.
-	Padding     PaddingRecord `json:"padding"`
-	Figures     []string      `json:"figures"`
-	Checkpoints []string      `json:"checkpoints"`
-	Finished    time.Time     `json:"finished"`
+	Padding PaddingRecord `json:"padding"`
+	// Figures are the files of the figures, in the order they are drawn.
+	Figures []string `json:"figures"`
+	// ActivationInputs are the inputs x of the regression's activation
+	// profiles, one figure each (plot.ActivationsName(x)); none for the
+	// classification.
+	ActivationInputs []float64 `json:"activation_inputs,omitempty"`
+	Checkpoints      []string  `json:"checkpoints"`
+	Finished         time.Time `json:"finished"`
 }
 
 // FoldSummary is one model of the cross-validation. Accuracies are absent
@@ -80,7 +88,7 @@ func finite(x float64) *float64 {
 }
 
 // summary gathers what both tasks report.
-func (r *run) summary(checkpoints []string) (*Summary, error) {
+func (r *Run) summary(checkpoints []string) (*Summary, error) {
 	stats, err := r.Study.Stats()
 	if err != nil {
 		return nil, err
@@ -114,14 +122,14 @@ func (r *run) summary(checkpoints []string) (*Summary, error) {
 }
 
 // writeSummary stages summary.json and report.md.
-func (r *run) writeSummary(st *stage, s *Summary) error {
+func (r *Run) writeSummary(st *stage, s *Summary) error {
 	if err := st.writeJSON(FileSummary, s); err != nil {
 		return err
 	}
 	return st.write(FileReport, []byte(report(s, r.figureTitles())))
 }
 
-func (r *run) figureTitles() map[string]string {
+func (r *Run) figureTitles() map[string]string {
 	t := map[string]string{}
 	for _, f := range r.figures {
 		t[f.Name] = f.Title
@@ -228,9 +236,23 @@ func pct(x *float64) string {
 }
 
 // Close releases the study's storage (its journal, or its connections). A run is not usable afterwards.
-func (r *run) Close() error {
+func (r *Run) Close() error {
 	if r.Study == nil {
 		return nil
 	}
 	return r.Study.Storage().Close()
+}
+
+// ReadSummary reads summary.json of the configuration's results folder,
+// which WriteResults wrote (in another process, or another notebook cell).
+func ReadSummary(cfg Config) (*Summary, error) {
+	raw, err := os.ReadFile(filepath.Join(cfg.ResultsDir(), FileSummary))
+	if err != nil {
+		return nil, err
+	}
+	var sum Summary
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		return nil, fmt.Errorf("%s: %w", FileSummary, err)
+	}
+	return &sum, nil
 }

@@ -31,6 +31,7 @@ func TestBadDataGivesErrors(t *testing.T) {
 		call    func() error
 		mention string // a word the error must contain
 	}{
+		{"data empty", func() error { _, err := Data(XY{}, XY{}); return err }, "train"},
 		{"data_best empty", func() error { _, err := DataBest(XY{}, XY{}, XY{}); return err }, "train"},
 		{"data_best mismatched", func() error {
 			_, err := DataBest(XY{X: []float64{1, 2}, Y: []float64{1}}, r.Test, r.Best)
@@ -74,7 +75,7 @@ func TestBadDataGivesErrors(t *testing.T) {
 		}, "NaN"},
 		{"activations none", func() error { _, err := Activations(1, nil); return err }, "no layers"},
 		{"activations NaN x", func() error {
-			_, err := Activations(nan, []Activation{{Layer: "a", Values: []float64{1}}})
+			_, err := Activations(nan, []Activation{{Layer: "a", Values: []float32{1}}})
 			return err
 		}, "NaN"},
 		{"activations empty layer", func() error { _, err := Activations(1, []Activation{{Layer: "a"}}); return err }, "no activations"},
@@ -160,7 +161,7 @@ func TestDegenerateButValidData(t *testing.T) {
 		},
 		func() (*Figure, error) { return Weights([]Layer{{Name: "zeros", Weights: make([]float32, 4)}}) },
 		func() (*Figure, error) {
-			return Activations(0, []Activation{{Layer: "dead", Values: make([]float64, 3)}})
+			return Activations(0, []Activation{{Layer: "dead", Values: make([]float32, 3)}})
 		},
 		func() (*Figure, error) {
 			return FiltersConv1(Layer{Name: "k", Weights: make([]float32, 25), Shape: []int{1, 1, 5, 5}})

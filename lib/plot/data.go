@@ -28,10 +28,11 @@ type Layer struct {
 	Shape   []int
 }
 
-// Activation is the output of one layer for one input.
+// Activation is the output of one layer for one input, in the precision
+// the models compute (float32, as Layer's weights).
 type Activation struct {
 	Layer  string
-	Values []float64
+	Values []float32
 }
 
 // FitFrame is the model's curve after Epoch epochs, one frame of fit.gif.

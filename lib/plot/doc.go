@@ -11,6 +11,7 @@
 // is fixed in names.go, the one place for them.
 //
 // It is not for training or evaluating models: it never imports the rest of
-// the project, so the pipelines adapt their results to these types. Bad data
+// the project. lib/figures is the one place that turns the project's values
+// (studies, cross-validations, models, datasets) into these types. Bad data
 // (empty or mismatched slices, NaN) is reported as an error, never a panic.
 package plot

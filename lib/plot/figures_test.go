@@ -294,3 +294,17 @@ func TestShowOutsideNotebook(t *testing.T) {
 		t.Errorf("Display of a failed figure should return the figure's error, got %v", err)
 	}
 }
+
+func TestData(t *testing.T) {
+	r := SyntheticRegression(5)
+	f, err := Data(r.Train, r.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Name != NameData {
+		t.Errorf("name %q, want %q", f.Name, NameData)
+	}
+	if png, err := f.PNG(320, 240); err != nil || len(png) == 0 {
+		t.Fatalf("PNG: %d bytes, %v", len(png), err)
+	}
+}

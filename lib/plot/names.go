@@ -15,6 +15,7 @@ const (
 	NameWeights           = "weights"
 
 	// Regression.
+	NameData              = "data" // the points alone (not in the results folder)
 	NameDataBest          = "data_best"
 	NameDataMean          = "data_mean"
 	NameFit               = "fit" // animation, written as fit.gif

@@ -186,7 +186,7 @@ func TestStudyAxesOfWholeNumbers(t *testing.T) {
 }
 
 func TestActivationsOfOneOutputUnit(t *testing.T) {
-	f, err := Activations(2, []Activation{{Layer: "hidden_0", Values: []float64{0, 1.5, 0.2}}, {Layer: "output", Values: []float64{-1.25}}})
+	f, err := Activations(2, []Activation{{Layer: "hidden_0", Values: []float32{0, 1.5, 0.2}}, {Layer: "output", Values: []float32{-1.25}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,18 @@ func checkTrainTest(train, test XY) error {
 	return test.check("test", 0)
 }
 
+// Data draws the regression's train and test points alone, before any
+// model: the data figure of the notebook's first look at the task.
+func Data(train, test XY) (*Figure, error) {
+	if err := checkTrainTest(train, test); err != nil {
+		return nil, fmt.Errorf("plot: %s: %w", NameData, err)
+	}
+	p, _ := dataPanel("", train, test)
+	headroom(p)
+	return &Figure{Name: NameData, Title: "Regression data",
+		Width: 6.4 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
+}
+
 // DataBest draws the train and test points with the best model's curve,
 // which the caller evaluates over an interval covering all the data.
 func DataBest(train, test, best XY) (*Figure, error) {
@@ -411,7 +423,7 @@ func Activations(h float64, layers []Activation) (*Figure, error) {
 		if len(a.Values) == 0 {
 			return nil, fmt.Errorf("plot: %s: layer %q: no activations", name, a.Layer)
 		}
-		if err := checkFinite(fmt.Sprintf("layer %q activations", a.Layer), a.Values); err != nil {
+		if err := checkFinite32(fmt.Sprintf("layer %q activations", a.Layer), a.Values); err != nil {
 			return nil, fmt.Errorf("plot: %s: %w", name, err)
 		}
 		active := 0
@@ -424,7 +436,7 @@ func Activations(h float64, layers []Activation) (*Figure, error) {
 		if len(a.Values) == 1 {
 			// The output unit is linear: "active" means nothing there, its
 			// value is the prediction.
-			title = fmt.Sprintf("%s: %s", a.Layer, strconv.FormatFloat(a.Values[0], 'g', 4, 64))
+			title = fmt.Sprintf("%s: %s", a.Layer, strconv.FormatFloat(float64(a.Values[0]), 'g', 4, 32))
 		}
 		p := newPlot(title, "unit", "activation")
 		p.Add(stems{vals: a.Values, color: colTrain})
@@ -443,7 +455,7 @@ func Activations(h float64, layers []Activation) (*Figure, error) {
 
 // stems is a stem plot: a line from zero to each value, with a dot on top.
 type stems struct {
-	vals  []float64
+	vals  []float32
 	color color.Color
 }
 
@@ -452,16 +464,16 @@ func (s stems) Plot(c draw.Canvas, p *gplot.Plot) {
 	ls := draw.LineStyle{Color: s.color, Width: vg.Points(0.8)}
 	gs := draw.GlyphStyle{Color: s.color, Radius: vg.Points(1.4), Shape: draw.CircleGlyph{}}
 	for i, v := range s.vals {
-		x := tx(float64(i))
-		c.StrokeLine2(ls, x, ty(0), x, ty(v))
-		c.DrawGlyph(gs, vg.Point{X: x, Y: ty(v)})
+		x, y := tx(float64(i)), ty(float64(v))
+		c.StrokeLine2(ls, x, ty(0), x, y)
+		c.DrawGlyph(gs, vg.Point{X: x, Y: y})
 	}
 }
 
 func (s stems) DataRange() (xmin, xmax, ymin, ymax float64) {
 	ymin, ymax = 0, 0
 	for _, v := range s.vals {
-		ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
+		ymin, ymax = math.Min(ymin, float64(v)), math.Max(ymax, float64(v))
 	}
 	return 0, float64(len(s.vals) - 1), ymin, ymax
 }

@@ -89,9 +89,9 @@ func SyntheticRegression(seed uint64) RegressionResults {
 	for _, x := range []float64{-4, -1, 2, 4.5} {
 		var acts []Activation
 		for i, n := range names[:2] {
-			vs := make([]float64, units[i+1])
+			vs := make([]float32, units[i+1])
 			for j := range vs {
-				vs[j] = math.Max(0, math.Sin(float64(j)*0.37+x)*1.2+0.4*rng.NormFloat64()-0.3*float64(i))
+				vs[j] = float32(math.Max(0, math.Sin(float64(j)*0.37+x)*1.2+0.4*rng.NormFloat64()-0.3*float64(i)))
 			}
 			acts = append(acts, Activation{Layer: n, Values: vs})
 		}
