@@ -1,7 +1,8 @@
 // Command ministudy is a program outside hw1 that uses only its exported
 // API: a small hyperparameter study with pruning (lib/hpo's TPE sampler and
 // median pruner, through nn.PruneWith), a 3-fold cross-validation of the best
-// model (lib/cv), and four figures (lib/plot) written to -out, on the
+// model (lib/cv), and four figures (lib/figures, one call each from the
+// study, the CV result and a model) written to -out, on the
 // regression dataset (lib/data.LoadRegression: $HW1_DATA_DIR, the cache, or
 // a download). The budgets are tiny: it runs in seconds.
 //
@@ -9,10 +10,7 @@
 //
 // It lives in its own module (go.mod: module example.com/ministudy, with a
 // replace of github.com/dlworkbench/hw1 by this clone), as any other program
-// would. The lines marked "bridge:" convert hw1's values into lib/plot's
-// plain ones; they go once the lib/figures bridge lands
-// (figures.OptimizationHistory(study), figures.Losses(cvResult),
-// figures.Weights(model)).
+// would, and converts none of hw1's values itself.
 package main
 
 import (
@@ -25,6 +23,7 @@ import (
 	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/cv"
 	"github.com/dlworkbench/hw1/lib/data"
+	"github.com/dlworkbench/hw1/lib/figures"
 	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/nn"
 	"github.com/dlworkbench/hw1/lib/plot"
@@ -111,51 +110,23 @@ func run(out, dataDir string, trials, epochs int) error {
 		return err
 	}
 
-	// bridge: hpo's trials as lib/plot's study (figures.OptimizationHistory(study) replaces this).
-	ps := plot.Study{Name: study.Name(), Direction: "minimize", Objective: "validation loss"}
-	for _, e := range hpo.Export(frozen) {
-		pt := plot.Trial{Number: e.Number, State: string(e.State), Value: e.Value, Params: e.NumericParams,
-			CategoricalParams: e.LabelParams, Intermediate: map[int]float64{}}
-		for i, step := range e.Steps {
-			pt.Intermediate[step] = e.Intermediate[i]
-		}
-		ps.Trials = append(ps.Trials, pt)
-	}
-	// bridge: each fold's nn.History as a plot.History (figures.Losses(res) replaces this).
-	var folds []plot.History
-	for _, f := range res.Folds {
-		var h plot.History
-		for _, e := range f.History.Epochs {
-			h.Epochs, h.TrainLoss, h.ValLoss = append(h.Epochs, e.Epoch), append(h.TrainLoss, e.TrainLoss), append(h.ValLoss, e.ValLoss)
-		}
-		folds = append(folds, h)
-	}
-	// bridge: the best fold's weights as plot.Layers (figures.Weights(model) replaces this).
-	weights, err := res.Folds[res.Best()].Model.Weights()
-	if err != nil {
-		return err
-	}
-	var layers []plot.Layer
-	for _, w := range weights {
-		layers = append(layers, plot.Layer{Name: w.Layer, Weights: w.Weights, Shape: w.Shape})
-	}
-
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	history, err := plot.OptimizationHistory(ps)
+	// Four figures, each one call from the library's own values.
+	history, err := figures.OptimizationHistory(study, figures.Objective("validation loss"))
 	if err != nil {
 		return err
 	}
-	intermediate, err := plot.IntermediateValues(ps)
+	intermediate, err := figures.IntermediateValues(study, figures.Objective("validation loss"))
 	if err != nil {
 		return err
 	}
-	losses, err := plot.Losses(folds)
+	losses, err := figures.Losses(res)
 	if err != nil {
 		return err
 	}
-	hist, err := plot.Weights(layers)
+	hist, err := figures.Weights(res.Folds[res.Best()].Model)
 	if err != nil {
 		return err
 	}
