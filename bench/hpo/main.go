@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -220,7 +221,7 @@ func timePerTrial(f testFunc, n int, multivariate bool) (map[int]float64, error)
 		stamps = append(stamps, cpuTime())
 		return v, err
 	}
-	if err := study.Optimize(obj, n, 0); err != nil {
+	if err := study.Optimize(context.Background(), obj, hpo.NTrials(n)); err != nil {
 		return nil, err
 	}
 	out := map[int]float64{}
@@ -290,7 +291,7 @@ func run() error {
 			if err != nil {
 				return err
 			}
-			if err := study.Optimize(tf.f, *trials, 0); err != nil {
+			if err := study.Optimize(context.Background(), tf.f, hpo.NTrials(*trials)); err != nil {
 				return fmt.Errorf("%s seed %d: %w", tf.name, seed, err)
 			}
 			best, err := study.BestValue()

@@ -1,6 +1,7 @@
 package homework_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"math"
@@ -49,7 +50,7 @@ func Example() {
 		}
 		return hist.Epochs[len(hist.Epochs)-1].ValLoss, nil
 	}
-	if err := study.Optimize(objective, 6, 0); err != nil {
+	if err := study.Optimize(context.Background(), objective, hpo.NTrials(6)); err != nil {
 		log.Fatal(err)
 	}
 	best, _ := study.BestParams()

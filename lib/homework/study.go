@@ -489,7 +489,7 @@ func (r *run) optimize(ctx context.Context, study *hpo.Study, objective hpo.Obje
 	r.mu.Lock()
 	r.optimizing = study
 	r.mu.Unlock()
-	err := study.OptimizeContext(ctx, objective, n, cfg.timeout())
+	err := study.Optimize(ctx, objective, hpo.NTrials(n), hpo.Timeout(cfg.timeout()))
 	r.mu.Lock()
 	r.optimizing = nil
 	r.mu.Unlock()

@@ -13,7 +13,7 @@
 // trial runs once (SkipIfExists for workers that all enqueue it), and WithMaxTrials is a target
 // they share. A seeded study resumed from its storage goes on with its random stream, so it
 // draws no trial twice and, however often it is interrupted, ends with the trials of the
-// uninterrupted study (stream.go). OptimizeContext stops when its context is cancelled, the
+// uninterrupted study (stream.go). Optimize stops when its context is cancelled, the
 // running trial recorded as FAIL "interrupted" (Trial.Context lets the objective stop early).
 //
 // Options follow two styles: a study is configured with functional options

@@ -1,6 +1,7 @@
 package hpo_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -50,7 +51,7 @@ func Example() {
 		}
 		return loss, nil
 	}
-	if err := study.Optimize(objective, 30, 0); err != nil {
+	if err := study.Optimize(context.Background(), objective, hpo.NTrials(30)); err != nil {
 		fmt.Println(err)
 		return
 	}

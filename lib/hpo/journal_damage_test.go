@@ -2,6 +2,7 @@ package hpo
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -24,7 +25,7 @@ func cleanJournal(t *testing.T, n int) (string, []byte, []FrozenTrial) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(mixedObjective, n, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(n)); err != nil {
 		t.Fatal(err)
 	}
 	trials, err := s.Trials()
@@ -344,7 +345,7 @@ func TestDamageWhileOpenWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(mixedObjective, 3, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(3)); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
@@ -354,7 +355,7 @@ func TestDamageWhileOpenWritesNothing(t *testing.T) {
 	f.WriteString("{\"op_code\":6,\"worker_id\":\"w\",\"trial_id\":1,#\n")
 	f.Close()
 	damaged, _ := os.ReadFile(path)
-	err = s.Optimize(mixedObjective, 3, 0)
+	err = s.Optimize(context.Background(), mixedObjective, NTrials(3))
 	if !errors.Is(err, ErrJournalDamaged) {
 		t.Fatalf("Optimize on a journal damaged under it: %v, want ErrJournalDamaged", err)
 	}
@@ -390,7 +391,7 @@ func TestTornLastLineIsCutBeforeTheNextAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(mixedObjective, 2, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(2)); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)

@@ -2,6 +2,7 @@ package hpo
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -147,15 +148,15 @@ func TestFirstFormatJournalIsConverted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(legacyObjective, 4, 0); err != nil {
+	if err := s.Optimize(context.Background(), legacyObjective, NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
 	ref, _ := NewStudy(WithSeed(21))
 	ref.EnqueueTrial(legacyEnqueuedA, SkipIfExists())
-	ref.Optimize(legacyObjective, 8, 0)
+	ref.Optimize(context.Background(), legacyObjective, NTrials(8))
 	ref.EnqueueTrial(legacyEnqueuedB)
-	ref.Optimize(legacyObjective, 4, 0)
+	ref.Optimize(context.Background(), legacyObjective, NTrials(4))
 	want, _ := ref.Trials()
 	j, err = OpenJournal(path, JournalStudy("regression_smoke"))
 	if err != nil {

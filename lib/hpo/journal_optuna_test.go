@@ -2,6 +2,7 @@ package hpo
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,7 +184,7 @@ func TestOptunaLoadsAStudyWrittenByGo(t *testing.T) {
 	if err := s.EnqueueTrial(legacyEnqueuedA); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(interopObjective, 9, 0); err != nil {
+	if err := s.Optimize(context.Background(), interopObjective, NTrials(9)); err != nil {
 		t.Fatal(err)
 	}
 	running, err := s.Ask()
@@ -276,7 +277,7 @@ func TestGoContinuesAStudyBegunByOptuna(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(obj, 4, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	gos, _ := j.Trials()
@@ -348,7 +349,7 @@ func TestGoAndOptunaWorkersShareAJournal(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		return x * x, err
 	}
-	if err := s.Optimize(obj, 10, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(10)); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-exited; err != nil {
@@ -434,7 +435,7 @@ func TestJournalHoldsSeveralStudies(t *testing.T) {
 		s *Study
 		n int
 	}{{a, 2}, {b, 3}, {a, 1}} {
-		if err := step.s.Optimize(mixedObjective, step.n, 0); err != nil {
+		if err := step.s.Optimize(context.Background(), mixedObjective, NTrials(step.n)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -515,7 +516,7 @@ func TestStaleHW1LockIsRemovedAtOnce(t *testing.T) {
 	warn := quietJournalWarnings(t)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	s, j := openStudyOn(t, path, WithSeed(1))
-	if err := s.Optimize(mixedObjective, 1, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
@@ -526,7 +527,7 @@ func TestStaleHW1LockIsRemovedAtOnce(t *testing.T) {
 	start := time.Now()
 	s, j = openStudyOn(t, path, WithSeed(1))
 	defer j.Close()
-	if err := s.Optimize(mixedObjective, 1, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	if took := time.Since(start); took > 5*time.Second || !strings.Contains(warn.String(), "died holding it") {
@@ -612,7 +613,7 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 func TestReplayIgnoresWhatOptunaIgnores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "study.journal")
 	s, j := openStudyOn(t, path, WithSeed(1))
-	if err := s.Optimize(mixedObjective, 1, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.EnqueueTrial(map[string]any{"x": 0.5}); err != nil {

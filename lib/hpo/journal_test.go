@@ -2,6 +2,7 @@ package hpo
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -57,7 +58,7 @@ func TestJournalWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(journalObjective, 0, 0); err != nil {
+	if err := s.Optimize(context.Background(), journalObjective); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -232,7 +233,7 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Optimize(journalObjective, n, 0); err != nil {
+		if err := s.Optimize(context.Background(), journalObjective, NTrials(n)); err != nil {
 			t.Fatal(err)
 		}
 	}

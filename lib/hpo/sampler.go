@@ -105,7 +105,7 @@ func snap(d Distribution, v float64) float64 {
 }
 
 // GridSampler tries every combination of the given values once, in a seeded random order, as
-// Optuna's GridSampler; Optimize stops when all were tried. Each parameter the objective asks
+// Optuna's GridSampler; Optimize stops when all were tried (AfterTrial). Each parameter the objective asks
 // for must be in the grid.
 type GridSampler struct {
 	names  []string
@@ -165,8 +165,17 @@ func (g *GridSampler) visited(trials []FrozenTrial) map[int]bool {
 	return seen
 }
 
-func (g *GridSampler) exhausted(trials []FrozenTrial) bool {
-	return len(g.visited(trials)) >= g.size()
+// AfterTrial implements AfterTrialSampler: once every combination was tried (by any worker of
+// the storage) it stops the study, as Optuna's GridSampler.after_trial.
+func (g *GridSampler) AfterTrial(s *Study, _ FrozenTrial) error {
+	trials, err := s.Trials()
+	if err != nil {
+		return err
+	}
+	if len(g.visited(trials)) >= g.size() {
+		s.Stop()
+	}
+	return nil
 }
 
 // SampleRelative implements Sampler: it picks an unvisited combination at random (any one once

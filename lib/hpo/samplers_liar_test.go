@@ -1,6 +1,7 @@
 package hpo
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -267,7 +268,7 @@ func TestConstantLiarKeepsJointDraws(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Optimize(objective, 12, 0); err != nil {
+	if err := a.Optimize(context.Background(), objective, NTrials(12)); err != nil {
 		t.Fatal(err)
 	}
 	first, err := a.Ask()
@@ -351,7 +352,7 @@ func TestConstantLiarSpreadsConcurrentAsks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := a.Optimize(objective, 20, 0); err != nil {
+				if err := a.Optimize(context.Background(), objective, NTrials(20)); err != nil {
 					t.Fatal(err)
 				}
 				b, err := NewStudy(WithSampler(sampler()), WithStorage(storage), WithPruner(NopPruner{}))
@@ -402,7 +403,7 @@ func TestConstantLiarAloneChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := study.Optimize(parityKinds, 40, 0); err != nil {
+			if err := study.Optimize(context.Background(), parityKinds, NTrials(40)); err != nil {
 				t.Fatal(err)
 			}
 			if runs[i], err = study.Trials(); err != nil {

@@ -1,6 +1,7 @@
 package hpo
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -232,7 +233,7 @@ func TestSamplersMatchOptuna(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := study.Optimize(objectives[c.Objective], len(c.Trials), 0); err != nil {
+		if err := study.Optimize(context.Background(), objectives[c.Objective], NTrials(len(c.Trials))); err != nil {
 			t.Fatal(err)
 		}
 		trials, err := study.Trials()

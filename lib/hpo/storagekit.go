@@ -8,7 +8,7 @@ import "errors"
 // ErrTrialNotRunning is returned (wrapped, with the trial's number and state) by every storage
 // when a write reaches a trial that is no longer RUNNING: typically a worker that was cut off
 // from a shared storage long enough for another worker to fail its trial (no heartbeat within
-// the grace period), whose late writes must not change the record. Study.OptimizeContext then
+// the grace period), whose late writes must not change the record. Study.Optimize then
 // goes on with a new trial.
 var ErrTrialNotRunning = errors.New("the trial is not running")
 

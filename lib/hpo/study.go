@@ -23,7 +23,7 @@ var ErrPruned = errors.New("trial pruned")
 var ErrNoCompleteTrials = errors.New("no complete trials yet")
 
 // ReasonInterrupted is the FailReason of a trial cut short by the cancellation of
-// OptimizeContext's context, or by Study.Interrupt; it is followed by ": " and the cause when
+// Optimize's context, or by Study.Interrupt; it is followed by ": " and the cause when
 // the context was cancelled with one (context.WithCancelCause), and it is the objective's
 // error text instead when that text starts with it. A failed trial whose reason starts with
 // it counts as cut short: the next trial of its worker draws its parameters again.
@@ -32,7 +32,7 @@ const ReasonInterrupted = "interrupted"
 // Objective is a define-by-run objective: it asks the trial for parameters and returns the value
 // to minimize or maximize. Returning ErrPruned marks the trial pruned; any other error, a NaN
 // value or a panic marks it failed and the study goes on. An error returned once the trial's
-// context (Trial.Context) is done marks it failed as interrupted and ends OptimizeContext.
+// context (Trial.Context) is done marks it failed as interrupted and ends Optimize.
 type Objective func(t *Trial) (float64, error)
 
 // Study is a hyperparameter search: it asks a sampler for parameters, runs the objective, asks a
@@ -88,7 +88,8 @@ func WithPruner(p Pruner) Option { return func(c *studyConfig) { c.pruner = p } 
 // WithStorage sets where trials live (default: in memory). Reopening a journal file resumes.
 func WithStorage(s Storage) Option { return func(c *studyConfig) { c.storage = s } }
 
-// WithSeed seeds the default TPE sampler; it has no effect when WithSampler is given.
+// WithSeed seeds the default sampler; NewStudy refuses it together with WithSampler (seed that
+// sampler instead), so that a seed is never silently ignored.
 func WithSeed(seed uint64) Option { return func(c *studyConfig) { c.seed = &seed } }
 
 // WithName names the study in reports.
@@ -112,6 +113,9 @@ func NewStudy(opts ...Option) (*Study, error) {
 	c := studyConfig{direction: Minimize, name: "study"}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.sampler != nil && c.seed != nil {
+		return nil, fmt.Errorf("study %q: WithSeed has no effect with WithSampler: seed the sampler", c.name)
 	}
 	if c.sampler == nil {
 		seed := rand.Uint64()
@@ -341,40 +345,84 @@ func (s *Study) Tell(t *Trial, value float64, objErr error) (FrozenTrial, error)
 	return ft, nil
 }
 
-// Optimize is OptimizeContext without a context: it runs until nTrials, timeout, Stop, the
-// study's target or an exhausted grid ends it.
-func (s *Study) Optimize(objective Objective, nTrials int, timeout time.Duration) error {
-	return s.OptimizeContext(context.Background(), objective, nTrials, timeout)
+// OptimizeOption sets one thing of an Optimize call: NTrials, Timeout, Callbacks, Catch.
+type OptimizeOption func(*optimizeConfig)
+
+type optimizeConfig struct {
+	nTrials   int
+	timeout   time.Duration
+	callbacks []Callback
+	catch     func(error) bool
 }
 
-// OptimizeContext runs the objective nTrials times in this call (nTrials <= 0: no limit) or
-// until timeout has passed (timeout <= 0: no limit), whichever comes first, or until Stop, an
-// exhausted grid, the study's target (WithMaxTrials, shared with the other workers) or the
-// cancellation of ctx. Failed and pruned trials count towards nTrials.
+// NTrials ends Optimize after n trials of this call (Optuna's n_trials); failed and pruned
+// trials count. n <= 0, as leaving it out: no limit.
+func NTrials(n int) OptimizeOption { return func(c *optimizeConfig) { c.nTrials = n } }
+
+// Timeout keeps new trials from starting once d has passed since Optimize began (Optuna's
+// timeout); a running trial is not stopped (give the context a deadline for that). d <= 0, as
+// leaving it out: no limit.
+func Timeout(d time.Duration) OptimizeOption { return func(c *optimizeConfig) { c.timeout = d } }
+
+// Callback is called after every trial that Optimize finishes, in the goroutine of Optimize,
+// with the trial as the storage recorded it, as Optuna's callbacks (func(study, trial)). It may
+// call Study.Stop to end Optimize after this trial.
+type Callback func(s *Study, t FrozenTrial)
+
+// Callbacks adds after-trial callbacks, called in order after the sampler's own AfterTrial.
+func Callbacks(cb ...Callback) OptimizeOption {
+	return func(c *optimizeConfig) { c.callbacks = append(c.callbacks, cb...) }
+}
+
+// Catch decides which objective errors only fail their trial (catch returns true: the study
+// goes on, the default for every error) and which also end Optimize, which then returns the
+// error once the trial is recorded as FAIL (as an exception outside Optuna's catch). A NaN
+// value and a panic reach catch as errors; ErrPruned and interruptions never do.
+//
+// The default differs from Optuna's (catch=(): every exception ends optimize) because a Go
+// objective reports failure with an error value, and a study of many trials should not end
+// because one diverged; Catch(func(error) bool { return false }) gives Optuna's behaviour.
+func Catch(catch func(err error) bool) OptimizeOption {
+	return func(c *optimizeConfig) { c.catch = catch }
+}
+
+// AfterTrialSampler is a Sampler that is told of every trial its study finishes in Optimize,
+// before the callbacks, as Optuna's BaseSampler.after_trial: the grid sampler (lib/hpo/samplers)
+// stops the study (Study.Stop) once every combination was tried. An error ends Optimize.
+type AfterTrialSampler interface {
+	Sampler
+	AfterTrial(s *Study, t FrozenTrial) error
+}
+
+// Optimize runs the objective, one trial after another, until one of these ends it: NTrials
+// trials of this call, Timeout, Stop (from the objective, a callback or another goroutine), an
+// exhausted grid (the sampler's AfterTrial calls Stop), the study's target (WithMaxTrials,
+// shared with the other workers) or the cancellation of ctx. With none of them it runs until
+// ctx is cancelled, as Optuna's optimize() without n_trials and timeout.
 //
 // Interruption: the objective sees ctx as Trial.Context and should stop at the next epoch once
 // it is done, returning an error (ctx.Err(), say). The running trial is then recorded as FAIL
 // with reason ReasonInterrupted, or as finished if the objective returned a value (or
-// ErrPruned) anyway, so no trial is left RUNNING; and OptimizeContext returns an error that
-// wraps ctx.Err() (errors.Is(err, context.Canceled), or context.DeadlineExceeded for a
-// deadline). An interrupted trial is drawn again by the next trial of the study, in this
-// process or in a resumed one (stream.go). A timeout, by contrast, only keeps new trials
-// from starting; give ctx a deadline to stop a running trial too.
+// ErrPruned) anyway, so no trial is left RUNNING; and Optimize returns an error that wraps
+// ctx.Err() (errors.Is(err, context.Canceled), or context.DeadlineExceeded for a deadline).
+// An interrupted trial is drawn again by the next trial of the study, in this process or in a
+// resumed one (stream.go). A Timeout, by contrast, only keeps new trials from starting.
 //
-// Storage errors stop it early and are returned; objective errors only fail their trial.
-func (s *Study) OptimizeContext(ctx context.Context, objective Objective, nTrials int, timeout time.Duration) error {
-	if nTrials <= 0 && timeout <= 0 && s.maxTrials <= 0 {
-		if _, ok := s.sampler.(*GridSampler); !ok {
-			return fmt.Errorf("study %q: Optimize needs nTrials > 0, a timeout or a target (WithMaxTrials)", s.name)
-		}
+// Storage errors stop it early and are returned; objective errors only fail their trial unless
+// Catch says otherwise.
+func (s *Study) Optimize(ctx context.Context, objective Objective, opts ...OptimizeOption) error {
+	var c optimizeConfig
+	for _, o := range opts {
+		o(&c)
 	}
+	after, _ := s.sampler.(AfterTrialSampler)
 	s.stop.Store(false)
 	start := time.Now()
-	for i := 0; nTrials <= 0 || i < nTrials; i++ {
+	for i := 0; c.nTrials <= 0 || i < c.nTrials; i++ {
 		if ctx.Err() != nil {
 			return s.interrupted(ctx, nil)
 		}
-		if timeout > 0 && time.Since(start) >= timeout {
+		if c.timeout > 0 && time.Since(start) >= c.timeout {
 			break
 		}
 		if s.stop.Load() {
@@ -401,20 +449,28 @@ func (s *Study) OptimizeContext(ctx context.Context, objective Objective, nTrial
 		if ctx.Err() != nil {
 			return s.interrupted(ctx, &ft)
 		}
-		if g, ok := s.sampler.(*GridSampler); ok {
-			trials, err := s.storage.Trials()
-			if err != nil {
-				return err
+		if after != nil {
+			if err := after.AfterTrial(s, ft); err != nil {
+				return fmt.Errorf("study %q trial %d: sampler: %w", s.name, ft.Number, err)
 			}
-			if g.exhausted(trials) {
-				break
+		}
+		for _, cb := range c.callbacks {
+			cb(s, ft)
+		}
+		if ft.State == Failed && c.catch != nil {
+			cause := objErr
+			if cause == nil {
+				cause = errors.New(ft.FailReason)
+			}
+			if !c.catch(cause) {
+				return fmt.Errorf("study %q trial %d failed: %w", s.name, ft.Number, cause)
 			}
 		}
 	}
 	return nil
 }
 
-// interrupted is OptimizeContext's error once ctx is done.
+// interrupted is Optimize's error once ctx is done.
 func (s *Study) interrupted(ctx context.Context, last *FrozenTrial) error {
 	why := ""
 	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {

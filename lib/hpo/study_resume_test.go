@@ -20,7 +20,7 @@ func referenceParams(t *testing.T, seed uint64, obj Objective, n int) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(obj, n, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(n)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
@@ -69,7 +69,7 @@ func TestResumedStudyGoesOnWithItsStream(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "study.journal")
 	for _, n := range []int{5, 4, 3} {
 		s, j := openStudyOn(t, path, WithSeed(11))
-		if err := s.Optimize(mixedObjective, n, 0); err != nil {
+		if err := s.Optimize(context.Background(), mixedObjective, NTrials(n)); err != nil {
 			t.Fatal(err)
 		}
 		j.Close()
@@ -120,20 +120,20 @@ func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
 			return obj(tr)
 		}
 	}
-	err := s.OptimizeContext(ctx, record(cancelAt(cancel, 3)), 0, 0)
+	err := s.Optimize(ctx, record(cancelAt(cancel, 3)))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("OptimizeContext after cancel: %v, want context.Canceled", err)
 	}
 	// Same process, same study: a fresh context goes on.
 	ctx, cancel = context.WithCancel(context.Background())
-	if err := s.OptimizeContext(ctx, record(cancelAt(cancel, 8)), 0, 0); !errors.Is(err, context.Canceled) {
+	if err := s.Optimize(ctx, record(cancelAt(cancel, 8))); !errors.Is(err, context.Canceled) {
 		t.Fatalf("second OptimizeContext: %v", err)
 	}
 	j.Close()
 	// Another process: reopen the journal.
 	s, j = openStudyOn(t, path, WithSeed(13), WithMaxTrials(14))
 	defer j.Close()
-	if err := s.Optimize(record(mixedObjective), 0, 0); err != nil {
+	if err := s.Optimize(context.Background(), record(mixedObjective)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
@@ -179,7 +179,7 @@ func TestKilledTrialIsDrawnAgain(t *testing.T) {
 	want := referenceParams(t, 17, mixedObjective, 8)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	s, j := openStudyOn(t, path, WithSeed(17))
-	if err := s.Optimize(mixedObjective, 4, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	tr, err := s.Ask()
@@ -192,7 +192,7 @@ func TestKilledTrialIsDrawnAgain(t *testing.T) {
 
 	s, j = openStudyOn(t, path, WithSeed(17))
 	defer j.Close()
-	if err := s.Optimize(mixedObjective, 4, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
@@ -239,7 +239,7 @@ func TestWorkersShareTheStudy(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			errs[w] = s.Optimize(obj, target, 0)
+			errs[w] = s.Optimize(context.Background(), obj, NTrials(target))
 		}(w)
 	}
 	wg.Wait()
@@ -283,7 +283,7 @@ func TestFailedTrialsDoNotTakeTheTarget(t *testing.T) {
 		}
 		return x, err
 	}
-	if err := s.Optimize(obj, 0, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := s.Stats()
@@ -324,14 +324,14 @@ func TestEnqueueSkipIfExists(t *testing.T) {
 			}
 			return x, nil
 		}
-		s.Optimize(obj, 1, 0)
+		s.Optimize(context.Background(), obj, NTrials(1))
 		trials, _ := s.Trials()
 		if len(trials) != 1 {
 			t.Fatalf("%s: %d trials after enqueueing the same trial twice, want 1", name, len(trials))
 		}
 		s.EnqueueTrial(p, SkipIfExists())
 		fail = false
-		s.Optimize(obj, 1, 0)
+		s.Optimize(context.Background(), obj, NTrials(1))
 		s.EnqueueTrial(p, SkipIfExists())
 		trials, _ = s.Trials()
 		if len(trials) != 2 || trials[1].State != Complete || trials[1].Params["x"] != 0.25 {
@@ -356,7 +356,7 @@ func TestInterruptFailsRunningTrialsAtOnce(t *testing.T) {
 		}
 		return 1, nil
 	}
-	if err := s.Optimize(obj, 5, 0); err == nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(5)); err == nil {
 		t.Fatal("Optimize went on after Interrupt")
 	}
 	trials, _ := s.Trials()
@@ -376,7 +376,7 @@ func TestObjectiveFinishingAfterCancelIsKept(t *testing.T) {
 		cancel()
 		return x, err
 	}
-	err := s.OptimizeContext(ctx, obj, 5, 0)
+	err := s.Optimize(ctx, obj, NTrials(5))
 	trials, _ := s.Trials()
 	if !errors.Is(err, context.Canceled) || len(trials) != 1 || trials[0].State != Complete {
 		t.Fatalf("err %v, %d trials (%v); want context.Canceled and one complete trial", err, len(trials), trials[0].State)
@@ -430,7 +430,7 @@ func TestInterruptedReasonSaysWhy(t *testing.T) {
 			cancel(errors.New("signal: terminated"))
 			return 0, c.objErr(tr.Context())
 		}
-		err := s.OptimizeContext(ctx, obj, 5, 0)
+		err := s.Optimize(ctx, obj, NTrials(5))
 		trials, _ := s.Trials()
 		if !errors.Is(err, context.Canceled) || len(trials) != 1 || trials[0].FailReason != c.want {
 			t.Fatalf("err %v, trials %d, reason %q; want context.Canceled, 1 trial, %q", err, len(trials), trials[0].FailReason, c.want)

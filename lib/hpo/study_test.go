@@ -2,6 +2,7 @@ package hpo
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -70,7 +71,7 @@ func TestSameSeedSameParams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Optimize(mixedObjective, 40, 0); err != nil {
+			if err := s.Optimize(context.Background(), mixedObjective, NTrials(40)); err != nil {
 				t.Fatal(err)
 			}
 			return paramsOf(t, s)
@@ -93,7 +94,7 @@ func TestTPEStaysInBoundsAndConverges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Optimize(mixedObjective, 60, 0); err != nil {
+		if err := s.Optimize(context.Background(), mixedObjective, NTrials(60)); err != nil {
 			t.Fatal(err)
 		}
 		trials, _ := s.Trials()
@@ -157,7 +158,7 @@ func TestFailedTrialsAreRecordedAndStudyGoesOn(t *testing.T) {
 		}
 		return x, nil
 	}
-	if err := s.Optimize(obj, 12, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(12)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
@@ -282,7 +283,7 @@ func TestGridSamplerVisitsEveryPointOnce(t *testing.T) {
 		}
 		return x, err
 	}
-	if err := s.Optimize(obj, 0, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
@@ -306,7 +307,7 @@ func TestSuccessiveHalvingPrunes(t *testing.T) {
 		}
 		return x, nil
 	}
-	if err := s.Optimize(obj, 30, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(30)); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := s.Stats()
@@ -317,7 +318,7 @@ func TestSuccessiveHalvingPrunes(t *testing.T) {
 
 func TestReportsAndExport(t *testing.T) {
 	s, _ := NewStudy(WithSeed(4), WithName("demo"))
-	if err := s.Optimize(mixedObjective, 25, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(25)); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := s.Stats()
@@ -356,7 +357,7 @@ func TestReportsAndExport(t *testing.T) {
 }
 
 func TestParamImportancesFindTheParameterThatMatters(t *testing.T) {
-	s, _ := NewStudy(WithSeed(9), WithSampler(NewRandomSampler(9)))
+	s, _ := NewStudy(WithSampler(NewRandomSampler(9)))
 	obj := func(tr *Trial) (float64, error) {
 		a, _ := tr.SuggestFloat("a", 0, 1)
 		b, _ := tr.SuggestFloat("b", 0, 1)
@@ -366,7 +367,7 @@ func TestParamImportancesFindTheParameterThatMatters(t *testing.T) {
 		}
 		return 10*a + 0.1*b, err
 	}
-	if err := s.Optimize(obj, 60, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(60)); err != nil {
 		t.Fatal(err)
 	}
 	for _, mdi := range []bool{false, true} {
@@ -377,5 +378,53 @@ func TestParamImportancesFindTheParameterThatMatters(t *testing.T) {
 		if len(imp) != 3 || imp[0].Name != "a" || imp[0].Importance < 0.8 {
 			t.Fatalf("mdi=%v: importances %+v, want a first and dominant, only_y left out", mdi, imp)
 		}
+	}
+}
+
+func TestWithSeedAndWithSamplerRefused(t *testing.T) {
+	_, err := NewStudy(WithSeed(1), WithSampler(NewRandomSampler(1)))
+	if err == nil || !strings.Contains(err.Error(), "WithSeed has no effect with WithSampler") {
+		t.Fatalf("NewStudy(WithSeed, WithSampler) = %v, want the refusal", err)
+	}
+}
+
+func TestOptimizeCallbacksAndCatch(t *testing.T) {
+	s, err := NewStudy(WithSeed(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	stopAt := func(s *Study, ft FrozenTrial) {
+		seen = append(seen, ft.Number)
+		if ft.DatetimeStart.IsZero() || ft.DatetimeComplete.Before(ft.DatetimeStart) {
+			t.Errorf("trial %d: start %v complete %v", ft.Number, ft.DatetimeStart, ft.DatetimeComplete)
+		}
+		if ft.Number == 3 {
+			s.Stop()
+		}
+	}
+	boom := errors.New("boom")
+	obj := func(tr *Trial) (float64, error) {
+		x, err := tr.SuggestFloat("x", 0, 1)
+		if tr.Number() == 1 {
+			return 0, boom
+		}
+		return x, err
+	}
+	if err := s.Optimize(context.Background(), obj, NTrials(10), Callbacks(stopAt)); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(seen, []int{0, 1, 2, 3}) {
+		t.Fatalf("callbacks saw %v, want trials 0..3 (Stop after 3)", seen)
+	}
+	// Catch refusing the error ends Optimize with it, the trial recorded as FAIL.
+	obj2 := func(tr *Trial) (float64, error) { return 0, boom }
+	err = s.Optimize(context.Background(), obj2, NTrials(5), Catch(func(err error) bool { return !errors.Is(err, boom) }))
+	if !errors.Is(err, boom) {
+		t.Fatalf("Optimize with Catch = %v, want boom", err)
+	}
+	trials, _ := s.Trials()
+	if len(trials) != 5 || trials[4].State != Failed {
+		t.Fatalf("got %d trials, last %s; want 5, the last FAIL", len(trials), trials[len(trials)-1].State)
 	}
 }

@@ -48,10 +48,9 @@ func (t *Trial) Number() int { return t.frozen.Number }
 // that seeds its training with it trains the same models as the uninterrupted study.
 func (t *Trial) UninterruptedNumber() int { return t.uninterrupted }
 
-// Context is the context of the OptimizeContext call running the trial (context.Background for
-// Optimize and Ask). A long objective should watch it (a training loop: check ctx.Err() after
+// Context is the context of the Optimize call running the trial (context.Background for Ask). A long objective should watch it (a training loop: check ctx.Err() after
 // each epoch) and return ctx.Err() once it is done; the trial is then recorded as FAIL with
-// reason ReasonInterrupted and OptimizeContext returns.
+// reason ReasonInterrupted and Optimize returns.
 func (t *Trial) Context() context.Context {
 	if t.ctx == nil {
 		return context.Background()

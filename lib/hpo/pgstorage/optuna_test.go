@@ -213,7 +213,7 @@ func TestGoContinuesAnOptunaStudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := study.Optimize(studyObjective, 6, 0); err != nil {
+	if err := study.Optimize(context.Background(), studyObjective, hpo.NTrials(6)); err != nil {
 		t.Fatal(err)
 	}
 	ts := mustTrials(t, s)
@@ -281,7 +281,7 @@ func TestOptunaAndGoWorkersShareAStudy(t *testing.T) {
 			defer wg.Done()
 			study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithMaxTrials(target), hpo.WithSampler(hpo.NewRandomSampler(uint64(i))))
 			if err == nil {
-				err = study.Optimize(sleepyObjective(30*time.Millisecond), 0, 0)
+				err = study.Optimize(context.Background(), sleepyObjective(30*time.Millisecond))
 			}
 			errs[i] = err
 		}()

@@ -3,6 +3,7 @@
 package pgstorage
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"reflect"
@@ -60,7 +61,7 @@ func runReferenceStudy(t *testing.T, s hpo.Storage) []hpo.FrozenTrial {
 	if err := study.EnqueueTrial(map[string]any{"x": 0.5, "lr": 0.01, "n": 3, "act": "tanh"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := study.Optimize(studyObjective, 25, 0); err != nil {
+	if err := study.Optimize(context.Background(), studyObjective, hpo.NTrials(25)); err != nil {
 		t.Fatal(err)
 	}
 	return mustTrials(t, s)
