@@ -209,7 +209,7 @@ func (s *journalState) apply(ev *journalEvent) error {
 	case evWorker:
 		st.slots[ev.index] = parseWorkerRef(ev.worker, ev.id)
 	case evEnqueue:
-		n := b.enqueue(ev.fixed, ev.time)
+		n := b.enqueue(ev.fixed)
 		s.created(st, n, ev.tmpl)
 	case evCreate:
 		n := b.nextNumber()

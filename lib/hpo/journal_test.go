@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -268,5 +269,71 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 	}
 	if _, err := NewStudy(WithStorage(j), WithDirection(Maximize)); err == nil {
 		t.Fatal("reopening a minimizing study to maximize must fail")
+	}
+}
+
+// TestTrialTimesRecordedAndReplayed: the memory storage and the journal record when each trial
+// started and finished (Optuna's datetime_start and datetime_complete), a WAITING trial has
+// neither, a RUNNING one no end, and a reopened journal gives the times back (to Optuna's
+// microseconds).
+func TestTrialTimesRecordedAndReplayed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "times.journal")
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []Storage{NewMemoryStorage(), j} {
+		before := time.Now()
+		s, err := NewStudy(WithStorage(st), WithSeed(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Optimize(context.Background(), func(tr *Trial) (float64, error) {
+			time.Sleep(2 * time.Millisecond)
+			return tr.SuggestFloat("x", 0, 1)
+		}, NTrials(3)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ask(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnqueueTrial(map[string]any{"x": 0.5}); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now()
+		trials, _ := s.Trials()
+		for _, tr := range trials[:3] {
+			if tr.DatetimeStart.Before(before.Add(-time.Millisecond)) || tr.DatetimeComplete.After(after.Add(time.Millisecond)) ||
+				tr.Duration() < 2*time.Millisecond {
+				t.Fatalf("%T trial %d: start %v complete %v (study ran %v to %v)", st, tr.Number, tr.DatetimeStart, tr.DatetimeComplete, before, after)
+			}
+		}
+		if r := trials[3]; r.State != Running || r.DatetimeStart.IsZero() || !r.DatetimeComplete.IsZero() {
+			t.Fatalf("%T running trial: %s start %v complete %v", st, r.State, r.DatetimeStart, r.DatetimeComplete)
+		}
+		if w := trials[4]; w.State != Waiting || !w.DatetimeStart.IsZero() || !w.DatetimeComplete.IsZero() {
+			t.Fatalf("%T waiting trial: %s start %v complete %v", st, w.State, w.DatetimeStart, w.DatetimeComplete)
+		}
+	}
+	written, _ := j.Trials()
+	j.Close()
+	j, err = OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	replayed, _ := j.Trials()
+	for i := range written {
+		w, r := written[i], replayed[i]
+		if w.State == Running {
+			// Its worker closed the journal: on reopen the trial is failed (worker died), now.
+			if !w.DatetimeStart.Truncate(time.Microsecond).Equal(r.DatetimeStart) || r.DatetimeComplete.IsZero() {
+				t.Fatalf("trial %d left running: written %v, replayed %s %v to %v", i, w.DatetimeStart, r.State, r.DatetimeStart, r.DatetimeComplete)
+			}
+			continue
+		}
+		if !w.DatetimeStart.Truncate(time.Microsecond).Equal(r.DatetimeStart) || !w.DatetimeComplete.Truncate(time.Microsecond).Equal(r.DatetimeComplete) {
+			t.Fatalf("trial %d: written %v to %v, replayed %v to %v", i, w.DatetimeStart, w.DatetimeComplete, r.DatetimeStart, r.DatetimeComplete)
+		}
 	}
 }

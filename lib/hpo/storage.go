@@ -81,9 +81,12 @@ func (b *book) setDirection(d Direction) error {
 	return nil
 }
 
-func (b *book) enqueue(fixed map[string]any, now time.Time) int {
+// enqueue adds a WAITING trial, without a start time (as Optuna: datetime_start is set when a
+// worker picks the trial up, in createNumber), so that the memory storage, a live journal and
+// a replayed one agree.
+func (b *book) enqueue(fixed map[string]any) int {
 	n := len(b.trials)
-	b.trials = append(b.trials, newFrozenTrial(n, Waiting, fixed, now))
+	b.trials = append(b.trials, newFrozenTrial(n, Waiting, fixed, time.Time{}))
 	b.waiting = append(b.waiting, n)
 	return n
 }
@@ -319,7 +322,7 @@ func (m *MemoryStorage) EnqueueTrial(fixed map[string]any, skipIfExists bool) (i
 			return n, false, nil
 		}
 	}
-	return m.b.enqueue(fixed, time.Now()), true, nil
+	return m.b.enqueue(fixed), true, nil
 }
 
 // CreateTrial implements Storage.
