@@ -10,6 +10,8 @@ import (
 	"github.com/dlworkbench/hw1/lib/cv"
 	"github.com/dlworkbench/hw1/lib/data"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 	"github.com/dlworkbench/hw1/lib/nn"
 )
 
@@ -30,7 +32,7 @@ func Example() {
 	fitSet, _ := all.Subset(trainIdx)
 	valSet, _ := all.Subset(valIdx)
 
-	study, err := hpo.NewStudy(hpo.WithSampler(hpo.NewTPESampler(1)), hpo.WithPruner(hpo.NewMedianPruner()))
+	study, err := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		log.Fatal(err)
 	}

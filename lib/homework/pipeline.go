@@ -418,11 +418,12 @@ func (r *run) StudyFigures() ([]*plot.Figure, error) {
 		dir = "maximize"
 	}
 	s := plot.Study{Name: r.Config.Study, Direction: dir, Objective: objectiveName(r.Config.Task), Params: plotParams(trials)}
-	for _, e := range hpo.Export(trials) {
+	for i := range trials {
+		e := &trials[i]
 		pt := plot.Trial{Number: e.Number, State: string(e.State), Value: e.Value,
-			Params: e.NumericParams, CategoricalParams: e.LabelParams, Intermediate: map[int]float64{}}
-		for i, step := range e.Steps {
-			pt.Intermediate[step] = e.Intermediate[i]
+			Params: e.NumericParams(), CategoricalParams: e.LabelParams(), Intermediate: map[int]float64{}}
+		for step, v := range e.Intermediate {
+			pt.Intermediate[step] = v
 		}
 		s.Trials = append(s.Trials, pt)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // A define-by-run objective with a conditional parameter, intermediate values and pruning, on a
@@ -21,7 +23,8 @@ func Example() {
 		return
 	}
 	defer journal.Close()
-	study, err := hpo.NewStudy(hpo.WithName("demo"), hpo.WithSeed(42), hpo.WithStorage(journal))
+	study, err := hpo.NewStudy(hpo.WithName("demo"), hpo.WithStorage(journal),
+		hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(42))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -51,12 +54,18 @@ func Example() {
 		}
 		return loss, nil
 	}
-	if err := study.Optimize(context.Background(), objective, hpo.NTrials(30)); err != nil {
+	best := math.Inf(1)
+	newBest := func(_ *hpo.Study, t hpo.FrozenTrial) { // an Optuna-style callback
+		if t.State == hpo.Complete && t.Value < best {
+			best = t.Value
+		}
+	}
+	if err := study.Optimize(context.Background(), objective, hpo.NTrials(30), hpo.Callbacks(newBest)); err != nil {
 		fmt.Println(err)
 		return
 	}
 	st, _ := study.Stats()
-	fmt.Println("finished:", st.Finished, "pruned+complete:", st.Pruned+st.Complete)
+	fmt.Println("finished:", st.Finished, "pruned+complete:", st.Pruned+st.Complete, "best seen by the callback:", best == *st.BestValue)
 	// Output:
-	// finished: 30 pruned+complete: 30
+	// finished: 30 pruned+complete: 30 best seen by the callback: true
 }

@@ -177,7 +177,7 @@ func TestOptunaLoadsAStudyWrittenByGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s, err := NewStudy(WithStorage(j), WithSeed(3))
+	s, err := NewStudy(WithStorage(j), WithSeed(3), WithPruner(everyThirdPruner{}))
 	if err != nil {
 		t.Fatal(err)
 	}

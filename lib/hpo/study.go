@@ -79,10 +79,13 @@ type studyConfig struct {
 // WithDirection sets Minimize (default) or Maximize.
 func WithDirection(d Direction) Option { return func(c *studyConfig) { c.direction = d } }
 
-// WithSampler sets the sampler (default: TPE with Optuna's defaults).
+// WithSampler sets the sampler. The default is a RandomSampler (seeded by WithSeed, else at
+// random), not Optuna's TPE: lib/hpo does not import its samplers (lib/hpo/samplers imports
+// lib/hpo); give samplers.NewTPE() for Optuna's default.
 func WithSampler(s Sampler) Option { return func(c *studyConfig) { c.sampler = s } }
 
-// WithPruner sets the pruner (default: MedianPruner with Optuna's defaults).
+// WithPruner sets the pruner. The default is NopPruner (no pruning), not Optuna's
+// MedianPruner, for the same reason; give pruners.NewMedian() for Optuna's default.
 func WithPruner(p Pruner) Option { return func(c *studyConfig) { c.pruner = p } }
 
 // WithStorage sets where trials live (default: in memory). Reopening a journal file resumes.
@@ -122,10 +125,10 @@ func NewStudy(opts ...Option) (*Study, error) {
 		if c.seed != nil {
 			seed = *c.seed
 		}
-		c.sampler = NewTPESampler(seed)
+		c.sampler = NewRandomSampler(seed)
 	}
 	if c.pruner == nil {
-		c.pruner = NewMedianPruner()
+		c.pruner = NopPruner{}
 	}
 	if c.storage == nil {
 		c.storage = NewMemoryStorage()
@@ -152,9 +155,11 @@ func (s *Study) Storage() Storage { return s.storage }
 // Trials returns copies of all trials, in number order.
 func (s *Study) Trials() ([]FrozenTrial, error) { return s.storage.Trials() }
 
-// readTrials is Trials without copying finished trials where the storage allows it; for
-// samplers and pruners, which only read.
-func (s *Study) readTrials() ([]FrozenTrial, error) {
+// SharedTrials is Trials without copying the finished trials where the storage allows it (the
+// memory and journal storages): the trials and their maps may be shared with the storage and
+// with other callers, and must not be modified. For samplers and pruners (lib/hpo/pruners),
+// which only read, and read every trial at every step.
+func (s *Study) SharedTrials() ([]FrozenTrial, error) {
 	if sh, ok := s.storage.(sharedStorage); ok {
 		return sh.sharedTrials()
 	}
@@ -216,8 +221,8 @@ func (s *Study) join() error {
 		return fmt.Errorf("study %q: register worker: %w", s.name, err)
 	}
 	s.worker = k
-	if ss, ok := s.sampler.(streamSampler); ok && k != 0 {
-		ss.useWorker(k)
+	if ss, ok := s.sampler.(StreamSampler); ok && k != 0 {
+		ss.UseWorker(k)
 	}
 	return nil
 }
@@ -230,7 +235,7 @@ func (s *Study) ask(ctx context.Context) (*Trial, error) {
 	if err != nil {
 		return nil, fmt.Errorf("study %q: create trial: %w", s.name, err)
 	}
-	all, err := s.readTrials()
+	all, err := s.SharedTrials()
 	if err != nil {
 		err = fmt.Errorf("study %q trial %d: read trials: %w", s.name, ft.Number, err)
 		if ferr := s.storage.FinishTrial(ft.Number, Failed, math.NaN(), err.Error()); ferr != nil {
@@ -238,7 +243,7 @@ func (s *Study) ask(ctx context.Context) (*Trial, error) {
 		}
 		return nil, err
 	}
-	h := &History{Direction: s.direction}
+	h := &Snapshot{Direction: s.direction}
 	uninterrupted := 0
 	for i := range all {
 		if t := &all[i]; t.Number != ft.Number {
@@ -249,10 +254,10 @@ func (s *Study) ask(ctx context.Context) (*Trial, error) {
 		}
 	}
 	s.mu.Lock()
-	if ss, ok := s.sampler.(streamSampler); ok && len(s.inFlight) == 0 {
+	if ss, ok := s.sampler.(StreamSampler); ok && len(s.inFlight) == 0 {
 		// Where this worker's finished trials left the streams: a no-op in an uninterrupted
 		// study, a skip ahead on resume, a step back after an interrupted trial (stream.go).
-		ss.seekStreams(recordedStreamWords(all, s.worker, len(ss.streamWords())))
+		ss.SeekStreams(recordedStreamWords(all, s.worker, len(ss.StreamWords())))
 	}
 	s.inFlight[ft.Number] = &flight{}
 	s.mu.Unlock()
@@ -315,10 +320,10 @@ func (s *Study) Tell(t *Trial, value float64, objErr error) (FrozenTrial, error)
 		state, reason = Failed, "objective returned NaN"
 	}
 	var attrErr error
-	if ss, ok := s.sampler.(streamSampler); ok && !strings.HasPrefix(reason, ReasonInterrupted) && s.worker >= 0 {
+	if ss, ok := s.sampler.(StreamSampler); ok && !strings.HasPrefix(reason, ReasonInterrupted) && s.worker >= 0 {
 		// An interrupted trial records nothing, so the next trial draws what it drew.
 		attrErr = s.storage.SetSystemAttr(n, attrWorker, float64(s.worker))
-		for i, w := range ss.streamWords() {
+		for i, w := range ss.StreamWords() {
 			if attrErr == nil {
 				attrErr = s.storage.SetSystemAttr(n, attrStreamWords(i), float64(w))
 			}
@@ -531,7 +536,7 @@ func (s *Study) BestTrial() (FrozenTrial, error) {
 		if trials[i].State != Complete {
 			continue
 		}
-		if best < 0 || s.direction.better(trials[i].Value, trials[best].Value) {
+		if best < 0 || s.direction.Better(trials[i].Value, trials[best].Value) {
 			best = i
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -381,35 +380,6 @@ func TestObjectiveFinishingAfterCancelIsKept(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || len(trials) != 1 || trials[0].State != Complete {
 		t.Fatalf("err %v, %d trials (%v); want context.Canceled and one complete trial", err, len(trials), trials[0].State)
 	}
-}
-
-// TestStreamSeek: moving a stream forward or back lands where drawing would, across twists.
-func TestStreamSeek(t *testing.T) {
-	ref := newNumpyRand(99)
-	var words []uint32
-	for i := 0; i < 3000; i++ {
-		words = append(words, ref.Uint32())
-	}
-	r := newNumpyRand(99)
-	r.Float64()
-	r.IntN(5)
-	if r.words() < 2 {
-		t.Fatalf("words drawn %d after a double and an int", r.words())
-	}
-	for _, n := range []uint64{0, 1, 623, 624, 625, 1500, 1248, 7, 2999} {
-		r.seek(n)
-		if got := r.Uint32(); got != words[n] || r.words() != n+1 {
-			t.Fatalf("seek(%d): word %d (%d drawn), want %d", n, got, r.words(), words[n])
-		}
-	}
-	a, b := workerRand(99, 0), workerRand(99, 1)
-	if a.Uint32() == b.Uint32() && a.Uint32() == b.Uint32() {
-		t.Fatal("worker 1 draws the seed's own stream")
-	}
-	if c := workerRand(99, 0); c.Uint32() != words[0] {
-		t.Fatal("worker 0 does not draw RandomState(seed)")
-	}
-	_ = math.NaN
 }
 
 // TestInterruptedReasonSaysWhy: the reason carries the cancellation's cause, or the

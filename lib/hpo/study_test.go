@@ -49,6 +49,14 @@ func mixedObjective(t *Trial) (float64, error) {
 	return v, nil
 }
 
+// everyThirdPruner prunes trials 2, 5, 8, ... at their second report: pruned trials for tests
+// of lib/hpo, which cannot import lib/hpo/pruners (it imports lib/hpo).
+type everyThirdPruner struct{}
+
+func (everyThirdPruner) Prune(_ *Study, t *FrozenTrial) (bool, error) {
+	return t.Number%3 == 2 && t.LastStep() >= 1, nil
+}
+
 func paramsOf(t *testing.T, s *Study) []map[string]any {
 	t.Helper()
 	trials, err := s.Trials()
@@ -60,81 +68,6 @@ func paramsOf(t *testing.T, s *Study) []map[string]any {
 		out = append(out, tr.ExternalParams())
 	}
 	return out
-}
-
-func TestSameSeedSameParams(t *testing.T) {
-	for _, multivariate := range []bool{false, true} {
-		run := func(seed uint64) []map[string]any {
-			smp := NewTPESampler(seed)
-			smp.Multivariate = multivariate
-			s, err := NewStudy(WithSampler(smp))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Optimize(context.Background(), mixedObjective, NTrials(40)); err != nil {
-				t.Fatal(err)
-			}
-			return paramsOf(t, s)
-		}
-		a, b, c := run(7), run(7), run(8)
-		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("multivariate=%v: same seed gave different parameters", multivariate)
-		}
-		if reflect.DeepEqual(a, c) {
-			t.Fatalf("multivariate=%v: different seeds gave the same parameters", multivariate)
-		}
-	}
-}
-
-// TestTPEStaysInBoundsAndConverges checks every suggested value against its distribution and
-// that TPE beats random search on the same budget (medians over seeds, so not a flaky check).
-func TestTPEStaysInBoundsAndConverges(t *testing.T) {
-	best := func(sampler Sampler) float64 {
-		s, err := NewStudy(WithSampler(sampler), WithPruner(NopPruner{}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Optimize(context.Background(), mixedObjective, NTrials(60)); err != nil {
-			t.Fatal(err)
-		}
-		trials, _ := s.Trials()
-		for _, tr := range trials {
-			if tr.State != Complete {
-				t.Fatalf("trial %d is %s (%s)", tr.Number, tr.State, tr.FailReason)
-			}
-			for n, v := range tr.Params {
-				if d := tr.Distributions[n]; !d.Contains(v) {
-					t.Fatalf("trial %d: %s = %v outside %s", tr.Number, n, v, d)
-				}
-			}
-		}
-		v, err := s.BestValue()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	var tpe, rnd []float64
-	for seed := uint64(0); seed < 7; seed++ {
-		tpe = append(tpe, best(NewTPESampler(seed)))
-		rnd = append(rnd, best(NewRandomSampler(seed)))
-	}
-	mt, mr := median(tpe), median(rnd)
-	if mt >= mr {
-		t.Fatalf("TPE median best %v is not below random search's %v", mt, mr)
-	}
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
-	return s[len(s)/2]
 }
 
 func TestFailedTrialsAreRecordedAndStudyGoesOn(t *testing.T) {
@@ -269,54 +202,7 @@ func TestSuggestRejectsBadRanges(t *testing.T) {
 	}
 }
 
-func TestGridSamplerVisitsEveryPointOnce(t *testing.T) {
-	g, err := NewGridSampler(map[string][]any{"x": {0.0, 0.5, 1.0}, "opt": {"adam", "sgd"}}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := NewStudy(WithSampler(g))
-	obj := func(tr *Trial) (float64, error) {
-		x, _ := tr.SuggestFloat("x", 0, 1)
-		o, err := tr.SuggestCategorical("opt", []string{"adam", "sgd"})
-		if o == "sgd" {
-			x += 10
-		}
-		return x, err
-	}
-	if err := s.Optimize(context.Background(), obj); err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, p := range paramsOf(t, s) {
-		seen[fmt.Sprint(p["x"], p["opt"])] = true
-	}
-	if len(seen) != 6 || len(paramsOf(t, s)) != 6 {
-		t.Fatalf("grid visited %v in %d trials, want all 6 once", seen, len(paramsOf(t, s)))
-	}
-}
-
-func TestSuccessiveHalvingPrunes(t *testing.T) {
-	s, _ := NewStudy(WithSeed(2), WithPruner(NewSuccessiveHalvingPruner()))
-	obj := func(tr *Trial) (float64, error) {
-		x, _ := tr.SuggestFloat("x", 0, 1)
-		for step := 0; step < 20; step++ {
-			tr.Report(step, x+1/float64(step+1))
-			if tr.ShouldPrune() {
-				return 0, ErrPruned
-			}
-		}
-		return x, nil
-	}
-	if err := s.Optimize(context.Background(), obj, NTrials(30)); err != nil {
-		t.Fatal(err)
-	}
-	st, _ := s.Stats()
-	if st.Pruned == 0 || st.Complete == 0 {
-		t.Fatalf("successive halving: %d pruned, %d complete; want both", st.Pruned, st.Complete)
-	}
-}
-
-func TestReportsAndExport(t *testing.T) {
+func TestReportsAndPlainValues(t *testing.T) {
 	s, _ := NewStudy(WithSeed(4), WithName("demo"))
 	if err := s.Optimize(context.Background(), mixedObjective, NTrials(25)); err != nil {
 		t.Fatal(err)
@@ -344,10 +230,13 @@ func TestReportsAndExport(t *testing.T) {
 	if !reflect.DeepEqual(rows[0], want) || len(rows) != 26 {
 		t.Fatalf("csv header %v with %d rows", rows[0], len(rows))
 	}
-	ex := Export(trials)
-	for i, e := range ex {
-		if len(e.Steps) != len(trials[i].Intermediate) || e.LabelParams["kind"] == "" || len(e.NumericParams) < 3 {
-			t.Fatalf("export of trial %d: %+v", i, e)
+	for i, tr := range trials {
+		steps, values := tr.IntermediateValues()
+		if len(steps) != len(tr.Intermediate) || len(values) != len(steps) || tr.LabelParams()["kind"] == "" || len(tr.NumericParams()) < 3 {
+			t.Fatalf("plain values of trial %d: %v %v %v %v", i, steps, values, tr.LabelParams(), tr.NumericParams())
+		}
+		if _, ok := tr.NumericParams()["kind"]; ok {
+			t.Fatalf("trial %d: the categorical kind among the numeric parameters", i)
 		}
 	}
 	dir := t.TempDir()

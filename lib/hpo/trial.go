@@ -14,7 +14,7 @@ import (
 type Trial struct {
 	study    *Study
 	frozen   FrozenTrial
-	history  *History
+	history  *Snapshot
 	relative map[string]any
 	ctx      context.Context
 	// uninterrupted is the number of earlier trials that were not cut short.

@@ -21,6 +21,8 @@ import (
 
 	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // The interop tests run real Optuna 5.0 (the project's .venv, set up by scripts/setup.sh)
@@ -209,7 +211,7 @@ func TestGoContinuesAnOptunaStudy(t *testing.T) {
 	s := openTest(t, url, "py-study")
 	compareWithOptuna(t, mustTrials(t, s), begun)
 
-	study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithSeed(5))
+	study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(5))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // studyObjective (the objective of testdata/optuna_interop.py too) uses every kind of parameter, reports, is pruned by the median pruner and
@@ -54,7 +56,7 @@ func studyObjective(t *hpo.Trial) (float64, error) {
 
 func runReferenceStudy(t *testing.T, s hpo.Storage) []hpo.FrozenTrial {
 	t.Helper()
-	study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithSeed(7))
+	study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(7))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,69 +1,85 @@
-package hpo
+package pruners
 
 import (
 	"fmt"
+	"github.com/dlworkbench/hw1/lib/hpo"
 	"math"
 	"sort"
+	"sync"
 )
 
-// Pruner decides whether a running trial should stop early, from its intermediate values and
-// those of the other trials.
-type Pruner interface {
-	Prune(s *Study, t *FrozenTrial) (bool, error)
-}
-
-// NopPruner never prunes.
-type NopPruner struct{}
-
-// Prune implements Pruner.
-func (NopPruner) Prune(*Study, *FrozenTrial) (bool, error) { return false, nil }
-
 // PercentilePruner prunes a trial whose best intermediate value so far is worse than the given
-// percentile of the complete trials' values at the same step (Optuna's PercentilePruner).
+// percentile of the complete trials' values at the same step (Optuna's PercentilePruner). It is
+// configured once, by NewPercentile's or NewMedian's options.
 type PercentilePruner struct {
-	// Percentile in [0, 100]: 25 keeps the top quarter.
-	Percentile float64
-	// NStartupTrials: no pruning until this many trials completed (Optuna: 5).
-	NStartupTrials int
-	// NWarmupSteps: no pruning before this step (Optuna: 0).
-	NWarmupSteps int
-	// IntervalSteps between pruning checks, counted from NWarmupSteps (Optuna: 1).
-	IntervalSteps int
-	// NMinTrials: no pruning at a step that fewer complete trials reported (Optuna: 1).
-	NMinTrials int
+	percentile     float64
+	nStartupTrials int
+	nWarmupSteps   int
+	intervalSteps  int
+	nMinTrials     int
 }
 
-// NewPercentilePruner returns a percentile pruner with Optuna's defaults.
-func NewPercentilePruner(percentile float64) *PercentilePruner {
-	return &PercentilePruner{Percentile: percentile, NStartupTrials: 5, IntervalSteps: 1, NMinTrials: 1}
+// PercentileOption configures NewPercentile and NewMedian; the options are named after the
+// pruner's arguments in Optuna.
+type PercentileOption func(*PercentilePruner)
+
+// WithNStartupTrials: no pruning until this many trials completed (Optuna's n_startup_trials: 5).
+func WithNStartupTrials(n int) PercentileOption {
+	return func(p *PercentilePruner) { p.nStartupTrials = n }
 }
 
-// NewMedianPruner returns Optuna's MedianPruner: the 50th percentile, n_startup_trials=5,
-// n_warmup_steps=0, interval_steps=1, n_min_trials=1.
-func NewMedianPruner() *PercentilePruner { return NewPercentilePruner(50) }
+// WithNWarmupSteps: no pruning before this step (Optuna's n_warmup_steps: 0).
+func WithNWarmupSteps(n int) PercentileOption {
+	return func(p *PercentilePruner) { p.nWarmupSteps = n }
+}
+
+// WithIntervalSteps sets the steps between pruning checks, counted from the warm-up (Optuna's
+// interval_steps: 1).
+func WithIntervalSteps(n int) PercentileOption {
+	return func(p *PercentilePruner) { p.intervalSteps = n }
+}
+
+// WithNMinTrials: no pruning at a step that fewer complete trials reported (Optuna's
+// n_min_trials: 1).
+func WithNMinTrials(n int) PercentileOption { return func(p *PercentilePruner) { p.nMinTrials = n } }
+
+// NewPercentile returns a percentile pruner (percentile in [0, 100]: 25 keeps the top quarter)
+// with Optuna's defaults, changed by opts. Settings out of range fail the trials that ask it
+// (Prune returns an error), as Optuna's constructor raises.
+func NewPercentile(percentile float64, opts ...PercentileOption) *PercentilePruner {
+	p := &PercentilePruner{percentile: percentile, nStartupTrials: 5, intervalSteps: 1, nMinTrials: 1}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// NewMedian returns Optuna's MedianPruner: NewPercentile(50, opts...), by default
+// n_startup_trials=5, n_warmup_steps=0, interval_steps=1, n_min_trials=1.
+func NewMedian(opts ...PercentileOption) *PercentilePruner { return NewPercentile(50, opts...) }
 
 func (p *PercentilePruner) validate() error {
 	switch {
-	case p.Percentile < 0 || p.Percentile > 100 || math.IsNaN(p.Percentile):
-		return fmt.Errorf("percentile %v is outside [0, 100]", p.Percentile)
-	case p.NStartupTrials < 0:
-		return fmt.Errorf("NStartupTrials %d is negative", p.NStartupTrials)
-	case p.NWarmupSteps < 0:
-		return fmt.Errorf("NWarmupSteps %d is negative", p.NWarmupSteps)
-	case p.IntervalSteps < 1:
-		return fmt.Errorf("IntervalSteps %d is below 1", p.IntervalSteps)
-	case p.NMinTrials < 1:
-		return fmt.Errorf("NMinTrials %d is below 1", p.NMinTrials)
+	case p.percentile < 0 || p.percentile > 100 || math.IsNaN(p.percentile):
+		return fmt.Errorf("percentile %v is outside [0, 100]", p.percentile)
+	case p.nStartupTrials < 0:
+		return fmt.Errorf("n_startup_trials %d is negative", p.nStartupTrials)
+	case p.nWarmupSteps < 0:
+		return fmt.Errorf("n_warmup_steps %d is negative", p.nWarmupSteps)
+	case p.intervalSteps < 1:
+		return fmt.Errorf("interval_steps %d is below 1", p.intervalSteps)
+	case p.nMinTrials < 1:
+		return fmt.Errorf("n_min_trials %d is below 1", p.nMinTrials)
 	}
 	return nil
 }
 
 // Prune implements Pruner.
-func (p *PercentilePruner) Prune(s *Study, t *FrozenTrial) (bool, error) {
+func (p *PercentilePruner) Prune(s *hpo.Study, t *hpo.FrozenTrial) (bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
 	}
-	trials, err := s.readTrials()
+	trials, err := s.SharedTrials()
 	if err != nil {
 		return false, err
 	}
@@ -71,21 +87,21 @@ func (p *PercentilePruner) Prune(s *Study, t *FrozenTrial) (bool, error) {
 }
 
 // decide is the pruning rule on plain data, so that the parity test can replay Optuna's curves.
-func (p *PercentilePruner) decide(dir Direction, trials []FrozenTrial, t *FrozenTrial) bool {
-	var complete []*FrozenTrial
+func (p *PercentilePruner) decide(dir hpo.Direction, trials []hpo.FrozenTrial, t *hpo.FrozenTrial) bool {
+	var complete []*hpo.FrozenTrial
 	for i := range trials {
-		if trials[i].State == Complete {
+		if trials[i].State == hpo.Complete {
 			complete = append(complete, &trials[i])
 		}
 	}
-	if len(complete) == 0 || len(complete) < p.NStartupTrials {
+	if len(complete) == 0 || len(complete) < p.nStartupTrials {
 		return false
 	}
 	step := t.LastStep()
-	if step < 0 || step < p.NWarmupSteps {
+	if step < 0 || step < p.nWarmupSteps {
 		return false
 	}
-	if !firstInInterval(step, t, p.NWarmupSteps, p.IntervalSteps) {
+	if !firstInInterval(step, t, p.nWarmupSteps, p.intervalSteps) {
 		return false
 	}
 	best := math.NaN()
@@ -93,7 +109,7 @@ func (p *PercentilePruner) decide(dir Direction, trials []FrozenTrial, t *Frozen
 		if math.IsNaN(v) {
 			continue
 		}
-		if math.IsNaN(best) || dir.better(v, best) {
+		if math.IsNaN(best) || dir.Better(v, best) {
 			best = v
 		}
 	}
@@ -106,18 +122,18 @@ func (p *PercentilePruner) decide(dir Direction, trials []FrozenTrial, t *Frozen
 			vals = append(vals, v)
 		}
 	}
-	if len(vals) < p.NMinTrials {
+	if len(vals) < p.nMinTrials {
 		return false
 	}
-	q := p.Percentile
-	if dir == Maximize {
+	q := p.percentile
+	if dir == hpo.Maximize {
 		q = 100 - q
 	}
 	cut := nanPercentile(vals, q)
 	if math.IsNaN(cut) {
 		return false
 	}
-	if dir == Maximize {
+	if dir == hpo.Maximize {
 		return best < cut
 	}
 	return best > cut
@@ -126,7 +142,7 @@ func (p *PercentilePruner) decide(dir Direction, trials []FrozenTrial, t *Frozen
 // firstInInterval reports whether step is the first reported step at or after the latest
 // pruning point (warmup + k*interval), so that a check missed for lack of a report happens at
 // the next report.
-func firstInInterval(step int, t *FrozenTrial, warmup, interval int) bool {
+func firstInInterval(step int, t *hpo.FrozenTrial, warmup, interval int) bool {
 	nearest := (step-warmup)/interval*interval + warmup
 	second := -1
 	for s := range t.Intermediate {
@@ -157,30 +173,61 @@ func nanPercentile(vals []float64, q float64) float64 {
 
 // SuccessiveHalvingPruner is Optuna's asynchronous successive halving: at rung r a trial that
 // reached step minResource*eta^(r+minEarlyStoppingRate) must be in the top 1/eta of the values
-// recorded at that rung, or it is pruned.
+// recorded at that rung (kept on the trials as system attributes completed_rung_r, as Optuna),
+// or it is pruned. It is configured once, by NewSuccessiveHalving's options.
 type SuccessiveHalvingPruner struct {
-	// MinResource is the first rung's step; 0 means "auto": the last step of the first complete
-	// trial over 100, at least 1 (Optuna's min_resource="auto").
-	MinResource int
-	// ReductionFactor eta (Optuna: 4).
-	ReductionFactor int
-	// MinEarlyStoppingRate shifts the first rung (Optuna: 0).
-	MinEarlyStoppingRate int
-	// BootstrapCount: prune at a rung until more than this many trials reached it (Optuna: 0).
-	BootstrapCount int
+	mu                   sync.Mutex
+	minResource          int
+	reductionFactor      int
+	minEarlyStoppingRate int
+	bootstrapCount       int
 }
 
-// NewSuccessiveHalvingPruner returns the pruner with Optuna's defaults.
-func NewSuccessiveHalvingPruner() *SuccessiveHalvingPruner {
-	return &SuccessiveHalvingPruner{ReductionFactor: 4}
+// SuccessiveHalvingOption configures NewSuccessiveHalving; the options are named after the
+// pruner's arguments in Optuna.
+type SuccessiveHalvingOption func(*SuccessiveHalvingPruner)
+
+// WithMinResource sets the first rung's step; 0 (the default) means "auto": the last step of the
+// first complete trial over 100, at least 1 (Optuna's min_resource="auto").
+func WithMinResource(n int) SuccessiveHalvingOption {
+	return func(p *SuccessiveHalvingPruner) { p.minResource = n }
+}
+
+// WithReductionFactor sets eta (Optuna's reduction_factor: 4).
+func WithReductionFactor(eta int) SuccessiveHalvingOption {
+	return func(p *SuccessiveHalvingPruner) { p.reductionFactor = eta }
+}
+
+// WithMinEarlyStoppingRate shifts the first rung (Optuna's min_early_stopping_rate: 0).
+func WithMinEarlyStoppingRate(n int) SuccessiveHalvingOption {
+	return func(p *SuccessiveHalvingPruner) { p.minEarlyStoppingRate = n }
+}
+
+// WithBootstrapCount: prune at a rung until more than n trials reached it (Optuna's
+// bootstrap_count: 0).
+func WithBootstrapCount(n int) SuccessiveHalvingOption {
+	return func(p *SuccessiveHalvingPruner) { p.bootstrapCount = n }
+}
+
+// NewSuccessiveHalving returns the pruner with Optuna's defaults, changed by opts. Settings out
+// of range fail the trials that ask it (Prune returns an error).
+func NewSuccessiveHalving(opts ...SuccessiveHalvingOption) *SuccessiveHalvingPruner {
+	p := &SuccessiveHalvingPruner{reductionFactor: 4}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 func rungKey(r int) string { return fmt.Sprintf("completed_rung_%d", r) }
 
 // Prune implements Pruner.
-func (p *SuccessiveHalvingPruner) Prune(s *Study, t *FrozenTrial) (bool, error) {
-	if p.ReductionFactor < 2 || p.MinEarlyStoppingRate < 0 || p.BootstrapCount < 0 || p.MinResource < 0 {
-		return false, fmt.Errorf("successive halving: bad settings %+v", *p)
+func (p *SuccessiveHalvingPruner) Prune(s *hpo.Study, t *hpo.FrozenTrial) (bool, error) {
+	p.mu.Lock()
+	minResource := p.minResource
+	p.mu.Unlock()
+	if p.reductionFactor < 2 || p.minEarlyStoppingRate < 0 || p.bootstrapCount < 0 || minResource < 0 {
+		return false, fmt.Errorf("successive halving: bad settings: min_resource %d, reduction_factor %d, min_early_stopping_rate %d, bootstrap_count %d", minResource, p.reductionFactor, p.minEarlyStoppingRate, p.bootstrapCount)
 	}
 	step := t.LastStep()
 	if step < 0 {
@@ -194,24 +241,30 @@ func (p *SuccessiveHalvingPruner) Prune(s *Study, t *FrozenTrial) (bool, error) 
 		rung++
 	}
 	value := t.Intermediate[step]
-	trials, err := s.readTrials()
+	trials, err := s.SharedTrials()
 	if err != nil {
 		return false, err
 	}
-	if p.MinResource == 0 {
+	if minResource == 0 {
 		last := -1
 		for i := range trials {
-			if trials[i].State == Complete {
+			if trials[i].State == hpo.Complete {
 				last = max(last, trials[i].LastStep())
 			}
 		}
 		if last < 0 {
 			return false, nil
 		}
-		p.MinResource = max(last/100, 1)
+		minResource = max(last/100, 1)
+		p.mu.Lock()
+		if p.minResource == 0 {
+			p.minResource = minResource // "auto" is settled once, by the first complete trial
+		}
+		minResource = p.minResource
+		p.mu.Unlock()
 	}
 	for {
-		promotion := p.MinResource * int(math.Pow(float64(p.ReductionFactor), float64(p.MinEarlyStoppingRate+rung)))
+		promotion := minResource * int(math.Pow(float64(p.reductionFactor), float64(p.minEarlyStoppingRate+rung)))
 		if step < promotion {
 			return false, nil
 		}
@@ -232,15 +285,15 @@ func (p *SuccessiveHalvingPruner) Prune(s *Study, t *FrozenTrial) (bool, error) 
 				competing = append(competing, v)
 			}
 		}
-		if len(competing) <= p.BootstrapCount {
+		if len(competing) <= p.bootstrapCount {
 			return true, nil
 		}
-		idx := len(competing)/p.ReductionFactor - 1
+		idx := len(competing)/p.reductionFactor - 1
 		if idx < 0 {
 			idx = 0
 		}
 		sort.Float64s(competing)
-		if s.Direction() == Maximize {
+		if s.Direction() == hpo.Maximize {
 			if value < competing[len(competing)-1-idx] {
 				return true, nil
 			}

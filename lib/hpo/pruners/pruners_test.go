@@ -1,25 +1,26 @@
-package hpo
+package pruners
 
 import (
+	"context"
 	"encoding/json"
+	"github.com/dlworkbench/hw1/lib/hpo"
 	"math"
 	"os"
 	"testing"
-	"time"
 )
 
 // TestMedianPrunerParity replays the learning curves of real Optuna studies (see
 // testdata/median_parity.py) into PercentilePruner(50) and requires Optuna's decision at every
 // reported step.
 func TestMedianPrunerParity(t *testing.T) {
-	raw, err := os.ReadFile("testdata/median_parity.json")
+	raw, err := os.ReadFile("../testdata/median_parity.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var golden struct {
 		Cases []struct {
 			Name      string
-			Direction Direction
+			Direction hpo.Direction
 			Pruner    struct {
 				NStartupTrials int `json:"n_startup_trials"`
 				NWarmupSteps   int `json:"n_warmup_steps"`
@@ -31,7 +32,7 @@ func TestMedianPrunerParity(t *testing.T) {
 				Values    []float64
 				Steps     []int
 				Decisions []bool
-				State     TrialState
+				State     hpo.TrialState
 			}
 		}
 	}
@@ -43,15 +44,12 @@ func TestMedianPrunerParity(t *testing.T) {
 	}
 	for _, c := range golden.Cases {
 		t.Run(c.Name, func(t *testing.T) {
-			p := NewMedianPruner()
-			p.NStartupTrials = c.Pruner.NStartupTrials
-			p.NWarmupSteps = c.Pruner.NWarmupSteps
-			p.IntervalSteps = c.Pruner.IntervalSteps
-			p.NMinTrials = c.Pruner.NMinTrials
-			var history []FrozenTrial
+			p := NewMedian(WithNStartupTrials(c.Pruner.NStartupTrials), WithNWarmupSteps(c.Pruner.NWarmupSteps),
+				WithIntervalSteps(c.Pruner.IntervalSteps), WithNMinTrials(c.Pruner.NMinTrials))
+			var history []hpo.FrozenTrial
 			decisions, pruned := 0, 0
 			for _, gt := range c.Trials {
-				ft := newFrozenTrial(gt.Number, Running, nil, time.Time{})
+				ft := runningTrial(gt.Number)
 				for i, step := range gt.Steps {
 					ft.Intermediate[step] = gt.Values[i]
 					got := p.decide(c.Direction, history, ft)
@@ -80,4 +78,30 @@ func TestNanPercentile(t *testing.T) {
 	if got := nanPercentile([]float64{3, 1, math.NaN(), 2, 10}, 25); math.Abs(got-1.75) > 1e-12 {
 		t.Fatalf("nanPercentile = %v, want 1.75", got)
 	}
+}
+
+func TestSuccessiveHalvingPrunes(t *testing.T) {
+	s, _ := hpo.NewStudy(hpo.WithSeed(2), hpo.WithPruner(NewSuccessiveHalving()))
+	obj := func(tr *hpo.Trial) (float64, error) {
+		x, _ := tr.SuggestFloat("x", 0, 1)
+		for step := 0; step < 20; step++ {
+			tr.Report(step, x+1/float64(step+1))
+			if tr.ShouldPrune() {
+				return 0, hpo.ErrPruned
+			}
+		}
+		return x, nil
+	}
+	if err := s.Optimize(context.Background(), obj, hpo.NTrials(30)); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Stats()
+	if st.Pruned == 0 || st.Complete == 0 {
+		t.Fatalf("successive halving: %d pruned, %d complete; want both", st.Pruned, st.Complete)
+	}
+}
+
+func runningTrial(number int) *hpo.FrozenTrial {
+	return &hpo.FrozenTrial{Number: number, State: hpo.Running, Value: math.NaN(), Params: map[string]float64{},
+		Distributions: map[string]hpo.Distribution{}, Intermediate: map[int]float64{}, SystemAttrs: map[string]float64{}}
 }
