@@ -7,12 +7,15 @@
 // optuna.pruners, optuna.storages):
 //   - lib/hpo: Study, Trial, FrozenTrial, Distribution, TrialState, Direction, the Sampler,
 //     Pruner and Storage interfaces, the errors, and the defaults of a study configured with
-//     nothing: RandomSampler, NopPruner and MemoryStorage; also the journal storage
-//     (OpenJournal: a file in Optuna's JournalStorage format that Optuna, optuna-dashboard and
-//     Python workers share, that survives kill -9 and is checked as it is read: CheckJournal,
-//     RepairJournal), statistics and reports;
+//     nothing: RandomSampler, NopPruner and MemoryStorage (Optuna's InMemoryStorage); what
+//     samplers, pruners and storages of other packages need is exported on purpose (Snapshot,
+//     StreamSampler, AfterTrialSampler, Study.SharedTrials, TrialBook, storagekit.go);
+//     statistics and reports;
 //   - lib/hpo/samplers: TPE (NewTPE, Optuna 3.1's; NewOptuna5TPE, Optuna 5.0's) and grid;
 //   - lib/hpo/pruners: median, percentile, successive halving;
+//   - lib/hpo/journal: a Storage in a file of Optuna's JournalStorage format that Optuna,
+//     optuna-dashboard and Python workers share, that survives kill -9 and is checked as it is
+//     read (journal.Check, journal.Repair);
 //   - lib/hpo/pgstorage: a Storage on PostgreSQL in Optuna 5.0's RDB schema;
 //   - lib/hpo/importance: fANOVA and mean decrease in impurity (Study.ParamImportances).
 //

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/hpo/pruners"
 	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
@@ -17,13 +18,13 @@ import (
 func Example() {
 	dir, _ := os.MkdirTemp("", "hpo-example")
 	defer os.RemoveAll(dir)
-	journal, err := hpo.OpenJournal(filepath.Join(dir, "study.jsonl"))
+	j, err := journal.Open(filepath.Join(dir, "study.jsonl"))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer journal.Close()
-	study, err := hpo.NewStudy(hpo.WithName("demo"), hpo.WithStorage(journal),
+	defer j.Close()
+	study, err := hpo.NewStudy(hpo.WithName("demo"), hpo.WithStorage(j),
 		hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(42))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		fmt.Println(err)

@@ -180,7 +180,7 @@ func (t *FrozenTrial) Clone() FrozenTrial {
 	return c
 }
 
-func newFrozenTrial(number int, state TrialState, fixed map[string]any, start time.Time) *FrozenTrial {
+func NewFrozenTrial(number int, state TrialState, fixed map[string]any, start time.Time) *FrozenTrial {
 	return &FrozenTrial{
 		Number:        number,
 		State:         state,

@@ -3,7 +3,8 @@ package hpo
 import "errors"
 
 // What a Storage implemented outside this package (lib/hpo/pgstorage) needs to behave as
-// MemoryStorage and JournalStorage do, without copying their rules.
+// MemoryStorage and lib/hpo/journal's Storage do, without copying their rules (see also
+// TrialBook and SharedStorage in storage.go).
 
 // ErrTrialNotRunning is returned (wrapped, with the trial's number and state) by every storage
 // when a write reaches a trial that is no longer RUNNING: typically a worker that was cut off
@@ -13,9 +14,17 @@ import "errors"
 var ErrTrialNotRunning = errors.New("the trial is not running")
 
 // ReasonWorkerDied is the FailReason of a trial whose worker died (or was cut off) while it
-// ran, in the words JournalStorage uses, so that the study treats it as cut short and draws it
+// ran, in the words lib/hpo/journal uses, so that the study treats it as cut short and draws it
 // again (stream.go). worker names the worker (host:pid, and why it counts as dead).
-func ReasonWorkerDied(worker string) string { return reasonWorkerDied(worker) }
+func ReasonWorkerDied(worker string) string {
+	return reasonWorkerDiedPrefix + worker + reasonWorkerDiedSuffix
+}
+
+// The FailReason of a trial whose worker died is "worker <host:pid> died while ...".
+const (
+	reasonWorkerDiedPrefix = "worker "
+	reasonWorkerDiedSuffix = " died while the trial was running"
+)
 
 // EnqueuedMatch reports whether trial t stands for the parameters fixed, as EnqueueTrial's
 // skipIfExists test: t is WAITING, RUNNING, COMPLETE or PRUNED, and was enqueued with fixed or

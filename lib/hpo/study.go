@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -160,8 +159,8 @@ func (s *Study) Trials() ([]FrozenTrial, error) { return s.storage.Trials() }
 // with other callers, and must not be modified. For samplers and pruners (lib/hpo/pruners),
 // which only read, and read every trial at every step.
 func (s *Study) SharedTrials() ([]FrozenTrial, error) {
-	if sh, ok := s.storage.(sharedStorage); ok {
-		return sh.sharedTrials()
+	if sh, ok := s.storage.(SharedStorage); ok {
+		return sh.SharedTrials()
 	}
 	return s.storage.Trials()
 }
@@ -563,6 +562,3 @@ func (s *Study) BestParams() (map[string]any, error) {
 	}
 	return t.ExternalParams(), nil
 }
-
-// defaultLog is where library warnings go (torn journal lines, dead workers).
-var defaultLog io.Writer = os.Stderr

@@ -49,14 +49,6 @@ func mixedObjective(t *Trial) (float64, error) {
 	return v, nil
 }
 
-// everyThirdPruner prunes trials 2, 5, 8, ... at their second report: pruned trials for tests
-// of lib/hpo, which cannot import lib/hpo/pruners (it imports lib/hpo).
-type everyThirdPruner struct{}
-
-func (everyThirdPruner) Prune(_ *Study, t *FrozenTrial) (bool, error) {
-	return t.Number%3 == 2 && t.LastStep() >= 1, nil
-}
-
 func paramsOf(t *testing.T, s *Study) []map[string]any {
 	t.Helper()
 	trials, err := s.Trials()

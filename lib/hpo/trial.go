@@ -133,7 +133,7 @@ func (t *Trial) suggest(name string, d Distribution) (float64, error) {
 		return fail(err)
 	}
 	if d.Kind != CategoricalKind {
-		d.High = d.effectiveHigh()
+		d.High = d.EffectiveHigh()
 	}
 	if old, ok := t.frozen.Distributions[name]; ok {
 		if !old.Equal(d) {

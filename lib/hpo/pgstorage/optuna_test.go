@@ -21,6 +21,7 @@ import (
 
 	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/hpo/pruners"
 	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
@@ -148,7 +149,7 @@ func compareWithOptuna(t *testing.T, goTrials []hpo.FrozenTrial, py pyDump) {
 			if !ok || fmt.Sprint(gv) != fmt.Sprint(pv) {
 				t.Errorf("%s %s: Go %v (%T), Optuna %v (%T)", where, name, gv, gv, pv, pv)
 			}
-			pd, err := hpo.ParseOptunaDistribution(p.Distributions[name])
+			pd, err := journal.ParseOptunaDistribution(p.Distributions[name])
 			if err != nil || !pd.Equal(g.Distributions[name]) {
 				t.Errorf("%s %s: Go distribution %v, Optuna %s (%v)", where, name, g.Distributions[name], p.Distributions[name], err)
 			}

@@ -2,10 +2,11 @@ package pruners
 
 import (
 	"fmt"
-	"github.com/dlworkbench/hw1/lib/hpo"
 	"math"
 	"sort"
 	"sync"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // PercentilePruner prunes a trial whose best intermediate value so far is worse than the given

@@ -3,10 +3,11 @@ package pruners
 import (
 	"context"
 	"encoding/json"
-	"github.com/dlworkbench/hw1/lib/hpo"
 	"math"
 	"os"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // TestMedianPrunerParity replays the learning curves of real Optuna studies (see

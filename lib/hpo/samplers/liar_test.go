@@ -3,12 +3,13 @@ package samplers
 import (
 	"context"
 	"encoding/json"
-	"github.com/dlworkbench/hw1/lib/hpo"
 	"math"
 	"os"
 	"slices"
 	"sort"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // liarGolden is testdata/optuna_liar.json (see optuna_liar.py).

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/dlworkbench/hw1/lib/hpo"
-	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
 	"math"
 	"os"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
 )
 
 // streamsGolden is testdata/optuna_streams.json (see optuna_streams.py).

@@ -1,9 +1,10 @@
 package samplers
 
 import (
+	"math"
+
 	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
-	"math"
 )
 
 // parzen is a mixture with one component per observation (plus the prior): a product over

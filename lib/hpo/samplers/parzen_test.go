@@ -2,10 +2,11 @@ package samplers
 
 import (
 	"encoding/json"
-	"github.com/dlworkbench/hw1/lib/hpo"
 	"math"
 	"os"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // TestParzenMatchesOptuna fits our Parzen estimator to the observations of

@@ -3,10 +3,11 @@ package samplers
 import (
 	"context"
 	"fmt"
-	"github.com/dlworkbench/hw1/lib/hpo"
 	"math"
 	"reflect"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // mixedObjective uses every kind of parameter, a conditional branch and intermediate values.

@@ -1,12 +1,13 @@
 package samplers
 
 import (
-	"github.com/dlworkbench/hw1/lib/hpo"
-	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"sync"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
 )
 
 // TPESampler is the Tree-structured Parzen Estimator with Optuna's defaults (Optuna 3.1,

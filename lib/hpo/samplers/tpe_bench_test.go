@@ -2,9 +2,10 @@ package samplers
 
 import (
 	"fmt"
-	"github.com/dlworkbench/hw1/lib/hpo"
 	"math"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // BenchmarkTPESuggest measures one univariate TPE suggestion after n finished trials of a

@@ -1,4 +1,4 @@
-package hpo_test
+package journal
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 // (testdata/legacy_v1.journal, written with TPE and the median pruner, then lib/hpo's
 // defaults) as the uninterrupted study does: the stream positions survived the conversion.
 func TestFirstFormatJournalGoesOn(t *testing.T) {
-	hpo.QuietJournalWarnings(t)
-	original, err := os.ReadFile(filepath.Join("testdata", "legacy_v1.journal"))
+	quietJournalWarnings(t)
+	original, err := os.ReadFile(filepath.Join("..", "testdata", "legacy_v1.journal"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestFirstFormatJournalGoesOn(t *testing.T) {
 	if err := os.WriteFile(path, original, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	j, err := hpo.OpenJournal(path, hpo.JournalStudy("regression_smoke"))
+	j, err := Open(path, WithStudy("regression_smoke"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,23 +34,23 @@ func TestFirstFormatJournalGoesOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(ctx, hpo.LegacyObjective, hpo.NTrials(4)); err != nil {
+	if err := s.Optimize(ctx, legacyObjective, hpo.NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
 	ref, _ := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(21))), hpo.WithPruner(pruners.NewMedian()))
-	ref.EnqueueTrial(hpo.LegacyEnqueuedA, hpo.SkipIfExists())
-	ref.Optimize(ctx, hpo.LegacyObjective, hpo.NTrials(8))
-	ref.EnqueueTrial(hpo.LegacyEnqueuedB)
-	ref.Optimize(ctx, hpo.LegacyObjective, hpo.NTrials(4))
+	ref.EnqueueTrial(legacyEnqueuedA, hpo.SkipIfExists())
+	ref.Optimize(ctx, legacyObjective, hpo.NTrials(8))
+	ref.EnqueueTrial(legacyEnqueuedB)
+	ref.Optimize(ctx, legacyObjective, hpo.NTrials(4))
 	want, _ := ref.Trials()
-	j, err = hpo.OpenJournal(path, hpo.JournalStudy("regression_smoke"))
+	j, err = Open(path, WithStudy("regression_smoke"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
 	got, _ := j.Trials()
-	if a, b := hpo.FinishedParams(got), hpo.FinishedParams(want); !reflect.DeepEqual(a, b) {
+	if a, b := finishedParams(got), finishedParams(want); !reflect.DeepEqual(a, b) {
 		t.Fatalf("the converted study went on with\n%v\nthe uninterrupted study\n%v", a, b)
 	}
 }

@@ -1,4 +1,4 @@
-package hpo
+package journal
 
 import (
 	"bytes"
@@ -15,10 +15,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // journalObjective is slow enough (a few ms over several reports) for kills to land mid-trial.
-func journalObjective(t *Trial) (float64, error) {
+func journalObjective(t *hpo.Trial) (float64, error) {
 	x, err := t.SuggestFloat("x", -2, 2)
 	if err != nil {
 		return 0, err
@@ -37,7 +39,7 @@ func journalObjective(t *Trial) (float64, error) {
 			return 0, err
 		}
 		if t.ShouldPrune() {
-			return 0, ErrPruned
+			return 0, hpo.ErrPruned
 		}
 	}
 	return v, nil
@@ -51,11 +53,11 @@ func TestJournalWorker(t *testing.T) {
 		t.Skip("only runs as a child of TestJournalSurvivesKill9")
 	}
 	target, _ := strconv.Atoi(os.Getenv("HPO_JOURNAL_TARGET"))
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewStudy(WithStorage(j), WithSeed(journalSeed), WithMaxTrials(target))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(journalSeed), hpo.WithMaxTrials(target))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,13 +85,13 @@ func startWorker(t *testing.T, path string, target int) *exec.Cmd {
 // checkJournal reopens the journal and checks what must hold after any crash: trial numbers
 // 0..n-1, nothing left RUNNING (the dead workers' trials come back failed), every trial that
 // was finished before still there with the same state, value and parameters.
-func checkJournal(t *testing.T, path string, before map[int]FrozenTrial) map[int]FrozenTrial {
+func checkJournal(t *testing.T, path string, before map[int]hpo.FrozenTrial) map[int]hpo.FrozenTrial {
 	t.Helper()
 	var warn bytes.Buffer
 	saved := defaultLog
 	defaultLog = &warn
 	defer func() { defaultLog = saved }()
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +100,12 @@ func checkJournal(t *testing.T, path string, before map[int]FrozenTrial) map[int
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := map[int]FrozenTrial{}
+	after := map[int]hpo.FrozenTrial{}
 	for i, tr := range trials {
 		if tr.Number != i {
 			t.Fatalf("trial at position %d has number %d", i, tr.Number)
 		}
-		if tr.State == Running {
+		if tr.State == hpo.Running {
 			t.Fatalf("trial %d still RUNNING after its worker died", i)
 		}
 		if tr.State.Finished() {
@@ -125,7 +127,7 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	path := t.TempDir() + "/study.jsonl"
 	// Enough trials that no round finishes the study: every worker is killed mid-run.
 	const target = 150
-	finished := map[int]FrozenTrial{}
+	finished := map[int]hpo.FrozenTrial{}
 	kills, diedMidTrial := 0, 0
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 6; round++ {
@@ -169,7 +171,7 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	}
 	// Killed five times or more, the study has the finished trials of the uninterrupted study
 	// (each trial cut short was drawn again by the next).
-	ordered := make([]FrozenTrial, 0, len(finished))
+	ordered := make([]hpo.FrozenTrial, 0, len(finished))
 	for n := 0; n < len(finished); n++ {
 		ordered = append(ordered, finished[n])
 	}
@@ -196,12 +198,12 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	if len(all) != target {
 		t.Fatalf("%d complete or pruned trials, want the target %d exactly", len(all), target)
 	}
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s, err := NewStudy(WithStorage(j))
+	s, err := hpo.NewStudy(hpo.WithStorage(j))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +213,7 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	}
 	want := math.Inf(1)
 	for _, tr := range finished {
-		if tr.State == Complete {
+		if tr.State == hpo.Complete {
 			want = math.Min(want, tr.Value)
 		}
 	}
@@ -225,16 +227,16 @@ func TestJournalSurvivesKill9(t *testing.T) {
 func TestJournalIgnoresTornLastLine(t *testing.T) {
 	path := t.TempDir() + "/study.jsonl"
 	run := func(n int) {
-		j, err := OpenJournal(path)
+		j, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer j.Close()
-		s, err := NewStudy(WithStorage(j), WithSeed(5))
+		s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(5))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Optimize(context.Background(), journalObjective, NTrials(n)); err != nil {
+		if err := s.Optimize(context.Background(), journalObjective, hpo.NTrials(n)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -253,7 +255,7 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 	if !strings.Contains(warn.String(), "torn last line") {
 		t.Fatalf("no warning about the torn line; got %q", warn.String())
 	}
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +269,7 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 			t.Fatalf("trial %d is %s", tr.Number, tr.State)
 		}
 	}
-	if _, err := NewStudy(WithStorage(j), WithDirection(Maximize)); err == nil {
+	if _, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithDirection(hpo.Maximize)); err == nil {
 		t.Fatal("reopening a minimizing study to maximize must fail")
 	}
 }
@@ -278,20 +280,20 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 // microseconds).
 func TestTrialTimesRecordedAndReplayed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "times.journal")
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range []Storage{NewMemoryStorage(), j} {
+	for _, st := range []hpo.Storage{hpo.NewMemoryStorage(), j} {
 		before := time.Now()
-		s, err := NewStudy(WithStorage(st), WithSeed(1))
+		s, err := hpo.NewStudy(hpo.WithStorage(st), hpo.WithSeed(1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Optimize(context.Background(), func(tr *Trial) (float64, error) {
+		if err := s.Optimize(context.Background(), func(tr *hpo.Trial) (float64, error) {
 			time.Sleep(2 * time.Millisecond)
 			return tr.SuggestFloat("x", 0, 1)
-		}, NTrials(3)); err != nil {
+		}, hpo.NTrials(3)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Ask(); err != nil {
@@ -308,16 +310,16 @@ func TestTrialTimesRecordedAndReplayed(t *testing.T) {
 				t.Fatalf("%T trial %d: start %v complete %v (study ran %v to %v)", st, tr.Number, tr.DatetimeStart, tr.DatetimeComplete, before, after)
 			}
 		}
-		if r := trials[3]; r.State != Running || r.DatetimeStart.IsZero() || !r.DatetimeComplete.IsZero() {
+		if r := trials[3]; r.State != hpo.Running || r.DatetimeStart.IsZero() || !r.DatetimeComplete.IsZero() {
 			t.Fatalf("%T running trial: %s start %v complete %v", st, r.State, r.DatetimeStart, r.DatetimeComplete)
 		}
-		if w := trials[4]; w.State != Waiting || !w.DatetimeStart.IsZero() || !w.DatetimeComplete.IsZero() {
+		if w := trials[4]; w.State != hpo.Waiting || !w.DatetimeStart.IsZero() || !w.DatetimeComplete.IsZero() {
 			t.Fatalf("%T waiting trial: %s start %v complete %v", st, w.State, w.DatetimeStart, w.DatetimeComplete)
 		}
 	}
 	written, _ := j.Trials()
 	j.Close()
-	j, err = OpenJournal(path)
+	j, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +327,7 @@ func TestTrialTimesRecordedAndReplayed(t *testing.T) {
 	replayed, _ := j.Trials()
 	for i := range written {
 		w, r := written[i], replayed[i]
-		if w.State == Running {
+		if w.State == hpo.Running {
 			// Its worker closed the journal: on reopen the trial is failed (worker died), now.
 			if !w.DatetimeStart.Truncate(time.Microsecond).Equal(r.DatetimeStart) || r.DatetimeComplete.IsZero() {
 				t.Fatalf("trial %d left running: written %v, replayed %s %v to %v", i, w.DatetimeStart, r.State, r.DatetimeStart, r.DatetimeComplete)
