@@ -180,6 +180,8 @@ func (t *FrozenTrial) Clone() FrozenTrial {
 	return c
 }
 
+// NewFrozenTrial returns a trial record with empty maps and a NaN value, for storages outside
+// lib/hpo that build records themselves (lib/hpo/journal's replay).
 func NewFrozenTrial(number int, state TrialState, fixed map[string]any, start time.Time) *FrozenTrial {
 	return &FrozenTrial{
 		Number:        number,

@@ -80,6 +80,7 @@ type TrialBook struct {
 	waiting []int // numbers of WAITING trials, oldest first
 }
 
+// SetDirection records the study's direction, or refuses another one than the recorded.
 func (b *TrialBook) SetDirection(d Direction) error {
 	if d != Minimize && d != Maximize {
 		return fmt.Errorf("direction %q is neither %s nor %s", d, Minimize, Maximize)
@@ -91,8 +92,8 @@ func (b *TrialBook) SetDirection(d Direction) error {
 	return nil
 }
 
-// enqueue adds a WAITING trial, without a start time (as Optuna: datetime_start is set when a
-// worker picks the trial up, in createNumber), so that the memory storage, a live journal and
+// Enqueue adds a WAITING trial with the parameters fixed and returns its number, without a start time (as Optuna: datetime_start is set when a
+// worker picks the trial up, in CreateNumber), so that the memory storage, a live journal and
 // a replayed one agree.
 func (b *TrialBook) Enqueue(fixed map[string]any) int {
 	n := len(b.Trials)
@@ -101,12 +102,13 @@ func (b *TrialBook) Enqueue(fixed map[string]any) int {
 	return n
 }
 
+// Create starts the next trial (NextNumber) at now and returns it.
 func (b *TrialBook) Create(now time.Time) *FrozenTrial {
 	t, _ := b.CreateNumber(b.NextNumber(), now)
 	return t
 }
 
-// nextNumber is the trial that create would start: the oldest WAITING one, else a new one.
+// NextNumber is the trial that Create would start: the oldest WAITING one, else a new one.
 func (b *TrialBook) NextNumber() int {
 	if len(b.waiting) > 0 {
 		return b.waiting[0]
@@ -114,7 +116,7 @@ func (b *TrialBook) NextNumber() int {
 	return len(b.Trials)
 }
 
-// createNumber starts trial n: a WAITING one or, for n = the number of trials, a new one.
+// CreateNumber starts trial n at now: a WAITING one or, for n = the number of trials, a new one.
 func (b *TrialBook) CreateNumber(n int, now time.Time) (*FrozenTrial, error) {
 	if n == len(b.Trials) {
 		t := NewFrozenTrial(n, Running, nil, now)
@@ -136,7 +138,7 @@ func (b *TrialBook) CreateNumber(n int, now time.Time) (*FrozenTrial, error) {
 	return nil, fmt.Errorf("trial %d already exists and is %s, not %s", n, b.Trials[n].State, Waiting)
 }
 
-// budgetUsed counts the trials that count towards a target: COMPLETE, PRUNED and RUNNING.
+// BudgetUsed counts the trials that count towards a target: COMPLETE, PRUNED and RUNNING.
 func (b *TrialBook) BudgetUsed() int {
 	n := 0
 	for _, t := range b.Trials {
@@ -147,7 +149,7 @@ func (b *TrialBook) BudgetUsed() int {
 	return n
 }
 
-// sameTrial returns a WAITING, RUNNING, COMPLETE or PRUNED trial enqueued with, or having, the
+// SameTrial returns the number of a WAITING, RUNNING, COMPLETE or PRUNED trial enqueued with, or having, the
 // parameters fixed, or -1.
 func (b *TrialBook) SameTrial(fixed map[string]any) int {
 	for _, t := range b.Trials {
@@ -203,6 +205,8 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
+// Running returns trial number if it is RUNNING, else an error wrapping ErrTrialNotRunning
+// (or saying that there is no such trial).
 func (b *TrialBook) Running(number int) (*FrozenTrial, error) {
 	if number < 0 || number >= len(b.Trials) {
 		return nil, fmt.Errorf("trial %d does not exist (%d trials)", number, len(b.Trials))
@@ -214,6 +218,7 @@ func (b *TrialBook) Running(number int) (*FrozenTrial, error) {
 	return t, nil
 }
 
+// SetParam records a parameter of a running trial (internal value v of distribution d).
 func (b *TrialBook) SetParam(number int, name string, d Distribution, v float64) error {
 	t, err := b.Running(number)
 	if err != nil {
@@ -227,6 +232,8 @@ func (b *TrialBook) SetParam(number int, name string, d Distribution, v float64)
 	return nil
 }
 
+// Report records the value of a running trial at a step; a second report at a step is ignored,
+// as Optuna does.
 func (b *TrialBook) Report(number, step int, v float64) error {
 	t, err := b.Running(number)
 	if err != nil {
@@ -241,6 +248,7 @@ func (b *TrialBook) Report(number, step int, v float64) error {
 	return nil
 }
 
+// SetAttr records a system attribute of a running trial.
 func (b *TrialBook) SetAttr(number int, key string, v float64) error {
 	t, err := b.Running(number)
 	if err != nil {
@@ -250,6 +258,8 @@ func (b *TrialBook) SetAttr(number int, key string, v float64) error {
 	return nil
 }
 
+// Finish ends a running trial in state (COMPLETE, PRUNED or FAIL) with value v and, for a
+// failed one, reason, at now.
 func (b *TrialBook) Finish(number int, state TrialState, v float64, reason string, now time.Time) error {
 	t, err := b.Running(number)
 	if err != nil {
@@ -268,6 +278,7 @@ func (b *TrialBook) Finish(number int, state TrialState, v float64, reason strin
 	return nil
 }
 
+// Snapshot returns copies of every trial (FrozenTrial.Clone), in number order.
 func (b *TrialBook) Snapshot() []FrozenTrial {
 	out := make([]FrozenTrial, len(b.Trials))
 	for i, t := range b.Trials {
@@ -276,7 +287,7 @@ func (b *TrialBook) Snapshot() []FrozenTrial {
 	return out
 }
 
-// snapshotShared is snapshot for the study's own use: finished trials never change in the book,
+// SnapshotShared is Snapshot for the study's own use: finished trials never change in the book,
 // so their maps are shared instead of copied, which keeps Ask O(n) in cheap struct copies.
 func (b *TrialBook) SnapshotShared() []FrozenTrial {
 	out := make([]FrozenTrial, len(b.Trials))
@@ -290,6 +301,7 @@ func (b *TrialBook) SnapshotShared() []FrozenTrial {
 	return out
 }
 
+// Get returns a copy of trial number.
 func (b *TrialBook) Get(number int) (FrozenTrial, error) {
 	if number < 0 || number >= len(b.Trials) {
 		return FrozenTrial{}, fmt.Errorf("trial %d does not exist (%d trials)", number, len(b.Trials))

@@ -49,6 +49,8 @@ type Damage struct {
 	Concerns string
 }
 
+// Error implements error: the damaged line, what is wrong with it, the trials it concerns and
+// how to recover (RecoveryHint).
 func (e *Error) Error() string {
 	return fmt.Sprintf("journal %s line %d (byte %d) is damaged: %s: %s; it concerns %s. Nothing was written to the journal; %s",
 		e.Path, e.Line, e.Offset, e.Problem, e.Text, e.Concerns, RecoveryHint(e.Path))

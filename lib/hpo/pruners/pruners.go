@@ -24,12 +24,12 @@ type PercentilePruner struct {
 // pruner's arguments in Optuna.
 type PercentileOption func(*PercentilePruner)
 
-// WithNStartupTrials: no pruning until this many trials completed (Optuna's n_startup_trials: 5).
+// WithNStartupTrials prunes nothing until n trials completed (Optuna's n_startup_trials: 5).
 func WithNStartupTrials(n int) PercentileOption {
 	return func(p *PercentilePruner) { p.nStartupTrials = n }
 }
 
-// WithNWarmupSteps: no pruning before this step (Optuna's n_warmup_steps: 0).
+// WithNWarmupSteps prunes nothing before step n (Optuna's n_warmup_steps: 0).
 func WithNWarmupSteps(n int) PercentileOption {
 	return func(p *PercentilePruner) { p.nWarmupSteps = n }
 }
@@ -40,7 +40,7 @@ func WithIntervalSteps(n int) PercentileOption {
 	return func(p *PercentilePruner) { p.intervalSteps = n }
 }
 
-// WithNMinTrials: no pruning at a step that fewer complete trials reported (Optuna's
+// WithNMinTrials prunes nothing at a step that fewer than n complete trials reported (Optuna's
 // n_min_trials: 1).
 func WithNMinTrials(n int) PercentileOption { return func(p *PercentilePruner) { p.nMinTrials = n } }
 
@@ -204,7 +204,7 @@ func WithMinEarlyStoppingRate(n int) SuccessiveHalvingOption {
 	return func(p *SuccessiveHalvingPruner) { p.minEarlyStoppingRate = n }
 }
 
-// WithBootstrapCount: prune at a rung until more than n trials reached it (Optuna's
+// WithBootstrapCount prunes at a rung until more than n trials reached it (Optuna's
 // bootstrap_count: 0).
 func WithBootstrapCount(n int) SuccessiveHalvingOption {
 	return func(p *SuccessiveHalvingPruner) { p.bootstrapCount = n }
