@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // referenceParams is what an uninterrupted single-worker study of n trials draws, trial by trial.
 func referenceParams(t *testing.T, seed uint64, obj hpo.Objective, n int) []string {
 	t.Helper()
-	s, err := hpo.NewStudy(hpo.WithSeed(seed))
+	s, err := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(seed))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,13 +70,13 @@ func TestResumedStudyGoesOnWithItsStream(t *testing.T) {
 	want := referenceParams(t, 11, mixedObjective, 12)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	for _, n := range []int{5, 4, 3} {
-		s, j := openStudyOn(t, path, hpo.WithSeed(11))
+		s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(11))))
 		if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(n)); err != nil {
 			t.Fatal(err)
 		}
 		j.Close()
 	}
-	s, j := openStudyOn(t, path, hpo.WithSeed(11))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(11))))
 	defer j.Close()
 	trials, _ := s.Trials()
 	got := finishedParams(trials)
@@ -112,7 +113,7 @@ func cancelAt(cancel context.CancelFunc, at ...int) hpo.Objective {
 func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
 	want := referenceParams(t, 13, mixedObjective, 14)
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, hpo.WithSeed(13), hpo.WithMaxTrials(14))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(13))), hpo.WithMaxTrials(14))
 	ctx, cancel := context.WithCancel(context.Background())
 	uninterrupted := map[int]int{}
 	record := func(obj hpo.Objective) hpo.Objective {
@@ -132,7 +133,7 @@ func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
 	}
 	j.Close()
 	// Another process: reopen the journal.
-	s, j = openStudyOn(t, path, hpo.WithSeed(13), hpo.WithMaxTrials(14))
+	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(13))), hpo.WithMaxTrials(14))
 	defer j.Close()
 	if err := s.Optimize(context.Background(), record(mixedObjective)); err != nil {
 		t.Fatal(err)
@@ -179,7 +180,7 @@ func TestKilledTrialIsDrawnAgain(t *testing.T) {
 	quietJournalWarnings(t)
 	want := referenceParams(t, 17, mixedObjective, 8)
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, hpo.WithSeed(17))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(17))))
 	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestKilledTrialIsDrawnAgain(t *testing.T) {
 	x, _ := tr.SuggestFloat("x", -3, 3)
 	j.Close() // "killed": no Tell
 
-	s, j = openStudyOn(t, path, hpo.WithSeed(17))
+	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(17))))
 	defer j.Close()
 	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(4)); err != nil {
 		t.Fatal(err)
@@ -221,7 +222,7 @@ func TestWorkersShareTheStudy(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for w := 0; w < 2; w++ {
-		s, j := openStudyOn(t, path, hpo.WithSeed(5), hpo.WithMaxTrials(target), hpo.WithPruner(hpo.NopPruner{}))
+		s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(5))), hpo.WithMaxTrials(target), hpo.WithPruner(hpo.NopPruner{}))
 		defer j.Close()
 		if err := s.EnqueueTrial(seedTrial, hpo.SkipIfExists()); err != nil {
 			t.Fatal(err)
@@ -273,7 +274,7 @@ func TestWorkersShareTheStudy(t *testing.T) {
 // TestFailedTrialsDoNotTakeTheTarget: with a target, a failed trial (an error, or a worker that
 // died) leaves its place to another trial.
 func TestFailedTrialsDoNotTakeTheTarget(t *testing.T) {
-	s, err := hpo.NewStudy(hpo.WithSeed(2), hpo.WithMaxTrials(6), hpo.WithPruner(hpo.NopPruner{}))
+	s, err := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(2))), hpo.WithMaxTrials(6), hpo.WithPruner(hpo.NopPruner{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +310,7 @@ func TestEnqueueSkipIfExists(t *testing.T) {
 			defer j.Close()
 			st = j
 		}
-		s, _ := hpo.NewStudy(hpo.WithStorage(st), hpo.WithSeed(1))
+		s, _ := hpo.NewStudy(hpo.WithStorage(st), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 		p := map[string]any{"x": 0.25, "n": 3}
 		for i := 0; i < 2; i++ {
 			if err := s.EnqueueTrial(p, hpo.SkipIfExists()); err != nil {
@@ -346,7 +347,7 @@ func TestEnqueueSkipIfExists(t *testing.T) {
 // nothing.
 func TestInterruptFailsRunningTrialsAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, hpo.WithSeed(3))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(3))))
 	defer j.Close()
 	obj := func(tr *hpo.Trial) (float64, error) {
 		tr.SuggestFloat("x", 0, 1)
@@ -370,7 +371,7 @@ func TestInterruptFailsRunningTrialsAtOnce(t *testing.T) {
 // context was cancelled is recorded as complete, and Optimize still reports the
 // interruption.
 func TestObjectiveFinishingAfterCancelIsKept(t *testing.T) {
-	s, _ := hpo.NewStudy(hpo.WithSeed(3))
+	s, _ := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(3))))
 	ctx, cancel := context.WithCancel(context.Background())
 	obj := func(tr *hpo.Trial) (float64, error) {
 		x, err := tr.SuggestFloat("x", 0, 1)
@@ -395,7 +396,7 @@ func TestInterruptedReasonSaysWhy(t *testing.T) {
 		{func(ctx context.Context) error { return ctx.Err() }, "interrupted: signal: terminated"},
 		{func(context.Context) error { return errors.New("interrupted after 2 of 5 epochs") }, "interrupted after 2 of 5 epochs"},
 	} {
-		s, _ := hpo.NewStudy(hpo.WithSeed(3))
+		s, _ := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(3))))
 		ctx, cancel := context.WithCancelCause(context.Background())
 		obj := func(tr *hpo.Trial) (float64, error) {
 			tr.SuggestFloat("x", 0, 1)
