@@ -260,7 +260,7 @@ func (s *Study) ask(ctx context.Context) (*Trial, error) {
 	}
 	s.inFlight[ft.Number] = &flight{}
 	s.mu.Unlock()
-	t := &Trial{study: s, frozen: ft, history: h, ctx: ctx, uninterrupted: uninterrupted}
+	t := &Trial{study: s, frozen: ft, snapshot: h, ctx: ctx, uninterrupted: uninterrupted}
 	rel, err := s.sampler.SampleRelative(h, &t.frozen)
 	if err != nil {
 		t.setErr(fmt.Errorf("sampler: %w", err))

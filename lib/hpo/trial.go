@@ -14,7 +14,7 @@ import (
 type Trial struct {
 	study    *Study
 	frozen   FrozenTrial
-	history  *Snapshot
+	snapshot *Snapshot
 	relative map[string]any
 	ctx      context.Context
 	// uninterrupted is the number of earlier trials that were not cut short.
@@ -163,7 +163,7 @@ func (t *Trial) suggest(name string, d Distribution) (float64, error) {
 	}
 	if !found {
 		var err error
-		v, err = t.study.sampler.SampleIndependent(t.history, &t.frozen, name, d)
+		v, err = t.study.sampler.SampleIndependent(t.snapshot, &t.frozen, name, d)
 		if err != nil {
 			t.setErr(err)
 			return fail(fmt.Errorf("sampler: %w", err))

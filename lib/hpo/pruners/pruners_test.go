@@ -106,3 +106,37 @@ func runningTrial(number int) *hpo.FrozenTrial {
 	return &hpo.FrozenTrial{Number: number, State: hpo.Running, Value: math.NaN(), Params: map[string]float64{},
 		Distributions: map[string]hpo.Distribution{}, Intermediate: map[int]float64{}, SystemAttrs: map[string]float64{}}
 }
+
+// TestOptionsConfigure: the constructors' options reach the rule (warm-up, start-up trials).
+func TestOptionsConfigure(t *testing.T) {
+	var done []hpo.FrozenTrial
+	for i := 0; i < 5; i++ {
+		c := *runningTrial(i)
+		c.State, c.Value = hpo.Complete, 1
+		for s := 0; s < 4; s++ {
+			c.Intermediate[s] = 1
+		}
+		done = append(done, c)
+	}
+	bad := runningTrial(5)
+	prunesAt := func(p *PercentilePruner) int {
+		for s := 0; s < 4; s++ {
+			bad.Intermediate[s] = 10
+			if p.decide(hpo.Minimize, done, bad) {
+				return s
+			}
+		}
+		return -1
+	}
+	if got := prunesAt(NewMedian()); got != 0 {
+		t.Fatalf("NewMedian() prunes at step %d, want 0", got)
+	}
+	bad = runningTrial(5)
+	if got := prunesAt(NewMedian(WithNWarmupSteps(2))); got != 2 {
+		t.Fatalf("WithNWarmupSteps(2) prunes at step %d, want 2", got)
+	}
+	bad = runningTrial(5)
+	if got := prunesAt(NewMedian(WithNStartupTrials(6))); got != -1 {
+		t.Fatalf("WithNStartupTrials(6) with 5 complete trials prunes at step %d, want never", got)
+	}
+}

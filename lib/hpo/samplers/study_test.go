@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
 )
@@ -158,5 +159,43 @@ func TestGridSamplerVisitsEveryPointOnce(t *testing.T) {
 	}
 	if len(seen) != 6 || len(paramsOf(t, s)) != 6 {
 		t.Fatalf("grid visited %v in %d trials, want all 6 once", seen, len(paramsOf(t, s)))
+	}
+}
+
+// TestOptionsConfigure: without WithSeed a sampler is seeded at random; the same seed gives the
+// same grid order; WithNStartupTrials sets how many trials are drawn by the random sampler.
+func TestOptionsConfigure(t *testing.T) {
+	if a, b := NewTPE(), NewTPE(); a.seed == b.seed {
+		t.Fatal("two unseeded TPE samplers have the same seed")
+	}
+	s := NewTPE(WithSeed(3), WithNStartupTrials(4), WithMultivariate(true), WithConstantLiar(true))
+	if s.seed != 3 || s.nStartupTrials != 4 || !s.multivariate || !s.constantLiar || s.nEICandidates != 24 {
+		t.Fatalf("options not applied: %+v", s)
+	}
+	o := NewOptuna5TPE(WithSeed(3), WithMultivariate(false))
+	if o.optuna != Optuna50 || !o.scaleKernelDensity || o.multivariate || !o.constantLiar {
+		t.Fatalf("NewOptuna5TPE's defaults or the caller's override lost: %+v", o)
+	}
+	space := map[string][]any{"x": {1, 2, 3, 4}}
+	order := func() []any {
+		g, err := NewGrid(space, WithSeed(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []any
+		h := &hpo.Snapshot{}
+		for i := 0; i < 4; i++ {
+			ft := hpo.NewFrozenTrial(i, hpo.Running, nil, time.Time{})
+			p, _ := g.SampleRelative(h, ft)
+			out = append(out, p["x"])
+			h.Trials = append(h.Trials, *ft)
+		}
+		return out
+	}
+	if a, b := order(), order(); !reflect.DeepEqual(a, b) {
+		t.Fatalf("the same seed gave grid orders %v and %v", a, b)
+	}
+	if _, err := NewGrid(map[string][]any{"x": {}}); err == nil {
+		t.Fatal("NewGrid accepted a parameter without values")
 	}
 }
