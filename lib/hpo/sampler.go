@@ -57,6 +57,8 @@ type RandomSampler struct {
 }
 
 // NewRandomSampler returns a seeded random sampler: the same seed gives the same parameters.
+// The seed is its only setting, so it takes it as an argument rather than as an option (the
+// centre's WithSeed is the study's; samplers.WithSeed is lib/hpo/samplers').
 func NewRandomSampler(seed uint64) *RandomSampler {
 	return &RandomSampler{seed: seed, rng: nprand.New(seed)}
 }

@@ -103,7 +103,7 @@ func WithName(name string) Option { return func(c *studyConfig) { c.name = name 
 // mid-run does not take a place for good. Counting the running trials too makes workers stop
 // at n exactly (Optuna's callback counts finished trials only, and N workers may overshoot by
 // N-1); a RUNNING trial of a worker that died on another host holds its place until finished.
-// With a target, Optimize's nTrials may be 0 (no per-call limit); keep one anyway when the
+// With a target, Optimize needs no NTrials (no per-call limit); keep one anyway when the
 // objective may fail every time, since failures never reach the target.
 func WithMaxTrials(n int) Option { return func(c *studyConfig) { c.maxTrials = n } }
 
