@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // cleanJournal runs a seeded study of n trials into a fresh journal and returns its path, its
@@ -23,7 +24,7 @@ func cleanJournal(t *testing.T, n int) (string, []byte, []hpo.FrozenTrial) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(21))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(21))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +344,7 @@ func TestDamageWhileOpenWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(4))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(4))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +390,7 @@ func TestTornLastLineIsCutBeforeTheNextAppend(t *testing.T) {
 	if !strings.Contains(warn.String(), "torn last line") {
 		t.Errorf("no warning about the torn line: %q", warn.String())
 	}
-	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(21))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(21))))
 	if err != nil {
 		t.Fatal(err)
 	}

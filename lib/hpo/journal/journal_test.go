@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // journalObjective is slow enough (a few ms over several reports) for kills to land mid-trial.
@@ -57,7 +58,7 @@ func TestJournalWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(journalSeed), hpo.WithMaxTrials(target))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(journalSeed))), hpo.WithMaxTrials(target))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer j.Close()
-		s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(5))
+		s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(5))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +287,7 @@ func TestTrialTimesRecordedAndReplayed(t *testing.T) {
 	}
 	for _, st := range []hpo.Storage{hpo.NewMemoryStorage(), j} {
 		before := time.Now()
-		s, err := hpo.NewStudy(hpo.WithStorage(st), hpo.WithSeed(1))
+		s, err := hpo.NewStudy(hpo.WithStorage(st), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -277,7 +277,7 @@ func TestGoContinuesAStudyBegunByOptuna(t *testing.T) {
 		}
 		return v, nil
 	}
-	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(5), hpo.WithPruner(hpo.NopPruner{}))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(5))), hpo.WithPruner(hpo.NopPruner{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestJournalHoldsSeveralStudies(t *testing.T) {
 		if name == "b" {
 			dir = hpo.Maximize
 		}
-		s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSeed(1), hpo.WithDirection(dir))
+		s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))), hpo.WithDirection(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -519,7 +519,7 @@ func TestOptunaJSONDetails(t *testing.T) {
 func TestStaleHW1LockIsRemovedAtOnce(t *testing.T) {
 	warn := quietJournalWarnings(t)
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, hpo.WithSeed(1))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +529,7 @@ func TestStaleHW1LockIsRemovedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	s, j = openStudyOn(t, path, hpo.WithSeed(1))
+	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 	defer j.Close()
 	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
@@ -551,7 +551,7 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 	optunaLockGrace = 300 * time.Millisecond
 	t.Cleanup(func() { optunaLockGrace = saved })
 	path := filepath.Join(t.TempDir(), "study.journal")
-	_, j := openStudyOn(t, path, hpo.WithSeed(1))
+	_, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 	defer j.Close()
 	hold := func() {
 		// Optuna's link points to the path it was given.
@@ -616,7 +616,7 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 // study refuses (its writer got the error). Optuna reads the journal the same way.
 func TestReplayIgnoresWhatOptunaIgnores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, hpo.WithSeed(1))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
