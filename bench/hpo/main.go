@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // testFunc is an objective with its known optimum.
@@ -208,8 +210,7 @@ func ratioInterval(a, b []float64, paired bool) (lo, hi float64) {
 // ten trials ending at trial 100 and at trial n: the functions take microseconds, so this is the
 // sampler and storage overhead.
 func timePerTrial(f testFunc, n int, multivariate bool) (map[int]float64, error) {
-	s := hpo.NewTPESampler(0)
-	s.Multivariate = multivariate
+	s := samplers.NewTPE(samplers.WithSeed(0), samplers.WithMultivariate(multivariate))
 	study, err := hpo.NewStudy(hpo.WithSampler(s))
 	if err != nil {
 		return nil, err
@@ -220,7 +221,7 @@ func timePerTrial(f testFunc, n int, multivariate bool) (map[int]float64, error)
 		stamps = append(stamps, cpuTime())
 		return v, err
 	}
-	if err := study.Optimize(obj, n, 0); err != nil {
+	if err := study.Optimize(context.Background(), obj, hpo.NTrials(n)); err != nil {
 		return nil, err
 	}
 	out := map[int]float64{}
@@ -283,14 +284,12 @@ func run() error {
 		var regrets []float64
 		same := 0 // seeds whose best value is Optuna's best value for the same seed
 		for seed := 0; seed < *seeds; seed++ {
-			s := hpo.NewTPESampler(uint64(seed))
-			s.Multivariate = *multivariate
-			s.ScaleKernelDensity = *scaled
+			s := samplers.NewTPE(samplers.WithSeed(uint64(seed)), samplers.WithMultivariate(*multivariate), samplers.WithScaleKernelDensity(*scaled))
 			study, err := hpo.NewStudy(hpo.WithSampler(s))
 			if err != nil {
 				return err
 			}
-			if err := study.Optimize(tf.f, *trials, 0); err != nil {
+			if err := study.Optimize(context.Background(), tf.f, hpo.NTrials(*trials)); err != nil {
 				return fmt.Errorf("%s seed %d: %w", tf.name, seed, err)
 			}
 			best, err := study.BestValue()

@@ -32,6 +32,7 @@ import (
 	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/homework"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 )
 
 var built struct {
@@ -151,7 +152,7 @@ func (p *proc) exited() bool {
 // left RUNNING shows as such a failure.
 func trials(t *testing.T, resultsDir string) []hpo.FrozenTrial {
 	t.Helper()
-	st, err := hpo.OpenJournal(filepath.Join(resultsDir, homework.FileJournal))
+	st, err := journal.Open(filepath.Join(resultsDir, homework.FileJournal))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/dlworkbench/hw1/lib/data"
 	"github.com/dlworkbench/hw1/lib/homework"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/hpo/pgstorage"
 )
 
@@ -111,7 +112,7 @@ func storedTrials(t *testing.T, storage, study string) []hpo.FrozenTrial {
 		// No heartbeats: a reader fails nobody's trials.
 		s, err = pgstorage.Open(ctx, storage, study, pgstorage.WithHeartbeat(0, 0))
 	} else {
-		s, err = hpo.OpenJournal(storage, hpo.JournalStudy(study))
+		s, err = journal.Open(storage, journal.WithStudy(study))
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 
 	"github.com/dlworkbench/hw1/lib/homework"
-	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 )
 
 func init() {
 	register("study", "check or repair a study journal: hw1 study check|repair PATH", runStudyCommand)
 	// Errors about a damaged journal, from any command, name the commands below.
-	hpo.JournalRecoveryHint = func(path string) string {
+	journal.RecoveryHint = func(path string) string {
 		return fmt.Sprintf("run `hw1 study check %s` to list the damage, then `hw1 study repair %s` to rewrite the journal without it (it keeps a backup)", path, path)
 	}
 }
@@ -43,7 +43,7 @@ func runStudyCommand(args []string, stdout, stderr io.Writer) int {
 		path = filepath.Join(path, homework.FileJournal)
 	}
 	if fs.Arg(0) == "check" {
-		rep, err := hpo.CheckJournal(path)
+		rep, err := journal.Check(path)
 		if err != nil {
 			fmt.Fprintf(stderr, "hw1 study check: %v\n", err)
 			return 2
@@ -56,7 +56,7 @@ func runStudyCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "no damage")
 		return 0
 	}
-	rep, err := hpo.RepairJournal(path)
+	rep, err := journal.Repair(path)
 	if rep != nil {
 		rep.WriteText(stdout)
 	}

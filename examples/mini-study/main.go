@@ -14,6 +14,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log"
@@ -25,6 +26,8 @@ import (
 	"github.com/dlworkbench/hw1/lib/data"
 	"github.com/dlworkbench/hw1/lib/figures"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 	"github.com/dlworkbench/hw1/lib/nn"
 	"github.com/dlworkbench/hw1/lib/plot"
 )
@@ -55,9 +58,8 @@ func run(out, dataDir string, trials, epochs int) error {
 	valSet, _ := all.Subset(valIdx)
 
 	// The study: TPE, and the median pruner after 3 complete trials.
-	pruner := hpo.NewMedianPruner()
-	pruner.NStartupTrials = 3
-	study, err := hpo.NewStudy(hpo.WithName("mini"), hpo.WithSampler(hpo.NewTPESampler(1)), hpo.WithPruner(pruner))
+	study, err := hpo.NewStudy(hpo.WithName("mini"), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))),
+		hpo.WithPruner(pruners.NewMedian(pruners.WithNStartupTrials(3))))
 	if err != nil {
 		return err
 	}
@@ -82,7 +84,7 @@ func run(out, dataDir string, trials, epochs int) error {
 		}
 		return valLoss(hist.Last()), nil
 	}
-	if err := study.Optimize(objective, trials, 0); err != nil {
+	if err := study.Optimize(context.Background(), objective, hpo.NTrials(trials)); err != nil {
 		return err
 	}
 	best, err := study.BestParams()

@@ -1,6 +1,7 @@
 package cv_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"math"
@@ -9,6 +10,8 @@ import (
 	"github.com/dlworkbench/hw1/lib/cv"
 	"github.com/dlworkbench/hw1/lib/data"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 	"github.com/dlworkbench/hw1/lib/nn"
 )
 
@@ -28,13 +31,13 @@ func Example_study() {
 	fitSet, _ := all.Subset(trainIdx)
 	valSet, _ := all.Subset(valIdx)
 
-	study, err := hpo.NewStudy(hpo.WithSampler(hpo.NewTPESampler(1)), hpo.WithPruner(hpo.NewMedianPruner()))
+	study, err := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		log.Fatal(err)
 	}
 	hp := nn.Hyperparameters{Epochs: 20, BatchSize: 10, Optimizer: nn.OptimizerAdam}
 	valLoss := func(s nn.EpochStats) float64 { return s.ValLoss }
-	err = study.Optimize(func(t *hpo.Trial) (float64, error) {
+	err = study.Optimize(context.Background(), func(t *hpo.Trial) (float64, error) {
 		lr, _ := t.SuggestFloat("lr", 1e-4, 1e-2, hpo.Log())
 		units, _ := t.SuggestInt("units", 16, 64)
 		m, err := nn.New(be.Backend, nn.MLP([]int{units}, nil, nn.ActivationReLU), int64(t.Number()))
@@ -52,7 +55,7 @@ func Example_study() {
 			return valLoss(hist.Last()), hpo.ErrPruned
 		}
 		return valLoss(hist.Last()), nil
-	}, 8, 0)
+	}, hpo.NTrials(8))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/dlworkbench/hw1/lib/data"
-	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/plot"
 )
 
@@ -133,7 +133,7 @@ func TestRegressionSmokeEndToEndAndResume(t *testing.T) {
 
 func countTrials(t *testing.T, dir string) int {
 	t.Helper()
-	st, err := hpo.OpenJournal(filepath.Join(dir, FileJournal))
+	st, err := journal.Open(filepath.Join(dir, FileJournal))
 	if err != nil {
 		t.Fatal(err)
 	}

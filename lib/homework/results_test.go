@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/nn"
 )
 
@@ -64,7 +65,7 @@ func sameSnapshot(t *testing.T, what string, before, after map[string]string) {
 
 func journalTrials(t *testing.T, dir string) []hpo.FrozenTrial {
 	t.Helper()
-	st, err := hpo.OpenJournal(filepath.Join(dir, FileJournal))
+	st, err := journal.Open(filepath.Join(dir, FileJournal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +384,7 @@ func TestInterruptedStudyRecordsTheRunningTrial(t *testing.T) {
 		// Cancel once trial 0 has reported an epoch to the journal.
 		for ctx.Err() == nil {
 			time.Sleep(20 * time.Millisecond)
-			st, err := hpo.OpenJournal(filepath.Join(cfg.ResultsDir(), FileJournal))
+			st, err := journal.Open(filepath.Join(cfg.ResultsDir(), FileJournal))
 			if err != nil {
 				continue
 			}
@@ -473,7 +474,7 @@ func TestInterruptRecordsTheRunningTrialAtOnce(t *testing.T) {
 	go func() { done <- r.RunStudy() }()
 	path := filepath.Join(cfg.ResultsDir(), FileJournal)
 	trial0 := func() hpo.FrozenTrial {
-		st, err := hpo.OpenJournal(path)
+		st, err := journal.Open(path)
 		if err != nil {
 			return hpo.FrozenTrial{}
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/hpo/pgstorage"
 )
 
@@ -184,7 +185,7 @@ func openStorage(ctx context.Context, cfg *Config, dir string, log io.Writer) (h
 		if err := checkJournalPath(cfg.Storage); err != nil {
 			return nil, err
 		}
-		j, err := hpo.OpenJournal(cfg.Storage, hpo.JournalStudy(cfg.Study))
+		j, err := journal.Open(cfg.Storage, journal.WithStudy(cfg.Study))
 		if err != nil {
 			return nil, fmt.Errorf("storage %s: %w", cfg.Storage, err)
 		}
@@ -192,7 +193,7 @@ func openStorage(ctx context.Context, cfg *Config, dir string, log io.Writer) (h
 	}
 	// The folder's journal carries the study's name for Optuna and
 	// optuna-dashboard; one written before under another name still opens.
-	j, err := hpo.OpenJournal(filepath.Join(dir, FileJournal), hpo.JournalDefaultStudy(cfg.Study))
+	j, err := journal.Open(filepath.Join(dir, FileJournal), journal.WithDefaultStudy(cfg.Study))
 	if err != nil {
 		return nil, fmt.Errorf("study journal: %w", err)
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/dlworkbench/hw1/internal/atomicfile"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 	"github.com/dlworkbench/hw1/lib/nn"
 )
 
@@ -48,11 +50,8 @@ func openStudy(ctx context.Context, cfg *Config, dir string, log io.Writer) (*hp
 	if err != nil {
 		return nil, err
 	}
-	pruner := hpo.NewMedianPruner()
-	pruner.NStartupTrials = cfg.PrunerStartupTrials
-	pruner.NWarmupSteps = cfg.PrunerWarmupSteps
-	sampler := hpo.NewTPESampler(uint64(cfg.Seed))
-	sampler.ConstantLiar = true
+	pruner := pruners.NewMedian(pruners.WithNStartupTrials(cfg.PrunerStartupTrials), pruners.WithNWarmupSteps(cfg.PrunerWarmupSteps))
+	sampler := samplers.NewTPE(samplers.WithSeed(uint64(cfg.Seed)), samplers.WithConstantLiar(true))
 	study, err := hpo.NewStudy(
 		hpo.WithName(cfg.Study),
 		hpo.WithDirection(direction(cfg.Task)),
@@ -490,7 +489,7 @@ func (r *Run) optimize(ctx context.Context, study *hpo.Study, objective hpo.Obje
 	r.mu.Lock()
 	r.optimizing = study
 	r.mu.Unlock()
-	err := study.OptimizeContext(ctx, objective, n, cfg.timeout())
+	err := study.Optimize(ctx, objective, hpo.NTrials(n), hpo.Timeout(cfg.timeout()))
 	r.mu.Lock()
 	r.optimizing = nil
 	r.mu.Unlock()

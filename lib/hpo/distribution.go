@@ -142,9 +142,9 @@ func (d Distribution) Contains(v float64) bool {
 	}
 }
 
-// effectiveHigh is the largest value on the step grid, as Optuna adjusts a high that is not
+// EffectiveHigh is the largest value on the step grid, as Optuna adjusts a high that is not
 // low + k*step.
-func (d Distribution) effectiveHigh() float64 {
+func (d Distribution) EffectiveHigh() float64 {
 	if d.Step == 0 || d.Kind == CategoricalKind {
 		return d.High
 	}

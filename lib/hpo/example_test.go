@@ -1,12 +1,16 @@
 package hpo_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // A define-by-run objective with a conditional parameter, intermediate values and pruning, on a
@@ -14,13 +18,14 @@ import (
 func Example() {
 	dir, _ := os.MkdirTemp("", "hpo-example")
 	defer os.RemoveAll(dir)
-	journal, err := hpo.OpenJournal(filepath.Join(dir, "study.jsonl"))
+	j, err := journal.Open(filepath.Join(dir, "study.jsonl"))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer journal.Close()
-	study, err := hpo.NewStudy(hpo.WithName("demo"), hpo.WithSeed(42), hpo.WithStorage(journal))
+	defer j.Close()
+	study, err := hpo.NewStudy(hpo.WithName("demo"), hpo.WithStorage(j),
+		hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(42))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -50,12 +55,18 @@ func Example() {
 		}
 		return loss, nil
 	}
-	if err := study.Optimize(objective, 30, 0); err != nil {
+	best := math.Inf(1)
+	newBest := func(_ *hpo.Study, t hpo.FrozenTrial) { // an Optuna-style callback
+		if t.State == hpo.Complete && t.Value < best {
+			best = t.Value
+		}
+	}
+	if err := study.Optimize(context.Background(), objective, hpo.NTrials(30), hpo.Callbacks(newBest)); err != nil {
 		fmt.Println(err)
 		return
 	}
 	st, _ := study.Stats()
-	fmt.Println("finished:", st.Finished, "pruned+complete:", st.Pruned+st.Complete)
+	fmt.Println("finished:", st.Finished, "pruned+complete:", st.Pruned+st.Complete, "best seen by the callback:", best == *st.BestValue)
 	// Output:
-	// finished: 30 pruned+complete: 30
+	// finished: 30 pruned+complete: 30 best seen by the callback: true
 }

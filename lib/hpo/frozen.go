@@ -30,8 +30,9 @@ const (
 	Maximize Direction = "MAXIMIZE"
 )
 
-// better reports whether a beats b in direction d; NaN never wins.
-func (d Direction) better(a, b float64) bool {
+// Better reports whether value a beats value b in direction d; NaN never wins (for pruners
+// and samplers outside lib/hpo).
+func (d Direction) Better(a, b float64) bool {
 	if math.IsNaN(a) {
 		return false
 	}
@@ -85,6 +86,40 @@ func (t *FrozenTrial) ExternalParams() map[string]any {
 		out[name], _ = t.Param(name)
 	}
 	return out
+}
+
+// NumericParams returns the float and int parameters by name, as internal values (an int as
+// its float64): with LabelParams, the trial's parameters in plain values, for figures.
+func (t *FrozenTrial) NumericParams() map[string]float64 {
+	out := make(map[string]float64, len(t.Params))
+	for name, v := range t.Params {
+		if t.Distributions[name].Kind != CategoricalKind {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// LabelParams returns the categorical parameters by name, as the label of the choice taken.
+func (t *FrozenTrial) LabelParams() map[string]string {
+	out := map[string]string{}
+	for name, v := range t.Params {
+		if d := t.Distributions[name]; d.Kind == CategoricalKind {
+			out[name] = d.Choices[int(v)]
+		}
+	}
+	return out
+}
+
+// IntermediateValues returns the reported steps in increasing order and the value reported at
+// each, for curves.
+func (t *FrozenTrial) IntermediateValues() (steps []int, values []float64) {
+	steps = t.Steps()
+	values = make([]float64, len(steps))
+	for i, s := range steps {
+		values[i] = t.Intermediate[s]
+	}
+	return steps, values
 }
 
 // LastStep returns the largest reported step, or -1 when nothing was reported.
@@ -145,7 +180,9 @@ func (t *FrozenTrial) Clone() FrozenTrial {
 	return c
 }
 
-func newFrozenTrial(number int, state TrialState, fixed map[string]any, start time.Time) *FrozenTrial {
+// NewFrozenTrial returns a trial record with empty maps and a NaN value, for storages outside
+// lib/hpo that build records themselves (lib/hpo/journal's replay).
+func NewFrozenTrial(number int, state TrialState, fixed map[string]any, start time.Time) *FrozenTrial {
 	return &FrozenTrial{
 		Number:        number,
 		State:         state,

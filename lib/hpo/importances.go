@@ -29,7 +29,7 @@ type ImportanceOptions struct {
 // first, as Optuna's get_param_importances: by default the parameters are those that every
 // complete trial has with the same distribution (a conditional parameter is left out).
 func (s *Study) ParamImportances(opts ImportanceOptions) ([]ParamImportance, error) {
-	trials, err := s.readTrials()
+	trials, err := s.SharedTrials()
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dlworkbench/hw1/internal/atomicfile"
 )
@@ -153,44 +152,6 @@ func WriteTrialsCSV(w io.Writer, trials []FrozenTrial) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// ExportedTrial is a trial in plain values, for figures and notebooks: numeric parameters as
-// float64, categorical ones as their label, intermediate values in step order.
-type ExportedTrial struct {
-	Number        int
-	State         TrialState
-	Value         float64 // NaN when the trial has none
-	NumericParams map[string]float64
-	LabelParams   map[string]string
-	Steps         []int
-	Intermediate  []float64
-	Start         time.Time
-	Duration      time.Duration
-}
-
-// Export turns trials into plain values; a figure package needs nothing else from hpo.
-func Export(trials []FrozenTrial) []ExportedTrial {
-	out := make([]ExportedTrial, 0, len(trials))
-	for _, t := range trials {
-		e := ExportedTrial{Number: t.Number, State: t.State, Value: t.Value,
-			NumericParams: map[string]float64{}, LabelParams: map[string]string{},
-			Start: t.DatetimeStart, Duration: t.Duration()}
-		for n, v := range t.Params {
-			d := t.Distributions[n]
-			if d.Kind == CategoricalKind {
-				e.LabelParams[n] = d.Choices[int(v)]
-			} else {
-				e.NumericParams[n] = v
-			}
-		}
-		for _, s := range t.Steps() {
-			e.Steps = append(e.Steps, s)
-			e.Intermediate = append(e.Intermediate, t.Intermediate[s])
-		}
-		out = append(out, e)
-	}
-	return out
 }
 
 // WriteReports writes <dir>/<prefix>stats.txt, stats.json and trials.csv for the study.

@@ -1,27 +1,38 @@
 package hpo
 
 import (
-	"fmt"
 	"math"
-	"sort"
 	"sync"
+
+	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
 )
 
-// History is what a sampler sees: the direction and every other trial of the study as it was
-// when the current trial started.
-type History struct {
+// Snapshot is what a sampler sees of its study: the direction and every other trial of the
+// study as it was when the current trial started (running trials included: TPE's constant liar
+// reads them). Samplers must not modify the trials. (It was hpo.History, a name that
+// nn.History and plot.History, training curves, also have.)
+type Snapshot struct {
 	Direction Direction
 	Trials    []FrozenTrial
 
-	// split caches TPE's ranking of the finished trials: it depends on the history only, not on
-	// the parameter, and a trial asks for many parameters.
-	split *tpeSplit
+	memo map[any]any
 }
 
-type tpeSplit struct {
-	obs          []observation
-	nBelow       int
-	below, above []int
+// Memo returns the value kept under key for this snapshot, computed by compute the first time:
+// for a sampler's work that depends on the snapshot only, done once per trial rather than once
+// per parameter (TPE's ranking of the finished trials). Use an unexported key type of the
+// sampler's package, as context.WithValue. A snapshot belongs to one trial, which is not safe
+// for concurrent use, and neither is Memo.
+func (h *Snapshot) Memo(key any, compute func() any) any {
+	if v, ok := h.memo[key]; ok {
+		return v
+	}
+	if h.memo == nil {
+		h.memo = map[any]any{}
+	}
+	v := compute()
+	h.memo[key] = v
+	return v
 }
 
 // Sampler draws parameter values. SampleRelative runs once at the start of a trial and may fix
@@ -30,32 +41,35 @@ type tpeSplit struct {
 type Sampler interface {
 	// SampleRelative returns values as the objective would see them (float64, int, label);
 	// a value that does not fit the distribution later asked for is dropped.
-	SampleRelative(h *History, t *FrozenTrial) (map[string]any, error)
+	SampleRelative(h *Snapshot, t *FrozenTrial) (map[string]any, error)
 	// SampleIndependent returns one internal value drawn from d.
-	SampleIndependent(h *History, t *FrozenTrial, name string, d Distribution) (float64, error)
+	SampleIndependent(h *Snapshot, t *FrozenTrial, name string, d Distribution) (float64, error)
 }
 
-// RandomSampler draws every parameter uniformly (in log space for Log parameters), as Optuna's
+// RandomSampler is the default sampler of a study without WithSampler, and the start-up sampler
+// of lib/hpo/samplers' TPE. It draws every parameter uniformly (in log space for Log parameters), as Optuna's
 // RandomSampler does and from the same NumPy stream: the same seed gives the same parameters
 // as Optuna's RandomSampler(seed).
 type RandomSampler struct {
 	mu   sync.Mutex
 	seed uint64
-	rng  *numpyRand
+	rng  *nprand.Rand
 }
 
 // NewRandomSampler returns a seeded random sampler: the same seed gives the same parameters.
+// The seed is its only setting, so it takes it as an argument rather than as an option (the
+// centre's WithSeed is the study's; samplers.WithSeed is lib/hpo/samplers').
 func NewRandomSampler(seed uint64) *RandomSampler {
-	return &RandomSampler{seed: seed, rng: newNumpyRand(seed)}
+	return &RandomSampler{seed: seed, rng: nprand.New(seed)}
 }
 
 // SampleRelative implements Sampler; random sampling has no joint part.
-func (r *RandomSampler) SampleRelative(*History, *FrozenTrial) (map[string]any, error) {
+func (r *RandomSampler) SampleRelative(*Snapshot, *FrozenTrial) (map[string]any, error) {
 	return nil, nil
 }
 
 // SampleIndependent implements Sampler.
-func (r *RandomSampler) SampleIndependent(_ *History, _ *FrozenTrial, _ string, d Distribution) (float64, error) {
+func (r *RandomSampler) SampleIndependent(_ *Snapshot, _ *FrozenTrial, _ string, d Distribution) (float64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return sampleUniform(r.rng, d), nil
@@ -64,7 +78,7 @@ func (r *RandomSampler) SampleIndependent(_ *History, _ *FrozenTrial, _ string, 
 // sampleUniform draws as Optuna's RandomSampler: uniform over the bounds widened by half a step
 // (or by 0.5 for log ints) and rounded back onto the grid, so that the end points are as likely
 // as the others; a categorical takes the largest of one uniform draw per choice.
-func sampleUniform(rng *numpyRand, d Distribution) float64 {
+func sampleUniform(rng *nprand.Rand, d Distribution) float64 {
 	switch d.Kind {
 	case CategoricalKind:
 		best, bestU := 0, -1.0
@@ -102,96 +116,4 @@ func sampleUniform(rng *numpyRand, d Distribution) float64 {
 func snap(d Distribution, v float64) float64 {
 	v = math.RoundToEven((v-d.Low)/d.Step)*d.Step + d.Low
 	return math.Min(math.Max(v, d.Low), d.High)
-}
-
-// GridSampler tries every combination of the given values once, in a seeded random order, as
-// Optuna's GridSampler; Optimize stops when all were tried. Each parameter the objective asks
-// for must be in the grid.
-type GridSampler struct {
-	names  []string
-	values [][]any
-	mu     sync.Mutex
-	seed   uint64
-	rng    *numpyRand
-}
-
-// NewGridSampler returns a grid sampler over space (name to the values to try).
-func NewGridSampler(space map[string][]any, seed uint64) (*GridSampler, error) {
-	g := &GridSampler{seed: seed, rng: newNumpyRand(seed)}
-	for name := range space {
-		g.names = append(g.names, name)
-	}
-	sort.Strings(g.names)
-	for _, name := range g.names {
-		if len(space[name]) == 0 {
-			return nil, fmt.Errorf("grid parameter %q has no values", name)
-		}
-		g.values = append(g.values, space[name])
-	}
-	return g, nil
-}
-
-// size is the number of combinations.
-func (g *GridSampler) size() int {
-	n := 1
-	for _, v := range g.values {
-		n *= len(v)
-	}
-	return n
-}
-
-// combination returns the values of combination id, the last name varying fastest.
-func (g *GridSampler) combination(id int) map[string]any {
-	out := make(map[string]any, len(g.names))
-	for i := len(g.names) - 1; i >= 0; i-- {
-		n := len(g.values[i])
-		out[g.names[i]] = g.values[i][id%n]
-		id /= n
-	}
-	return out
-}
-
-// gridAttr is the system attribute under which a trial keeps its combination id.
-const gridAttr = "grid_id"
-
-// visited returns the combination ids taken by trials, running ones included.
-func (g *GridSampler) visited(trials []FrozenTrial) map[int]bool {
-	seen := map[int]bool{}
-	for _, t := range trials {
-		if id, ok := t.SystemAttrs[gridAttr]; ok {
-			seen[int(id)] = true
-		}
-	}
-	return seen
-}
-
-func (g *GridSampler) exhausted(trials []FrozenTrial) bool {
-	return len(g.visited(trials)) >= g.size()
-}
-
-// SampleRelative implements Sampler: it picks an unvisited combination at random (any one once
-// all were visited) and records its id on the trial through the ids of the history.
-func (g *GridSampler) SampleRelative(h *History, t *FrozenTrial) (map[string]any, error) {
-	seen := g.visited(h.Trials)
-	var free []int
-	for id := 0; id < g.size(); id++ {
-		if !seen[id] {
-			free = append(free, id)
-		}
-	}
-	g.mu.Lock()
-	var id int
-	if len(free) > 0 {
-		id = free[g.rng.IntN(len(free))]
-	} else {
-		id = g.rng.IntN(g.size())
-	}
-	g.mu.Unlock()
-	t.SystemAttrs[gridAttr] = float64(id)
-	return g.combination(id), nil
-}
-
-// SampleIndependent implements Sampler: a parameter outside the grid is an error.
-func (g *GridSampler) SampleIndependent(_ *History, _ *FrozenTrial, name string, _ Distribution) (float64, error) {
-	return 0, fmt.Errorf("parameter %q is not in the grid %v", name, g.names)
 }

@@ -56,77 +56,92 @@ type Storage interface {
 // trials is reached (WithMaxTrials).
 var ErrMaxTrials = errors.New("the study's target number of trials is reached")
 
-// sharedStorage is implemented by storages that can hand the study a snapshot whose finished
-// trials share maps with the storage; the study and its samplers only read them.
-type sharedStorage interface {
-	sharedTrials() ([]FrozenTrial, error)
+// SharedStorage is a Storage that can hand the study a snapshot whose finished trials share
+// maps with the storage (Study.SharedTrials); the study, its samplers and pruners only read
+// them. MemoryStorage and lib/hpo/journal's storage are SharedStorages.
+type SharedStorage interface {
+	Storage
+	// SharedTrials is Trials, except that the maps of finished trials may be the storage's own.
+	SharedTrials() ([]FrozenTrial, error)
 }
 
-// book is the trial state machine shared by the in-memory storage and the journal replay, so
-// that both apply an event the same way.
-type book struct {
-	direction Direction
-	trials    []*FrozenTrial
-	waiting   []int // numbers of WAITING trials, oldest first
+// TrialBook is the trial state machine of MemoryStorage, exported for the storages of other
+// packages that keep their trials in memory (lib/hpo/journal replays its file into one), so
+// that they apply every change by the same rules: trial numbers, WAITING trials picked up
+// oldest first, the target of WithMaxTrials, writes refused to a trial that is not running
+// (ErrTrialNotRunning), a second report at a step ignored. It is not safe for concurrent use:
+// its owner locks. The zero value is an empty book without a direction.
+type TrialBook struct {
+	// Direction is the study's, once SetDirection set it (empty before).
+	Direction Direction
+	// Trials are the trials by number (Trials[i].Number == i); its owner may read them and
+	// replace a trial's record as a whole, and must change them only through the methods.
+	Trials  []*FrozenTrial
+	waiting []int // numbers of WAITING trials, oldest first
 }
 
-func (b *book) setDirection(d Direction) error {
+// SetDirection records the study's direction, or refuses another one than the recorded.
+func (b *TrialBook) SetDirection(d Direction) error {
 	if d != Minimize && d != Maximize {
 		return fmt.Errorf("direction %q is neither %s nor %s", d, Minimize, Maximize)
 	}
-	if b.direction != "" && b.direction != d {
-		return fmt.Errorf("storage holds a study to %s, asked to %s", b.direction, d)
+	if b.Direction != "" && b.Direction != d {
+		return fmt.Errorf("storage holds a study to %s, asked to %s", b.Direction, d)
 	}
-	b.direction = d
+	b.Direction = d
 	return nil
 }
 
-func (b *book) enqueue(fixed map[string]any, now time.Time) int {
-	n := len(b.trials)
-	b.trials = append(b.trials, newFrozenTrial(n, Waiting, fixed, now))
+// Enqueue adds a WAITING trial with the parameters fixed and returns its number, without a start time (as Optuna: datetime_start is set when a
+// worker picks the trial up, in CreateNumber), so that the memory storage, a live journal and
+// a replayed one agree.
+func (b *TrialBook) Enqueue(fixed map[string]any) int {
+	n := len(b.Trials)
+	b.Trials = append(b.Trials, NewFrozenTrial(n, Waiting, fixed, time.Time{}))
 	b.waiting = append(b.waiting, n)
 	return n
 }
 
-func (b *book) create(now time.Time) *FrozenTrial {
-	t, _ := b.createNumber(b.nextNumber(), now)
+// Create starts the next trial (NextNumber) at now and returns it.
+func (b *TrialBook) Create(now time.Time) *FrozenTrial {
+	t, _ := b.CreateNumber(b.NextNumber(), now)
 	return t
 }
 
-// nextNumber is the trial that create would start: the oldest WAITING one, else a new one.
-func (b *book) nextNumber() int {
+// NextNumber is the trial that Create would start: the oldest WAITING one, else a new one.
+func (b *TrialBook) NextNumber() int {
 	if len(b.waiting) > 0 {
 		return b.waiting[0]
 	}
-	return len(b.trials)
+	return len(b.Trials)
 }
 
-// createNumber starts trial n: a WAITING one or, for n = the number of trials, a new one.
-func (b *book) createNumber(n int, now time.Time) (*FrozenTrial, error) {
-	if n == len(b.trials) {
-		t := newFrozenTrial(n, Running, nil, now)
-		b.trials = append(b.trials, t)
+// CreateNumber starts trial n at now: a WAITING one or, for n = the number of trials, a new one.
+func (b *TrialBook) CreateNumber(n int, now time.Time) (*FrozenTrial, error) {
+	if n == len(b.Trials) {
+		t := NewFrozenTrial(n, Running, nil, now)
+		b.Trials = append(b.Trials, t)
 		return t, nil
 	}
-	if n < 0 || n > len(b.trials) {
-		return nil, fmt.Errorf("trial %d cannot be created next (%d trials)", n, len(b.trials))
+	if n < 0 || n > len(b.Trials) {
+		return nil, fmt.Errorf("trial %d cannot be created next (%d trials)", n, len(b.Trials))
 	}
 	for i, w := range b.waiting {
 		if w == n {
 			b.waiting = append(b.waiting[:i:i], b.waiting[i+1:]...)
-			t := b.trials[n]
+			t := b.Trials[n]
 			t.State = Running
 			t.DatetimeStart = now
 			return t, nil
 		}
 	}
-	return nil, fmt.Errorf("trial %d already exists and is %s, not %s", n, b.trials[n].State, Waiting)
+	return nil, fmt.Errorf("trial %d already exists and is %s, not %s", n, b.Trials[n].State, Waiting)
 }
 
-// budgetUsed counts the trials that count towards a target: COMPLETE, PRUNED and RUNNING.
-func (b *book) budgetUsed() int {
+// BudgetUsed counts the trials that count towards a target: COMPLETE, PRUNED and RUNNING.
+func (b *TrialBook) BudgetUsed() int {
 	n := 0
-	for _, t := range b.trials {
+	for _, t := range b.Trials {
 		if t.State == Complete || t.State == Pruned || t.State == Running {
 			n++
 		}
@@ -134,10 +149,10 @@ func (b *book) budgetUsed() int {
 	return n
 }
 
-// sameTrial returns a WAITING, RUNNING, COMPLETE or PRUNED trial enqueued with, or having, the
+// SameTrial returns the number of a WAITING, RUNNING, COMPLETE or PRUNED trial enqueued with, or having, the
 // parameters fixed, or -1.
-func (b *book) sameTrial(fixed map[string]any) int {
-	for _, t := range b.trials {
+func (b *TrialBook) SameTrial(fixed map[string]any) int {
+	for _, t := range b.Trials {
 		if t.State == Failed {
 			continue
 		}
@@ -190,19 +205,22 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-func (b *book) running(number int) (*FrozenTrial, error) {
-	if number < 0 || number >= len(b.trials) {
-		return nil, fmt.Errorf("trial %d does not exist (%d trials)", number, len(b.trials))
+// Running returns trial number if it is RUNNING, else an error wrapping ErrTrialNotRunning
+// (or saying that there is no such trial).
+func (b *TrialBook) Running(number int) (*FrozenTrial, error) {
+	if number < 0 || number >= len(b.Trials) {
+		return nil, fmt.Errorf("trial %d does not exist (%d trials)", number, len(b.Trials))
 	}
-	t := b.trials[number]
+	t := b.Trials[number]
 	if t.State != Running {
 		return nil, fmt.Errorf("trial %d is %s, not %s: %w", number, t.State, Running, ErrTrialNotRunning)
 	}
 	return t, nil
 }
 
-func (b *book) setParam(number int, name string, d Distribution, v float64) error {
-	t, err := b.running(number)
+// SetParam records a parameter of a running trial (internal value v of distribution d).
+func (b *TrialBook) SetParam(number int, name string, d Distribution, v float64) error {
+	t, err := b.Running(number)
 	if err != nil {
 		return err
 	}
@@ -214,8 +232,10 @@ func (b *book) setParam(number int, name string, d Distribution, v float64) erro
 	return nil
 }
 
-func (b *book) report(number, step int, v float64) error {
-	t, err := b.running(number)
+// Report records the value of a running trial at a step; a second report at a step is ignored,
+// as Optuna does.
+func (b *TrialBook) Report(number, step int, v float64) error {
+	t, err := b.Running(number)
 	if err != nil {
 		return err
 	}
@@ -228,8 +248,9 @@ func (b *book) report(number, step int, v float64) error {
 	return nil
 }
 
-func (b *book) setAttr(number int, key string, v float64) error {
-	t, err := b.running(number)
+// SetAttr records a system attribute of a running trial.
+func (b *TrialBook) SetAttr(number int, key string, v float64) error {
+	t, err := b.Running(number)
 	if err != nil {
 		return err
 	}
@@ -237,8 +258,10 @@ func (b *book) setAttr(number int, key string, v float64) error {
 	return nil
 }
 
-func (b *book) finish(number int, state TrialState, v float64, reason string, now time.Time) error {
-	t, err := b.running(number)
+// Finish ends a running trial in state (COMPLETE, PRUNED or FAIL) with value v and, for a
+// failed one, reason, at now.
+func (b *TrialBook) Finish(number int, state TrialState, v float64, reason string, now time.Time) error {
+	t, err := b.Running(number)
 	if err != nil {
 		return err
 	}
@@ -255,19 +278,20 @@ func (b *book) finish(number int, state TrialState, v float64, reason string, no
 	return nil
 }
 
-func (b *book) snapshot() []FrozenTrial {
-	out := make([]FrozenTrial, len(b.trials))
-	for i, t := range b.trials {
+// Snapshot returns copies of every trial (FrozenTrial.Clone), in number order.
+func (b *TrialBook) Snapshot() []FrozenTrial {
+	out := make([]FrozenTrial, len(b.Trials))
+	for i, t := range b.Trials {
 		out[i] = t.Clone()
 	}
 	return out
 }
 
-// snapshotShared is snapshot for the study's own use: finished trials never change in the book,
+// SnapshotShared is Snapshot for the study's own use: finished trials never change in the book,
 // so their maps are shared instead of copied, which keeps Ask O(n) in cheap struct copies.
-func (b *book) snapshotShared() []FrozenTrial {
-	out := make([]FrozenTrial, len(b.trials))
-	for i, t := range b.trials {
+func (b *TrialBook) SnapshotShared() []FrozenTrial {
+	out := make([]FrozenTrial, len(b.Trials))
+	for i, t := range b.Trials {
 		if t.State.Finished() {
 			out[i] = *t
 		} else {
@@ -277,18 +301,19 @@ func (b *book) snapshotShared() []FrozenTrial {
 	return out
 }
 
-func (b *book) get(number int) (FrozenTrial, error) {
-	if number < 0 || number >= len(b.trials) {
-		return FrozenTrial{}, fmt.Errorf("trial %d does not exist (%d trials)", number, len(b.trials))
+// Get returns a copy of trial number.
+func (b *TrialBook) Get(number int) (FrozenTrial, error) {
+	if number < 0 || number >= len(b.Trials) {
+		return FrozenTrial{}, fmt.Errorf("trial %d does not exist (%d trials)", number, len(b.Trials))
 	}
-	return b.trials[number].Clone(), nil
+	return b.Trials[number].Clone(), nil
 }
 
 // MemoryStorage keeps trials in memory; it is the default storage of a study. Studies that
 // share one get worker indices 0, 1, 2, ... in the order they start.
 type MemoryStorage struct {
 	mu      sync.Mutex
-	b       book
+	b       TrialBook
 	workers int
 }
 
@@ -299,7 +324,7 @@ func NewMemoryStorage() *MemoryStorage { return &MemoryStorage{} }
 func (m *MemoryStorage) SetDirection(d Direction) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.setDirection(d)
+	return m.b.SetDirection(d)
 }
 
 // RegisterWorker implements Storage.
@@ -315,70 +340,70 @@ func (m *MemoryStorage) EnqueueTrial(fixed map[string]any, skipIfExists bool) (i
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if skipIfExists {
-		if n := m.b.sameTrial(fixed); n >= 0 {
+		if n := m.b.SameTrial(fixed); n >= 0 {
 			return n, false, nil
 		}
 	}
-	return m.b.enqueue(fixed, time.Now()), true, nil
+	return m.b.Enqueue(fixed), true, nil
 }
 
 // CreateTrial implements Storage.
 func (m *MemoryStorage) CreateTrial(limit int) (FrozenTrial, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if limit > 0 && m.b.budgetUsed() >= limit {
-		return FrozenTrial{}, fmt.Errorf("%d trials complete, pruned or running: %w", m.b.budgetUsed(), ErrMaxTrials)
+	if limit > 0 && m.b.BudgetUsed() >= limit {
+		return FrozenTrial{}, fmt.Errorf("%d trials complete, pruned or running: %w", m.b.BudgetUsed(), ErrMaxTrials)
 	}
-	return m.b.create(time.Now()).Clone(), nil
+	return m.b.Create(time.Now()).Clone(), nil
 }
 
 // SetParam implements Storage.
 func (m *MemoryStorage) SetParam(number int, name string, d Distribution, v float64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.setParam(number, name, d, v)
+	return m.b.SetParam(number, name, d, v)
 }
 
 // Report implements Storage.
 func (m *MemoryStorage) Report(number, step int, v float64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.report(number, step, v)
+	return m.b.Report(number, step, v)
 }
 
 // SetSystemAttr implements Storage.
 func (m *MemoryStorage) SetSystemAttr(number int, key string, v float64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.setAttr(number, key, v)
+	return m.b.SetAttr(number, key, v)
 }
 
 // FinishTrial implements Storage.
 func (m *MemoryStorage) FinishTrial(number int, state TrialState, v float64, reason string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.finish(number, state, v, reason, time.Now())
+	return m.b.Finish(number, state, v, reason, time.Now())
 }
 
 // Trials implements Storage.
 func (m *MemoryStorage) Trials() ([]FrozenTrial, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.snapshot(), nil
+	return m.b.Snapshot(), nil
 }
 
-// sharedTrials implements sharedStorage.
-func (m *MemoryStorage) sharedTrials() ([]FrozenTrial, error) {
+// SharedTrials implements SharedStorage.
+func (m *MemoryStorage) SharedTrials() ([]FrozenTrial, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.snapshotShared(), nil
+	return m.b.SnapshotShared(), nil
 }
 
 // Trial implements Storage.
 func (m *MemoryStorage) Trial(number int) (FrozenTrial, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.b.get(number)
+	return m.b.Get(number)
 }
 
 // Close implements Storage.

@@ -3,10 +3,12 @@ package hpo
 import (
 	"fmt"
 	"strings"
+
+	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
 )
 
 // Resuming a sampler. The built-in samplers (TPE, random, grid) draw every random number from
-// numpyRand streams, which are a pure function of the seed: a stream's whole state is the seed
+// NumPy RandomState streams (lib/hpo/internal/nprand), which are a pure function of the seed: a stream's whole state is the seed
 // and how many 32-bit words were drawn from it. So a study keeps, on every trial it finishes,
 // the worker that ran it and how far each of the sampler's streams had advanced when the trial
 // finished (system attributes attrWorker and attrStreamWords). Before a trial, when no other
@@ -39,87 +41,42 @@ const (
 
 func attrStreamWords(i int) string { return fmt.Sprintf("%s%d", attrStreamPrefix, i) }
 
-// streamSampler is a sampler whose randomness is a set of numpyRand streams.
-type streamSampler interface {
-	// useWorker re-seeds every stream with worker k's seed, at its start.
-	useWorker(k int)
-	// streamWords returns the words drawn so far from each stream.
-	streamWords() []uint64
-	// seekStreams moves stream i to words[i] words past its start.
-	seekStreams(words []uint64)
+// StreamSampler is a Sampler whose randomness is a set of NumPy RandomState streams, each a
+// pure function of the seed and of how many 32-bit words were drawn from it, so that the study
+// can resume it (see above). RandomSampler and lib/hpo/samplers' TPE and grid samplers are
+// StreamSamplers; a sampler that is not one is used as it is (a resumed study then draws its
+// first trials again).
+type StreamSampler interface {
+	Sampler
+	// UseWorker re-seeds every stream with worker k's seed, at its start: worker 0 draws the
+	// seed's own streams, worker k > 0 RandomState([seed mod 2^32, seed div 2^32, k]).
+	UseWorker(k int)
+	// StreamWords returns the words drawn so far from each stream.
+	StreamWords() []uint64
+	// SeekStreams moves stream i to words[i] words past its start (words may be shorter).
+	SeekStreams(words []uint64)
 }
 
-// workerRand returns the stream of worker k for seed (see above).
-func workerRand(seed uint64, k int) *numpyRand {
-	if k == 0 {
-		return newNumpyRand(seed)
-	}
-	return newNumpyRandKey([]uint32{uint32(seed), uint32(seed >> 32), uint32(k)})
-}
-
-func (r *RandomSampler) useWorker(k int) {
+// UseWorker implements StreamSampler.
+func (r *RandomSampler) UseWorker(k int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rng = workerRand(r.seed, k)
+	r.rng = nprand.Worker(r.seed, k)
 }
 
-func (r *RandomSampler) streamWords() []uint64 {
+// StreamWords implements StreamSampler.
+func (r *RandomSampler) StreamWords() []uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return []uint64{r.rng.words()}
+	return []uint64{r.rng.Words()}
 }
 
-func (r *RandomSampler) seekStreams(words []uint64) {
+// SeekStreams implements StreamSampler.
+func (r *RandomSampler) SeekStreams(words []uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(words) > 0 {
-		r.rng.seek(words[0])
-	}
-}
-
-// TPE has two streams, as Optuna's TPESampler: its own (candidates) and its startup random
-// sampler's, both seeded with the seed.
-func (s *TPESampler) useWorker(k int) {
-	s.mu.Lock()
-	s.rng = workerRand(s.seed, k)
-	s.mu.Unlock()
-	s.startup.useWorker(k)
-}
-
-func (s *TPESampler) streamWords() []uint64 {
-	s.mu.Lock()
-	w := s.rng.words()
-	s.mu.Unlock()
-	return append([]uint64{w}, s.startup.streamWords()...)
-}
-
-func (s *TPESampler) seekStreams(words []uint64) {
-	if len(words) == 0 {
-		return
-	}
-	s.mu.Lock()
-	s.rng.seek(words[0])
-	s.mu.Unlock()
-	s.startup.seekStreams(words[1:])
-}
-
-func (g *GridSampler) useWorker(k int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.rng = workerRand(g.seed, k)
-}
-
-func (g *GridSampler) streamWords() []uint64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return []uint64{g.rng.words()}
-}
-
-func (g *GridSampler) seekStreams(words []uint64) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(words) > 0 {
-		g.rng.seek(words[0])
+		r.rng.Seek(words[0])
 	}
 }
 

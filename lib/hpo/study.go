@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -23,7 +22,7 @@ var ErrPruned = errors.New("trial pruned")
 var ErrNoCompleteTrials = errors.New("no complete trials yet")
 
 // ReasonInterrupted is the FailReason of a trial cut short by the cancellation of
-// OptimizeContext's context, or by Study.Interrupt; it is followed by ": " and the cause when
+// Optimize's context, or by Study.Interrupt; it is followed by ": " and the cause when
 // the context was cancelled with one (context.WithCancelCause), and it is the objective's
 // error text instead when that text starts with it. A failed trial whose reason starts with
 // it counts as cut short: the next trial of its worker draws its parameters again.
@@ -32,7 +31,7 @@ const ReasonInterrupted = "interrupted"
 // Objective is a define-by-run objective: it asks the trial for parameters and returns the value
 // to minimize or maximize. Returning ErrPruned marks the trial pruned; any other error, a NaN
 // value or a panic marks it failed and the study goes on. An error returned once the trial's
-// context (Trial.Context) is done marks it failed as interrupted and ends OptimizeContext.
+// context (Trial.Context) is done marks it failed as interrupted and ends Optimize.
 type Objective func(t *Trial) (float64, error)
 
 // Study is a hyperparameter search: it asks a sampler for parameters, runs the objective, asks a
@@ -79,16 +78,20 @@ type studyConfig struct {
 // WithDirection sets Minimize (default) or Maximize.
 func WithDirection(d Direction) Option { return func(c *studyConfig) { c.direction = d } }
 
-// WithSampler sets the sampler (default: TPE with Optuna's defaults).
+// WithSampler sets the sampler. The default is a RandomSampler (seeded by WithSeed, else at
+// random), not Optuna's TPE: lib/hpo does not import its samplers (lib/hpo/samplers imports
+// lib/hpo); give samplers.NewTPE() for Optuna's default.
 func WithSampler(s Sampler) Option { return func(c *studyConfig) { c.sampler = s } }
 
-// WithPruner sets the pruner (default: MedianPruner with Optuna's defaults).
+// WithPruner sets the pruner. The default is NopPruner (no pruning), not Optuna's
+// MedianPruner, for the same reason; give pruners.NewMedian() for Optuna's default.
 func WithPruner(p Pruner) Option { return func(c *studyConfig) { c.pruner = p } }
 
 // WithStorage sets where trials live (default: in memory). Reopening a journal file resumes.
 func WithStorage(s Storage) Option { return func(c *studyConfig) { c.storage = s } }
 
-// WithSeed seeds the default TPE sampler; it has no effect when WithSampler is given.
+// WithSeed seeds the default sampler; NewStudy refuses it together with WithSampler (seed that
+// sampler instead), so that a seed is never silently ignored.
 func WithSeed(seed uint64) Option { return func(c *studyConfig) { c.seed = &seed } }
 
 // WithName names the study in reports.
@@ -100,7 +103,7 @@ func WithName(name string) Option { return func(c *studyConfig) { c.name = name 
 // mid-run does not take a place for good. Counting the running trials too makes workers stop
 // at n exactly (Optuna's callback counts finished trials only, and N workers may overshoot by
 // N-1); a RUNNING trial of a worker that died on another host holds its place until finished.
-// With a target, Optimize's nTrials may be 0 (no per-call limit); keep one anyway when the
+// With a target, Optimize needs no NTrials (no per-call limit); keep one anyway when the
 // objective may fail every time, since failures never reach the target.
 func WithMaxTrials(n int) Option { return func(c *studyConfig) { c.maxTrials = n } }
 
@@ -113,15 +116,18 @@ func NewStudy(opts ...Option) (*Study, error) {
 	for _, o := range opts {
 		o(&c)
 	}
+	if c.sampler != nil && c.seed != nil {
+		return nil, fmt.Errorf("study %q: WithSeed has no effect with WithSampler: seed the sampler", c.name)
+	}
 	if c.sampler == nil {
 		seed := rand.Uint64()
 		if c.seed != nil {
 			seed = *c.seed
 		}
-		c.sampler = NewTPESampler(seed)
+		c.sampler = NewRandomSampler(seed)
 	}
 	if c.pruner == nil {
-		c.pruner = NewMedianPruner()
+		c.pruner = NopPruner{}
 	}
 	if c.storage == nil {
 		c.storage = NewMemoryStorage()
@@ -148,11 +154,13 @@ func (s *Study) Storage() Storage { return s.storage }
 // Trials returns copies of all trials, in number order.
 func (s *Study) Trials() ([]FrozenTrial, error) { return s.storage.Trials() }
 
-// readTrials is Trials without copying finished trials where the storage allows it; for
-// samplers and pruners, which only read.
-func (s *Study) readTrials() ([]FrozenTrial, error) {
-	if sh, ok := s.storage.(sharedStorage); ok {
-		return sh.sharedTrials()
+// SharedTrials is Trials without copying the finished trials where the storage allows it (the
+// memory and journal storages): the trials and their maps may be shared with the storage and
+// with other callers, and must not be modified. For samplers and pruners (lib/hpo/pruners),
+// which only read, and read every trial at every step.
+func (s *Study) SharedTrials() ([]FrozenTrial, error) {
+	if sh, ok := s.storage.(SharedStorage); ok {
+		return sh.SharedTrials()
 	}
 	return s.storage.Trials()
 }
@@ -212,8 +220,8 @@ func (s *Study) join() error {
 		return fmt.Errorf("study %q: register worker: %w", s.name, err)
 	}
 	s.worker = k
-	if ss, ok := s.sampler.(streamSampler); ok && k != 0 {
-		ss.useWorker(k)
+	if ss, ok := s.sampler.(StreamSampler); ok && k != 0 {
+		ss.UseWorker(k)
 	}
 	return nil
 }
@@ -226,7 +234,7 @@ func (s *Study) ask(ctx context.Context) (*Trial, error) {
 	if err != nil {
 		return nil, fmt.Errorf("study %q: create trial: %w", s.name, err)
 	}
-	all, err := s.readTrials()
+	all, err := s.SharedTrials()
 	if err != nil {
 		err = fmt.Errorf("study %q trial %d: read trials: %w", s.name, ft.Number, err)
 		if ferr := s.storage.FinishTrial(ft.Number, Failed, math.NaN(), err.Error()); ferr != nil {
@@ -234,7 +242,7 @@ func (s *Study) ask(ctx context.Context) (*Trial, error) {
 		}
 		return nil, err
 	}
-	h := &History{Direction: s.direction}
+	h := &Snapshot{Direction: s.direction}
 	uninterrupted := 0
 	for i := range all {
 		if t := &all[i]; t.Number != ft.Number {
@@ -245,14 +253,14 @@ func (s *Study) ask(ctx context.Context) (*Trial, error) {
 		}
 	}
 	s.mu.Lock()
-	if ss, ok := s.sampler.(streamSampler); ok && len(s.inFlight) == 0 {
+	if ss, ok := s.sampler.(StreamSampler); ok && len(s.inFlight) == 0 {
 		// Where this worker's finished trials left the streams: a no-op in an uninterrupted
 		// study, a skip ahead on resume, a step back after an interrupted trial (stream.go).
-		ss.seekStreams(recordedStreamWords(all, s.worker, len(ss.streamWords())))
+		ss.SeekStreams(recordedStreamWords(all, s.worker, len(ss.StreamWords())))
 	}
 	s.inFlight[ft.Number] = &flight{}
 	s.mu.Unlock()
-	t := &Trial{study: s, frozen: ft, history: h, ctx: ctx, uninterrupted: uninterrupted}
+	t := &Trial{study: s, frozen: ft, snapshot: h, ctx: ctx, uninterrupted: uninterrupted}
 	rel, err := s.sampler.SampleRelative(h, &t.frozen)
 	if err != nil {
 		t.setErr(fmt.Errorf("sampler: %w", err))
@@ -311,10 +319,10 @@ func (s *Study) Tell(t *Trial, value float64, objErr error) (FrozenTrial, error)
 		state, reason = Failed, "objective returned NaN"
 	}
 	var attrErr error
-	if ss, ok := s.sampler.(streamSampler); ok && !strings.HasPrefix(reason, ReasonInterrupted) && s.worker >= 0 {
+	if ss, ok := s.sampler.(StreamSampler); ok && !strings.HasPrefix(reason, ReasonInterrupted) && s.worker >= 0 {
 		// An interrupted trial records nothing, so the next trial draws what it drew.
 		attrErr = s.storage.SetSystemAttr(n, attrWorker, float64(s.worker))
-		for i, w := range ss.streamWords() {
+		for i, w := range ss.StreamWords() {
 			if attrErr == nil {
 				attrErr = s.storage.SetSystemAttr(n, attrStreamWords(i), float64(w))
 			}
@@ -341,40 +349,84 @@ func (s *Study) Tell(t *Trial, value float64, objErr error) (FrozenTrial, error)
 	return ft, nil
 }
 
-// Optimize is OptimizeContext without a context: it runs until nTrials, timeout, Stop, the
-// study's target or an exhausted grid ends it.
-func (s *Study) Optimize(objective Objective, nTrials int, timeout time.Duration) error {
-	return s.OptimizeContext(context.Background(), objective, nTrials, timeout)
+// OptimizeOption sets one thing of an Optimize call: NTrials, Timeout, Callbacks, Catch.
+type OptimizeOption func(*optimizeConfig)
+
+type optimizeConfig struct {
+	nTrials   int
+	timeout   time.Duration
+	callbacks []Callback
+	catch     func(error) bool
 }
 
-// OptimizeContext runs the objective nTrials times in this call (nTrials <= 0: no limit) or
-// until timeout has passed (timeout <= 0: no limit), whichever comes first, or until Stop, an
-// exhausted grid, the study's target (WithMaxTrials, shared with the other workers) or the
-// cancellation of ctx. Failed and pruned trials count towards nTrials.
+// NTrials ends Optimize after n trials of this call (Optuna's n_trials); failed and pruned
+// trials count. n <= 0, as leaving it out: no limit.
+func NTrials(n int) OptimizeOption { return func(c *optimizeConfig) { c.nTrials = n } }
+
+// Timeout keeps new trials from starting once d has passed since Optimize began (Optuna's
+// timeout); a running trial is not stopped (give the context a deadline for that). d <= 0, as
+// leaving it out: no limit.
+func Timeout(d time.Duration) OptimizeOption { return func(c *optimizeConfig) { c.timeout = d } }
+
+// Callback is called after every trial that Optimize finishes, in the goroutine of Optimize,
+// with the trial as the storage recorded it, as Optuna's callbacks (func(study, trial)). It may
+// call Study.Stop to end Optimize after this trial.
+type Callback func(s *Study, t FrozenTrial)
+
+// Callbacks adds after-trial callbacks, called in order after the sampler's own AfterTrial.
+func Callbacks(cb ...Callback) OptimizeOption {
+	return func(c *optimizeConfig) { c.callbacks = append(c.callbacks, cb...) }
+}
+
+// Catch decides which objective errors only fail their trial (catch returns true: the study
+// goes on, the default for every error) and which also end Optimize, which then returns the
+// error once the trial is recorded as FAIL (as an exception outside Optuna's catch). A NaN
+// value and a panic reach catch as errors; ErrPruned and interruptions never do.
+//
+// The default differs from Optuna's (catch=(): every exception ends optimize) because a Go
+// objective reports failure with an error value, and a study of many trials should not end
+// because one diverged; Catch(func(error) bool { return false }) gives Optuna's behaviour.
+func Catch(catch func(err error) bool) OptimizeOption {
+	return func(c *optimizeConfig) { c.catch = catch }
+}
+
+// AfterTrialSampler is a Sampler that is told of every trial its study finishes in Optimize,
+// before the callbacks, as Optuna's BaseSampler.after_trial: the grid sampler (lib/hpo/samplers)
+// stops the study (Study.Stop) once every combination was tried. An error ends Optimize.
+type AfterTrialSampler interface {
+	Sampler
+	AfterTrial(s *Study, t FrozenTrial) error
+}
+
+// Optimize runs the objective, one trial after another, until one of these ends it: NTrials
+// trials of this call, Timeout, Stop (from the objective, a callback or another goroutine), an
+// exhausted grid (the sampler's AfterTrial calls Stop), the study's target (WithMaxTrials,
+// shared with the other workers) or the cancellation of ctx. With none of them it runs until
+// ctx is cancelled, as Optuna's optimize() without n_trials and timeout.
 //
 // Interruption: the objective sees ctx as Trial.Context and should stop at the next epoch once
 // it is done, returning an error (ctx.Err(), say). The running trial is then recorded as FAIL
 // with reason ReasonInterrupted, or as finished if the objective returned a value (or
-// ErrPruned) anyway, so no trial is left RUNNING; and OptimizeContext returns an error that
-// wraps ctx.Err() (errors.Is(err, context.Canceled), or context.DeadlineExceeded for a
-// deadline). An interrupted trial is drawn again by the next trial of the study, in this
-// process or in a resumed one (stream.go). A timeout, by contrast, only keeps new trials
-// from starting; give ctx a deadline to stop a running trial too.
+// ErrPruned) anyway, so no trial is left RUNNING; and Optimize returns an error that wraps
+// ctx.Err() (errors.Is(err, context.Canceled), or context.DeadlineExceeded for a deadline).
+// An interrupted trial is drawn again by the next trial of the study, in this process or in a
+// resumed one (stream.go). A Timeout, by contrast, only keeps new trials from starting.
 //
-// Storage errors stop it early and are returned; objective errors only fail their trial.
-func (s *Study) OptimizeContext(ctx context.Context, objective Objective, nTrials int, timeout time.Duration) error {
-	if nTrials <= 0 && timeout <= 0 && s.maxTrials <= 0 {
-		if _, ok := s.sampler.(*GridSampler); !ok {
-			return fmt.Errorf("study %q: Optimize needs nTrials > 0, a timeout or a target (WithMaxTrials)", s.name)
-		}
+// Storage errors stop it early and are returned; objective errors only fail their trial unless
+// Catch says otherwise.
+func (s *Study) Optimize(ctx context.Context, objective Objective, opts ...OptimizeOption) error {
+	var c optimizeConfig
+	for _, o := range opts {
+		o(&c)
 	}
+	after, _ := s.sampler.(AfterTrialSampler)
 	s.stop.Store(false)
 	start := time.Now()
-	for i := 0; nTrials <= 0 || i < nTrials; i++ {
+	for i := 0; c.nTrials <= 0 || i < c.nTrials; i++ {
 		if ctx.Err() != nil {
 			return s.interrupted(ctx, nil)
 		}
-		if timeout > 0 && time.Since(start) >= timeout {
+		if c.timeout > 0 && time.Since(start) >= c.timeout {
 			break
 		}
 		if s.stop.Load() {
@@ -401,20 +453,28 @@ func (s *Study) OptimizeContext(ctx context.Context, objective Objective, nTrial
 		if ctx.Err() != nil {
 			return s.interrupted(ctx, &ft)
 		}
-		if g, ok := s.sampler.(*GridSampler); ok {
-			trials, err := s.storage.Trials()
-			if err != nil {
-				return err
+		if after != nil {
+			if err := after.AfterTrial(s, ft); err != nil {
+				return fmt.Errorf("study %q trial %d: sampler: %w", s.name, ft.Number, err)
 			}
-			if g.exhausted(trials) {
-				break
+		}
+		for _, cb := range c.callbacks {
+			cb(s, ft)
+		}
+		if ft.State == Failed && c.catch != nil {
+			cause := objErr
+			if cause == nil {
+				cause = errors.New(ft.FailReason)
+			}
+			if !c.catch(cause) {
+				return fmt.Errorf("study %q trial %d failed: %w", s.name, ft.Number, cause)
 			}
 		}
 	}
 	return nil
 }
 
-// interrupted is OptimizeContext's error once ctx is done.
+// interrupted is Optimize's error once ctx is done.
 func (s *Study) interrupted(ctx context.Context, last *FrozenTrial) error {
 	why := ""
 	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
@@ -475,7 +535,7 @@ func (s *Study) BestTrial() (FrozenTrial, error) {
 		if trials[i].State != Complete {
 			continue
 		}
-		if best < 0 || s.direction.better(trials[i].Value, trials[best].Value) {
+		if best < 0 || s.direction.Better(trials[i].Value, trials[best].Value) {
 			best = i
 		}
 	}
@@ -502,6 +562,3 @@ func (s *Study) BestParams() (map[string]any, error) {
 	}
 	return t.ExternalParams(), nil
 }
-
-// defaultLog is where library warnings go (torn journal lines, dead workers).
-var defaultLog io.Writer = os.Stderr

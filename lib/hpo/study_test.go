@@ -2,6 +2,7 @@ package hpo
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -61,81 +62,6 @@ func paramsOf(t *testing.T, s *Study) []map[string]any {
 	return out
 }
 
-func TestSameSeedSameParams(t *testing.T) {
-	for _, multivariate := range []bool{false, true} {
-		run := func(seed uint64) []map[string]any {
-			smp := NewTPESampler(seed)
-			smp.Multivariate = multivariate
-			s, err := NewStudy(WithSampler(smp))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Optimize(mixedObjective, 40, 0); err != nil {
-				t.Fatal(err)
-			}
-			return paramsOf(t, s)
-		}
-		a, b, c := run(7), run(7), run(8)
-		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("multivariate=%v: same seed gave different parameters", multivariate)
-		}
-		if reflect.DeepEqual(a, c) {
-			t.Fatalf("multivariate=%v: different seeds gave the same parameters", multivariate)
-		}
-	}
-}
-
-// TestTPEStaysInBoundsAndConverges checks every suggested value against its distribution and
-// that TPE beats random search on the same budget (medians over seeds, so not a flaky check).
-func TestTPEStaysInBoundsAndConverges(t *testing.T) {
-	best := func(sampler Sampler) float64 {
-		s, err := NewStudy(WithSampler(sampler), WithPruner(NopPruner{}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Optimize(mixedObjective, 60, 0); err != nil {
-			t.Fatal(err)
-		}
-		trials, _ := s.Trials()
-		for _, tr := range trials {
-			if tr.State != Complete {
-				t.Fatalf("trial %d is %s (%s)", tr.Number, tr.State, tr.FailReason)
-			}
-			for n, v := range tr.Params {
-				if d := tr.Distributions[n]; !d.Contains(v) {
-					t.Fatalf("trial %d: %s = %v outside %s", tr.Number, n, v, d)
-				}
-			}
-		}
-		v, err := s.BestValue()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	var tpe, rnd []float64
-	for seed := uint64(0); seed < 7; seed++ {
-		tpe = append(tpe, best(NewTPESampler(seed)))
-		rnd = append(rnd, best(NewRandomSampler(seed)))
-	}
-	mt, mr := median(tpe), median(rnd)
-	if mt >= mr {
-		t.Fatalf("TPE median best %v is not below random search's %v", mt, mr)
-	}
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
-	return s[len(s)/2]
-}
-
 func TestFailedTrialsAreRecordedAndStudyGoesOn(t *testing.T) {
 	s, err := NewStudy(WithSeed(1))
 	if err != nil {
@@ -157,7 +83,7 @@ func TestFailedTrialsAreRecordedAndStudyGoesOn(t *testing.T) {
 		}
 		return x, nil
 	}
-	if err := s.Optimize(obj, 12, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(12)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
@@ -268,56 +194,9 @@ func TestSuggestRejectsBadRanges(t *testing.T) {
 	}
 }
 
-func TestGridSamplerVisitsEveryPointOnce(t *testing.T) {
-	g, err := NewGridSampler(map[string][]any{"x": {0.0, 0.5, 1.0}, "opt": {"adam", "sgd"}}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := NewStudy(WithSampler(g))
-	obj := func(tr *Trial) (float64, error) {
-		x, _ := tr.SuggestFloat("x", 0, 1)
-		o, err := tr.SuggestCategorical("opt", []string{"adam", "sgd"})
-		if o == "sgd" {
-			x += 10
-		}
-		return x, err
-	}
-	if err := s.Optimize(obj, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, p := range paramsOf(t, s) {
-		seen[fmt.Sprint(p["x"], p["opt"])] = true
-	}
-	if len(seen) != 6 || len(paramsOf(t, s)) != 6 {
-		t.Fatalf("grid visited %v in %d trials, want all 6 once", seen, len(paramsOf(t, s)))
-	}
-}
-
-func TestSuccessiveHalvingPrunes(t *testing.T) {
-	s, _ := NewStudy(WithSeed(2), WithPruner(NewSuccessiveHalvingPruner()))
-	obj := func(tr *Trial) (float64, error) {
-		x, _ := tr.SuggestFloat("x", 0, 1)
-		for step := 0; step < 20; step++ {
-			tr.Report(step, x+1/float64(step+1))
-			if tr.ShouldPrune() {
-				return 0, ErrPruned
-			}
-		}
-		return x, nil
-	}
-	if err := s.Optimize(obj, 30, 0); err != nil {
-		t.Fatal(err)
-	}
-	st, _ := s.Stats()
-	if st.Pruned == 0 || st.Complete == 0 {
-		t.Fatalf("successive halving: %d pruned, %d complete; want both", st.Pruned, st.Complete)
-	}
-}
-
-func TestReportsAndExport(t *testing.T) {
+func TestReportsAndPlainValues(t *testing.T) {
 	s, _ := NewStudy(WithSeed(4), WithName("demo"))
-	if err := s.Optimize(mixedObjective, 25, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, NTrials(25)); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := s.Stats()
@@ -343,10 +222,13 @@ func TestReportsAndExport(t *testing.T) {
 	if !reflect.DeepEqual(rows[0], want) || len(rows) != 26 {
 		t.Fatalf("csv header %v with %d rows", rows[0], len(rows))
 	}
-	ex := Export(trials)
-	for i, e := range ex {
-		if len(e.Steps) != len(trials[i].Intermediate) || e.LabelParams["kind"] == "" || len(e.NumericParams) < 3 {
-			t.Fatalf("export of trial %d: %+v", i, e)
+	for i, tr := range trials {
+		steps, values := tr.IntermediateValues()
+		if len(steps) != len(tr.Intermediate) || len(values) != len(steps) || tr.LabelParams()["kind"] == "" || len(tr.NumericParams()) < 3 {
+			t.Fatalf("plain values of trial %d: %v %v %v %v", i, steps, values, tr.LabelParams(), tr.NumericParams())
+		}
+		if _, ok := tr.NumericParams()["kind"]; ok {
+			t.Fatalf("trial %d: the categorical kind among the numeric parameters", i)
 		}
 	}
 	dir := t.TempDir()
@@ -356,7 +238,7 @@ func TestReportsAndExport(t *testing.T) {
 }
 
 func TestParamImportancesFindTheParameterThatMatters(t *testing.T) {
-	s, _ := NewStudy(WithSeed(9), WithSampler(NewRandomSampler(9)))
+	s, _ := NewStudy(WithSampler(NewRandomSampler(9)))
 	obj := func(tr *Trial) (float64, error) {
 		a, _ := tr.SuggestFloat("a", 0, 1)
 		b, _ := tr.SuggestFloat("b", 0, 1)
@@ -366,7 +248,7 @@ func TestParamImportancesFindTheParameterThatMatters(t *testing.T) {
 		}
 		return 10*a + 0.1*b, err
 	}
-	if err := s.Optimize(obj, 60, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, NTrials(60)); err != nil {
 		t.Fatal(err)
 	}
 	for _, mdi := range []bool{false, true} {
@@ -377,5 +259,53 @@ func TestParamImportancesFindTheParameterThatMatters(t *testing.T) {
 		if len(imp) != 3 || imp[0].Name != "a" || imp[0].Importance < 0.8 {
 			t.Fatalf("mdi=%v: importances %+v, want a first and dominant, only_y left out", mdi, imp)
 		}
+	}
+}
+
+func TestWithSeedAndWithSamplerRefused(t *testing.T) {
+	_, err := NewStudy(WithSeed(1), WithSampler(NewRandomSampler(1)))
+	if err == nil || !strings.Contains(err.Error(), "WithSeed has no effect with WithSampler") {
+		t.Fatalf("NewStudy(WithSeed, WithSampler) = %v, want the refusal", err)
+	}
+}
+
+func TestOptimizeCallbacksAndCatch(t *testing.T) {
+	s, err := NewStudy(WithSeed(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	stopAt := func(s *Study, ft FrozenTrial) {
+		seen = append(seen, ft.Number)
+		if ft.DatetimeStart.IsZero() || ft.DatetimeComplete.Before(ft.DatetimeStart) {
+			t.Errorf("trial %d: start %v complete %v", ft.Number, ft.DatetimeStart, ft.DatetimeComplete)
+		}
+		if ft.Number == 3 {
+			s.Stop()
+		}
+	}
+	boom := errors.New("boom")
+	obj := func(tr *Trial) (float64, error) {
+		x, err := tr.SuggestFloat("x", 0, 1)
+		if tr.Number() == 1 {
+			return 0, boom
+		}
+		return x, err
+	}
+	if err := s.Optimize(context.Background(), obj, NTrials(10), Callbacks(stopAt)); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(seen, []int{0, 1, 2, 3}) {
+		t.Fatalf("callbacks saw %v, want trials 0..3 (Stop after 3)", seen)
+	}
+	// Catch refusing the error ends Optimize with it, the trial recorded as FAIL.
+	obj2 := func(tr *Trial) (float64, error) { return 0, boom }
+	err = s.Optimize(context.Background(), obj2, NTrials(5), Catch(func(err error) bool { return !errors.Is(err, boom) }))
+	if !errors.Is(err, boom) {
+		t.Fatalf("Optimize with Catch = %v, want boom", err)
+	}
+	trials, _ := s.Trials()
+	if len(trials) != 5 || trials[4].State != Failed {
+		t.Fatalf("got %d trials, last %s; want 5, the last FAIL", len(trials), trials[len(trials)-1].State)
 	}
 }

@@ -14,7 +14,7 @@ import (
 type Trial struct {
 	study    *Study
 	frozen   FrozenTrial
-	history  *History
+	snapshot *Snapshot
 	relative map[string]any
 	ctx      context.Context
 	// uninterrupted is the number of earlier trials that were not cut short.
@@ -48,10 +48,9 @@ func (t *Trial) Number() int { return t.frozen.Number }
 // that seeds its training with it trains the same models as the uninterrupted study.
 func (t *Trial) UninterruptedNumber() int { return t.uninterrupted }
 
-// Context is the context of the OptimizeContext call running the trial (context.Background for
-// Optimize and Ask). A long objective should watch it (a training loop: check ctx.Err() after
+// Context is the context of the Optimize call running the trial (context.Background for Ask). A long objective should watch it (a training loop: check ctx.Err() after
 // each epoch) and return ctx.Err() once it is done; the trial is then recorded as FAIL with
-// reason ReasonInterrupted and OptimizeContext returns.
+// reason ReasonInterrupted and Optimize returns.
 func (t *Trial) Context() context.Context {
 	if t.ctx == nil {
 		return context.Background()
@@ -134,7 +133,7 @@ func (t *Trial) suggest(name string, d Distribution) (float64, error) {
 		return fail(err)
 	}
 	if d.Kind != CategoricalKind {
-		d.High = d.effectiveHigh()
+		d.High = d.EffectiveHigh()
 	}
 	if old, ok := t.frozen.Distributions[name]; ok {
 		if !old.Equal(d) {
@@ -164,7 +163,7 @@ func (t *Trial) suggest(name string, d Distribution) (float64, error) {
 	}
 	if !found {
 		var err error
-		v, err = t.study.sampler.SampleIndependent(t.history, &t.frozen, name, d)
+		v, err = t.study.sampler.SampleIndependent(t.snapshot, &t.frozen, name, d)
 		if err != nil {
 			t.setErr(err)
 			return fail(fmt.Errorf("sampler: %w", err))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 )
 
 // BenchmarkTrial is the storage's cost of one trial as a study writes it: CreateTrial, 10
@@ -80,7 +81,7 @@ func BenchmarkTrial(b *testing.B) {
 			}
 		})
 		b.Run("journal"+suffix, func(b *testing.B) {
-			j, err := hpo.OpenJournal(filepath.Join(b.TempDir(), "study.journal"))
+			j, err := journal.Open(filepath.Join(b.TempDir(), "study.journal"))
 			if err != nil {
 				b.Fatal(err)
 			}

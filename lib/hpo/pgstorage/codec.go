@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -185,7 +186,7 @@ func loadTrials(ctx context.Context, q batchSender, f trialFilter) ([]loaded, er
 		if !ok {
 			continue
 		}
-		d, err := hpo.ParseOptunaDistribution(dist)
+		d, err := journal.ParseOptunaDistribution(dist)
 		if err != nil {
 			rows.Close()
 			return nil, permanent(fmt.Errorf("trial %d parameter %q: %w", out[i].trial.Number, name, err))
@@ -393,6 +394,6 @@ func sameChoices(distributionJSON string, d hpo.Distribution) bool {
 	if d.Kind != hpo.CategoricalKind {
 		return false
 	}
-	o, err := hpo.ParseOptunaDistribution(distributionJSON)
+	o, err := journal.ParseOptunaDistribution(distributionJSON)
 	return err == nil && o.Equal(d)
 }

@@ -3,6 +3,7 @@
 package pgstorage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -177,7 +178,7 @@ func TestCutConnectionsLoseNothing(t *testing.T) {
 			defer wg.Done()
 			study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithMaxTrials(target), hpo.WithSampler(hpo.NewRandomSampler(uint64(w))))
 			if err == nil {
-				err = study.Optimize(sleepyObjective(15*time.Millisecond), 0, 0)
+				err = study.Optimize(context.Background(), sleepyObjective(15*time.Millisecond))
 			}
 			errs[w] = err
 		}()

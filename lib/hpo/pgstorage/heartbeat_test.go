@@ -3,6 +3,7 @@
 package pgstorage
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -78,11 +79,11 @@ func TestKilledWorkerTrialIsFailedAndRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = study.Optimize(func(tr *hpo.Trial) (float64, error) {
+	err = study.Optimize(context.Background(), func(tr *hpo.Trial) (float64, error) {
 		x, err := tr.SuggestFloat("x", -1, 1)
 		got = x
 		return x, err
-	}, 1, 0)
+	}, hpo.NTrials(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestStudyGoesOnAfterALateWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = study.Optimize(func(tr *hpo.Trial) (float64, error) {
+	err = study.Optimize(context.Background(), func(tr *hpo.Trial) (float64, error) {
 		if _, err := tr.SuggestFloat("x", 0, 1); err != nil {
 			return 0, err
 		}
@@ -179,7 +180,7 @@ func TestStudyGoesOnAfterALateWrite(t *testing.T) {
 			return 0, hpo.ErrPruned
 		}
 		return 1, nil
-	}, 3, 0)
+	}, hpo.NTrials(3))
 	if err != nil {
 		t.Fatalf("Optimize stopped after its trial was failed by another worker: %v", err)
 	}

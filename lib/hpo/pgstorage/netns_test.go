@@ -4,6 +4,7 @@ package pgstorage
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -124,7 +125,7 @@ func TestWorkerInNetnsLosesItsLink(t *testing.T) {
 		defer wg.Done()
 		study, err := hpo.NewStudy(hpo.WithStorage(host), hpo.WithMaxTrials(target), hpo.WithSampler(hpo.NewRandomSampler(1)))
 		if err == nil {
-			err = study.Optimize(sleepyObjective(300*time.Millisecond), 0, 0)
+			err = study.Optimize(context.Background(), sleepyObjective(300*time.Millisecond))
 		}
 		hostErr = err
 	}()

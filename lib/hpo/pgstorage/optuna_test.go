@@ -21,6 +21,9 @@ import (
 
 	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // The interop tests run real Optuna 5.0 (the project's .venv, set up by scripts/setup.sh)
@@ -146,7 +149,7 @@ func compareWithOptuna(t *testing.T, goTrials []hpo.FrozenTrial, py pyDump) {
 			if !ok || fmt.Sprint(gv) != fmt.Sprint(pv) {
 				t.Errorf("%s %s: Go %v (%T), Optuna %v (%T)", where, name, gv, gv, pv, pv)
 			}
-			pd, err := hpo.ParseOptunaDistribution(p.Distributions[name])
+			pd, err := journal.ParseOptunaDistribution(p.Distributions[name])
 			if err != nil || !pd.Equal(g.Distributions[name]) {
 				t.Errorf("%s %s: Go distribution %v, Optuna %s (%v)", where, name, g.Distributions[name], p.Distributions[name], err)
 			}
@@ -209,11 +212,11 @@ func TestGoContinuesAnOptunaStudy(t *testing.T) {
 	s := openTest(t, url, "py-study")
 	compareWithOptuna(t, mustTrials(t, s), begun)
 
-	study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithSeed(5))
+	study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(5))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := study.Optimize(studyObjective, 6, 0); err != nil {
+	if err := study.Optimize(context.Background(), studyObjective, hpo.NTrials(6)); err != nil {
 		t.Fatal(err)
 	}
 	ts := mustTrials(t, s)
@@ -281,7 +284,7 @@ func TestOptunaAndGoWorkersShareAStudy(t *testing.T) {
 			defer wg.Done()
 			study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithMaxTrials(target), hpo.WithSampler(hpo.NewRandomSampler(uint64(i))))
 			if err == nil {
-				err = study.Optimize(sleepyObjective(30*time.Millisecond), 0, 0)
+				err = study.Optimize(context.Background(), sleepyObjective(30*time.Millisecond))
 			}
 			errs[i] = err
 		}()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -634,7 +635,7 @@ func (s *Storage) SetParam(number int, name string, d hpo.Distribution, v float6
 	if math.IsNaN(v) || (d.Kind == hpo.CategoricalKind && !d.Contains(v)) {
 		return fmt.Errorf("pgstorage %s: trial %d parameter %q: value %v does not fit %s", s.name, number, name, v, d)
 	}
-	dj, err := hpo.OptunaDistributionJSON(d)
+	dj, err := journal.OptunaDistributionJSON(d)
 	if err != nil {
 		return fmt.Errorf("pgstorage %s: trial %d parameter %q: %w", s.name, number, name, err)
 	}
@@ -670,7 +671,7 @@ func (s *Storage) SetParam(number int, name string, d hpo.Distribution, v float6
 		if err := s.pool.QueryRow(ctx, `SELECT distribution_json FROM trial_params WHERE trial_id = $1 AND param_name = $2`, id, name).Scan(&old); err != nil {
 			return err
 		}
-		od, err := hpo.ParseOptunaDistribution(old)
+		od, err := journal.ParseOptunaDistribution(old)
 		if err != nil || !od.Equal(d) {
 			return permanent(fmt.Errorf("trial %d parameter %q: distribution %s differs from earlier %s", number, name, d, old))
 		}

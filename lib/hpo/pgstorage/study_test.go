@@ -3,6 +3,7 @@
 package pgstorage
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"reflect"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // studyObjective (the objective of testdata/optuna_interop.py too) uses every kind of parameter, reports, is pruned by the median pruner and
@@ -53,14 +56,14 @@ func studyObjective(t *hpo.Trial) (float64, error) {
 
 func runReferenceStudy(t *testing.T, s hpo.Storage) []hpo.FrozenTrial {
 	t.Helper()
-	study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithSeed(7))
+	study, err := hpo.NewStudy(hpo.WithStorage(s), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(7))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := study.EnqueueTrial(map[string]any{"x": 0.5, "lr": 0.01, "n": 3, "act": "tanh"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := study.Optimize(studyObjective, 25, 0); err != nil {
+	if err := study.Optimize(context.Background(), studyObjective, hpo.NTrials(25)); err != nil {
 		t.Fatal(err)
 	}
 	return mustTrials(t, s)

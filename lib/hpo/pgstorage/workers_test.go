@@ -51,9 +51,9 @@ func workerMain(mode string) int {
 	}
 	switch mode {
 	case "study":
-		err = study.Optimize(sleepyObjective(30*time.Millisecond), 0, 0)
+		err = study.Optimize(context.Background(), sleepyObjective(30*time.Millisecond))
 	case "netns":
-		err = study.Optimize(func(t *hpo.Trial) (float64, error) {
+		err = study.Optimize(context.Background(), func(t *hpo.Trial) (float64, error) {
 			x, err := t.SuggestFloat("x", -2, 2)
 			if err != nil {
 				return 0, err
@@ -66,9 +66,9 @@ func workerMain(mode string) int {
 				fmt.Printf("trial %d step %d\n", t.Number(), step)
 			}
 			return x * x, nil
-		}, 0, 0)
+		})
 	case "hang":
-		err = study.Optimize(func(t *hpo.Trial) (float64, error) {
+		err = study.Optimize(context.Background(), func(t *hpo.Trial) (float64, error) {
 			x, err := t.SuggestFloat("x", -1, 1)
 			if err != nil {
 				return 0, err
@@ -78,7 +78,7 @@ func workerMain(mode string) int {
 			}
 			fmt.Printf("running %d\n", t.Number())
 			select {}
-		}, 1, 0)
+		}, hpo.NTrials(1))
 	default:
 		err = fmt.Errorf("unknown worker mode %q", mode)
 	}
@@ -155,7 +155,7 @@ func TestConcurrentWorkersReachTheTarget(t *testing.T) {
 				err = study.EnqueueTrial(map[string]any{"x": 0.25, "n": 2}, hpo.SkipIfExists())
 			}
 			if err == nil {
-				err = study.Optimize(sleepyObjective(3*time.Millisecond), 0, 0)
+				err = study.Optimize(context.Background(), sleepyObjective(3*time.Millisecond))
 			}
 			errs <- err
 		}(w, s)

@@ -1,4 +1,4 @@
-package hpo
+package journal
 
 import (
 	"bytes"
@@ -9,12 +9,14 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // hw1's first journal format: one JSON object per line with an "op" (study, worker, enqueue,
 // create, param, report, attr, finish), written by hw1 before it wrote Optuna's format. A
-// journal in it is converted once, when OpenJournal opens it: it is replayed as before (a
-// damaged line stops the conversion with a *JournalError naming the line, and RepairJournal
+// journal in it is converted once, when Open opens it: it is replayed as before (a
+// damaged line stops the conversion with a *Error naming the line, and Repair
 // repairs the file and converts it in one step), written in Optuna's format to a temporary
 // file, the original copied to PATH.bak-<UTC time>, and the new file renamed over the journal,
 // under the journal's locks; one message says so. Its trials keep their numbers, states,
@@ -72,21 +74,21 @@ func (f *jfloat) UnmarshalJSON(b []byte) error {
 // enqueue lines and on every line of trial 0; a missing "n" reads as "the next trial" on
 // create and enqueue lines and as trial 0 on the others.
 type legacyRecord struct {
-	Op     string         `json:"op"`
-	Number *int           `json:"n,omitempty"`
-	Index  *int           `json:"k,omitempty"` // worker index of a "worker" line
-	Dir    Direction      `json:"dir,omitempty"`
-	Name   string         `json:"name,omitempty"`
-	Dist   *Distribution  `json:"dist,omitempty"`
-	Value  jfloat         `json:"v,omitempty"`
-	Step   int            `json:"step,omitempty"`
-	Key    string         `json:"key,omitempty"`
-	State  TrialState     `json:"state,omitempty"`
-	Reason string         `json:"reason,omitempty"`
-	Fixed  map[string]any `json:"fixed,omitempty"`
-	Worker string         `json:"worker,omitempty"`
-	ID     string         `json:"id,omitempty"`
-	Time   time.Time      `json:"t"`
+	Op     string            `json:"op"`
+	Number *int              `json:"n,omitempty"`
+	Index  *int              `json:"k,omitempty"` // worker index of a "worker" line
+	Dir    hpo.Direction     `json:"dir,omitempty"`
+	Name   string            `json:"name,omitempty"`
+	Dist   *hpo.Distribution `json:"dist,omitempty"`
+	Value  jfloat            `json:"v,omitempty"`
+	Step   int               `json:"step,omitempty"`
+	Key    string            `json:"key,omitempty"`
+	State  hpo.TrialState    `json:"state,omitempty"`
+	Reason string            `json:"reason,omitempty"`
+	Fixed  map[string]any    `json:"fixed,omitempty"`
+	Worker string            `json:"worker,omitempty"`
+	ID     string            `json:"id,omitempty"`
+	Time   time.Time         `json:"t"`
 }
 
 // decodeLegacy reads one line of the first format; its journal has one study, id 0.
@@ -103,7 +105,7 @@ func decodeLegacy(text []byte) (journalEvent, error) {
 	}
 	switch r.Op {
 	case "study":
-		ev.op, ev.dirs = evDirection, []Direction{r.Dir}
+		ev.op, ev.dirs = evDirection, []hpo.Direction{r.Dir}
 	case "worker":
 		ev.op = evWorker
 		if r.Index != nil {
@@ -165,8 +167,8 @@ func detectFormat(f *os.File) (journalFormat, error) {
 	return formatOptuna, nil
 }
 
-// replayLegacy replays a first-format journal strictly, as OpenJournal did before, and returns
-// its events; a damaged line is a *JournalError. A torn last line is left out (the first
+// replayLegacy replays a first-format journal strictly, as Open did before, and returns
+// its events; a damaged line is a *Error. A torn last line is left out (the first
 // format cut it off before the next append).
 func replayLegacy(path string, data []byte, name string, warn io.Writer) ([]journalEvent, journalState, error) {
 	st := newLegacyState(name)
@@ -197,9 +199,9 @@ func replayLegacy(path string, data []byte, name string, warn io.Writer) ([]jour
 // encodeLegacyJournal writes the events of a first-format journal (replayed, or repaired) as
 // a journal of Optuna's format, and checks that it replays.
 func encodeLegacyJournal(path string, evs []journalEvent, st *journalState, name string) ([]byte, error) {
-	dir := st.studies[0].b.direction
+	dir := st.studies[0].b.Direction
 	if dir == "" {
-		dir = Minimize // no study line survived; NewStudy's default
+		dir = hpo.Minimize // no study line survived; NewStudy's default
 	}
 	out := newJournalState()
 	var buf bytes.Buffer
@@ -249,10 +251,10 @@ func encodeLegacyJournal(path string, evs []journalEvent, st *journalState, name
 
 // studyEvents are the lines that create a study: Optuna's CREATE_STUDY, and hw1's copy of its
 // name and direction, from which a repair rebuilds a damaged CREATE_STUDY line.
-func studyEvents(name string, dir Direction, worker string, id int) []journalEvent {
+func studyEvents(name string, dir hpo.Direction, worker string, id int) []journalEvent {
 	attr, _ := json.Marshal(map[string]string{"name": name, "direction": string(dir)})
 	return []journalEvent{
-		{op: evStudy, what: "CREATE_STUDY", name: name, dirs: []Direction{dir}, worker: worker, study: id},
+		{op: evStudy, what: "CREATE_STUDY", name: name, dirs: []hpo.Direction{dir}, worker: worker, study: id},
 		{op: evStudyAttr, what: "SET_STUDY_SYSTEM_ATTR", key: attrHW1Study, attr: attr, worker: worker, study: id},
 	}
 }
@@ -260,7 +262,7 @@ func studyEvents(name string, dir Direction, worker string, id int) []journalEve
 // convertLegacy converts the first-format journal open in j (the caller holds its flock
 // exclusively and the Optuna lock) and returns the replacement, flocked until the caller
 // releases the locks.
-func (j *JournalStorage) convertLegacy() (*os.File, error) {
+func (j *Storage) convertLegacy() (*os.File, error) {
 	data, err := readAll(j.f)
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: read: %w", j.path, err)
@@ -286,7 +288,7 @@ func (j *JournalStorage) convertLegacy() (*os.File, error) {
 		return nil, fmt.Errorf("journal %s: write the converted journal (the original is in %s): %w", j.path, backup, err)
 	}
 	fmt.Fprintf(j.warn, "hpo: journal %s was in hw1's first journal format; converted it to Optuna's JournalStorage format (study %q, %d trials), which Optuna and optuna-dashboard read; the original is kept as %s\n",
-		j.path, name, len(st.studies[0].b.trials), backup)
+		j.path, name, len(st.studies[0].b.Trials), backup)
 	return nf, nil
 }
 

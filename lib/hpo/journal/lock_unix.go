@@ -1,6 +1,6 @@
 //go:build unix
 
-package hpo
+package journal
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package hpo
+package samplers
 
 import "math"
 

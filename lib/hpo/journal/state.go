@@ -1,4 +1,4 @@
-package hpo
+package journal
 
 import (
 	"encoding/json"
@@ -7,10 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // journalEvent is one line of a journal as the replay applies it, whichever format the line is
-// in (Optuna's, or hw1's first format, see journal_legacy.go): decoding a line turns its
+// in (Optuna's, or hw1's first format, see legacy.go): decoding a line turns its
 // trial_id into the trial's study and number, and its operation into one of the ev* below.
 type journalEvent struct {
 	op   string // one of the ev* constants
@@ -28,20 +30,20 @@ type journalEvent struct {
 	index   int // worker index (evWorker)
 	// name is the study's name (evStudy) or the parameter's (evParam).
 	name     string
-	dirs     []Direction
-	dist     *Distribution
+	dirs     []hpo.Direction
+	dist     *hpo.Distribution
 	distJSON string            // the parameter's distribution as the line wrote it
 	dists    map[string]string // tmpl's distributions as the line wrote them
 	value    float64
 	step     int
 	key      string
 	attr     json.RawMessage // evStudyAttr: the attribute's value
-	state    TrialState
+	state    hpo.TrialState
 	reason   string
 	fixed    map[string]any
 	// tmpl is the trial a CREATE_TRIAL line gives whole (Optuna's enqueue_trial and add_trial):
 	// its state, parameters, values and attributes.
-	tmpl   *FrozenTrial
+	tmpl   *hpo.FrozenTrial
 	worker string // who wrote the line: Optuna's worker_id, or the first format's "host:pid"
 	id     string // the first format's storage id
 	time   time.Time
@@ -92,13 +94,13 @@ type journalState struct {
 	// their JSON, so that hw1 writes Optuna's own JSON, with Python's choice types, for them.
 	dists map[string][]knownDist
 	// parsed caches the distributions of SET_TRIAL_PARAM lines by their JSON, which repeats.
-	parsed map[string]Distribution
+	parsed map[string]hpo.Distribution
 }
 
 type trialRef struct{ study, number int }
 
 type knownDist struct {
-	d    Distribution
+	d    hpo.Distribution
 	json string
 }
 
@@ -106,9 +108,9 @@ type knownDist struct {
 type journalStudy struct {
 	id      int
 	name    string
-	dirs    []Direction
+	dirs    []hpo.Direction
 	deleted bool
-	b       book
+	b       hpo.TrialBook
 	ids     []int               // trial number -> trial_id
 	creator map[int]workerRef   // trial number -> the worker that started it
 	slots   map[int]workerRef   // worker index -> its latest registrant
@@ -116,14 +118,14 @@ type journalStudy struct {
 }
 
 func newJournalState() journalState {
-	return journalState{last: -1, dists: map[string][]knownDist{}, parsed: map[string]Distribution{}}
+	return journalState{last: -1, dists: map[string][]knownDist{}, parsed: map[string]hpo.Distribution{}}
 }
 
-func newJournalStudy(id int, name string, dirs []Direction) *journalStudy {
+func newJournalStudy(id int, name string, dirs []hpo.Direction) *journalStudy {
 	st := &journalStudy{id: id, name: name, dirs: dirs, creator: map[int]workerRef{}, slots: map[int]workerRef{},
 		first: map[string]trialRef{}}
 	if len(dirs) == 1 {
-		st.b.direction = dirs[0]
+		st.b.Direction = dirs[0]
 	}
 	return st
 }
@@ -159,7 +161,7 @@ func (s *journalState) resolve(trialID int) (study, number int, known bool) {
 	study = max(s.last, 0)
 	have := 0
 	if study < len(s.studies) {
-		have = len(s.studies[study].b.trials)
+		have = len(s.studies[study].b.Trials)
 	}
 	return study, have + max(trialID-len(s.trials), 0), false
 }
@@ -200,7 +202,7 @@ func (s *journalState) apply(ev *journalEvent) error {
 	b := &st.b
 	switch ev.op {
 	case evDirection:
-		if err := b.setDirection(ev.dirs[0]); err != nil {
+		if err := b.SetDirection(ev.dirs[0]); err != nil {
 			return err
 		}
 		st.dirs = ev.dirs
@@ -209,15 +211,15 @@ func (s *journalState) apply(ev *journalEvent) error {
 	case evWorker:
 		st.slots[ev.index] = parseWorkerRef(ev.worker, ev.id)
 	case evEnqueue:
-		n := b.enqueue(ev.fixed, ev.time)
+		n := b.Enqueue(ev.fixed)
 		s.created(st, n, ev.tmpl)
 	case evCreate:
-		n := b.nextNumber()
+		n := b.NextNumber()
 		if ev.number != nil {
 			n = *ev.number
 		}
-		isNew := n == len(b.trials)
-		if _, err := b.createNumber(n, ev.time); err != nil {
+		isNew := n == len(b.Trials)
+		if _, err := b.CreateNumber(n, ev.time); err != nil {
 			return err
 		}
 		if isNew {
@@ -225,43 +227,43 @@ func (s *journalState) apply(ev *journalEvent) error {
 		}
 		st.creator[n] = parseWorkerRef(ev.worker, ev.id)
 	case evAdd:
-		t := newFrozenTrial(len(b.trials), ev.tmpl.State, nil, ev.tmpl.DatetimeStart)
-		b.trials = append(b.trials, t)
+		t := hpo.NewFrozenTrial(len(b.Trials), ev.tmpl.State, nil, ev.tmpl.DatetimeStart)
+		b.Trials = append(b.Trials, t)
 		s.created(st, t.Number, ev.tmpl)
 	case evParam:
 		n := ev.trial()
-		if err := b.setParam(n, ev.name, *ev.dist, ev.value); err != nil {
+		if err := b.SetParam(n, ev.name, *ev.dist, ev.value); err != nil {
 			return err
 		}
 		s.noteParam(st, n, ev.name)
 		s.noteDist(*ev.dist, ev.distJSON)
 	case evReport:
-		err := b.report(ev.trial(), ev.step, ev.value)
+		err := b.Report(ev.trial(), ev.step, ev.value)
 		return err
 	case evAttr:
-		b.trials[ev.trial()].SystemAttrs[ev.key] = ev.value
+		b.Trials[ev.trial()].SystemAttrs[ev.key] = ev.value
 	case evReason:
-		b.trials[ev.trial()].FailReason = ev.reason
+		b.Trials[ev.trial()].FailReason = ev.reason
 	case evFinish:
 		n := ev.trial()
 		reason := ev.reason
 		if reason == "" {
-			reason = b.trials[n].FailReason // Optuna's lines give it in a system attribute before
+			reason = b.Trials[n].FailReason // Optuna's lines give it in a system attribute before
 		}
-		return b.finish(n, ev.state, ev.value, reason, ev.time)
+		return b.Finish(n, ev.state, ev.value, reason, ev.time)
 	}
 	return nil
 }
 
 // created records a new trial's trial_id and copies what its line gave whole.
-func (s *journalState) created(st *journalStudy, n int, tmpl *FrozenTrial) {
+func (s *journalState) created(st *journalStudy, n int, tmpl *hpo.FrozenTrial) {
 	st.ids = append(st.ids, len(s.trials))
 	s.trials = append(s.trials, trialRef{st.id, n})
 	s.last = st.id
 	if tmpl == nil {
 		return
 	}
-	t := st.b.trials[n]
+	t := st.b.Trials[n]
 	for k, v := range tmpl.Params {
 		t.Params[k] = v
 		t.Distributions[k] = tmpl.Distributions[k]
@@ -278,7 +280,7 @@ func (s *journalState) created(st *journalStudy, n int, tmpl *FrozenTrial) {
 	}
 	if tmpl.State.Finished() {
 		t.Value, t.FailReason, t.DatetimeComplete = tmpl.Value, tmpl.FailReason, tmpl.DatetimeComplete
-		if tmpl.State == Failed {
+		if tmpl.State == hpo.Failed {
 			t.Value = math.NaN()
 		}
 	}
@@ -292,8 +294,8 @@ func (s *journalState) noteParam(st *journalStudy, n int, name string) {
 	}
 }
 
-func (s *journalState) noteDist(d Distribution, js string) {
-	if js == "" || d.Kind != CategoricalKind {
+func (s *journalState) noteDist(d hpo.Distribution, js string) {
+	if js == "" || d.Kind != hpo.CategoricalKind {
 		return // only categorical choices lose their type in a Distribution
 	}
 	name := strings.Join(d.Choices, "\x00")
@@ -307,8 +309,8 @@ func (s *journalState) noteDist(d Distribution, js string) {
 
 // distJSON is the JSON hw1 writes for a distribution: the journal's own when it holds an
 // equal one (Python's choice types kept), else OptunaDistributionJSON's.
-func (s *journalState) distJSON(d Distribution) (string, error) {
-	if d.Kind == CategoricalKind {
+func (s *journalState) distJSON(d hpo.Distribution) (string, error) {
+	if d.Kind == hpo.CategoricalKind {
 		for _, k := range s.dists[strings.Join(d.Choices, "\x00")] {
 			if k.d.Equal(d) {
 				return k.json, nil
@@ -320,13 +322,13 @@ func (s *journalState) distJSON(d Distribution) (string, error) {
 
 // compatible applies Optuna's check_distribution_compatibility: a parameter keeps its kind,
 // its log scale and, for a categorical one, its choices, across the trials of a study.
-func compatible(old, d Distribution) error {
+func compatible(old, d hpo.Distribution) error {
 	switch {
 	case old.Kind != d.Kind:
 		return fmt.Errorf("it was drawn from a %s distribution, now a %s one (Optuna refuses a change of kind)", old.Kind, d.Kind)
-	case old.Kind != CategoricalKind && old.Log != d.Log:
+	case old.Kind != hpo.CategoricalKind && old.Log != d.Log:
 		return fmt.Errorf("its log scale was %v, now %v (Optuna refuses the change)", old.Log, d.Log)
-	case old.Kind == CategoricalKind && !old.Equal(d):
+	case old.Kind == hpo.CategoricalKind && !old.Equal(d):
 		return fmt.Errorf("its choices were %v, now %v (Optuna refuses a change of choices)", old.Choices, d.Choices)
 	}
 	return nil
@@ -334,12 +336,12 @@ func compatible(old, d Distribution) error {
 
 // studyCompatible says why Optuna would refuse a parameter's distribution in a study, if it
 // would.
-func (st *journalStudy) studyCompatible(name string, d Distribution) error {
+func (st *journalStudy) studyCompatible(name string, d hpo.Distribution) error {
 	f, ok := st.first[name]
 	if !ok {
 		return nil
 	}
-	if err := compatible(st.b.trials[f.number].Distributions[name], d); err != nil {
+	if err := compatible(st.b.Trials[f.number].Distributions[name], d); err != nil {
 		return fmt.Errorf("parameter %q: %v than in trial %d", name, err, f.number)
 	}
 	return nil
@@ -358,8 +360,8 @@ func (s *journalState) check(ev *journalEvent) error {
 			return fmt.Errorf("%s of study %q without directions", ev.what, ev.name)
 		}
 		for _, d := range ev.dirs {
-			if d != Minimize && d != Maximize {
-				return fmt.Errorf("%s of study %q: direction %q is neither %s nor %s", ev.what, ev.name, d, Minimize, Maximize)
+			if d != hpo.Minimize && d != hpo.Maximize {
+				return fmt.Errorf("%s of study %q: direction %q is neither %s nor %s", ev.what, ev.name, d, hpo.Minimize, hpo.Maximize)
 			}
 		}
 		return nil
@@ -371,34 +373,34 @@ func (s *journalState) check(ev *journalEvent) error {
 	b := &st.b
 	switch ev.op {
 	case evDirection:
-		probe := book{direction: b.direction}
-		return probe.setDirection(ev.dirs[0])
+		probe := hpo.TrialBook{Direction: b.Direction}
+		return probe.SetDirection(ev.dirs[0])
 	case evWorker:
 		if ev.index < 0 {
 			return fmt.Errorf("%s without a worker index", ev.what)
 		}
 	case evDelete, evStudyAttr, evSkip:
 	case evEnqueue, evAdd:
-		if ev.number != nil && *ev.number != len(b.trials) {
-			return fmt.Errorf("%s of trial %d, but the next trial is %d (a line before it is missing or damaged)", ev.what, *ev.number, len(b.trials))
+		if ev.number != nil && *ev.number != len(b.Trials) {
+			return fmt.Errorf("%s of trial %d, but the next trial is %d (a line before it is missing or damaged)", ev.what, *ev.number, len(b.Trials))
 		}
 		if err := s.checkNewID(ev); err != nil {
 			return err
 		}
 		return checkTemplate(ev)
 	case evCreate:
-		if (ev.number == nil || *ev.number == len(b.trials)) && !ev.unknown {
+		if (ev.number == nil || *ev.number == len(b.Trials)) && !ev.unknown {
 			if err := s.checkNewID(ev); err != nil {
 				return err
 			}
 			return checkTemplate(ev)
 		}
 		n := *ev.number
-		if n < 0 || n > len(b.trials) || ev.unknown {
-			return fmt.Errorf("%s of trial %d, but there are %d trials (a line before it is missing or damaged)", ev.what, n, len(b.trials))
+		if n < 0 || n > len(b.Trials) || ev.unknown {
+			return fmt.Errorf("%s of trial %d, but there are %d trials (a line before it is missing or damaged)", ev.what, n, len(b.Trials))
 		}
-		if b.trials[n].State != Waiting {
-			return fmt.Errorf("%s of trial %d, which already exists and is %s", ev.what, n, b.trials[n].State)
+		if b.Trials[n].State != hpo.Waiting {
+			return fmt.Errorf("%s of trial %d, which already exists and is %s", ev.what, n, b.Trials[n].State)
 		}
 	default:
 		if !isTrialEvent(ev.op) {
@@ -407,15 +409,15 @@ func (s *journalState) check(ev *journalEvent) error {
 		n := ev.trial()
 		if ev.op == evAttr || ev.op == evReason || ev.op == evTrialAttr {
 			// Optuna lets attributes be set on a WAITING trial too.
-			if n < 0 || n >= len(b.trials) {
-				return fmt.Errorf("%s: trial %d does not exist (%d trials)", ev.what, n, len(b.trials))
+			if n < 0 || n >= len(b.Trials) {
+				return fmt.Errorf("%s: trial %d does not exist (%d trials)", ev.what, n, len(b.Trials))
 			}
-			if state := b.trials[n].State; state.Finished() {
+			if state := b.Trials[n].State; state.Finished() {
 				return fmt.Errorf("%s: trial %d is %s, so it cannot change", ev.what, n, state)
 			}
 			return nil
 		}
-		t, err := b.running(n)
+		t, err := b.Running(n)
 		if err != nil {
 			return fmt.Errorf("%s: %w", ev.what, err)
 		}
@@ -427,7 +429,7 @@ func (s *journalState) check(ev *journalEvent) error {
 			if err := ev.dist.Validate(); err != nil {
 				return fmt.Errorf("%s %q of trial %d: %w", ev.what, ev.name, t.Number, err)
 			}
-			if math.IsNaN(ev.value) || (ev.dist.Kind == CategoricalKind && !ev.dist.Contains(ev.value)) {
+			if math.IsNaN(ev.value) || (ev.dist.Kind == hpo.CategoricalKind && !ev.dist.Contains(ev.value)) {
 				return fmt.Errorf("%s %q of trial %d: value %v does not fit %s", ev.what, ev.name, t.Number, ev.value, ev.dist)
 			}
 			if old, ok := t.Distributions[ev.name]; ok && !old.Equal(*ev.dist) {
@@ -468,7 +470,7 @@ func checkTemplate(ev *journalEvent) error {
 		if err := d.Validate(); err != nil {
 			return fmt.Errorf("%s: parameter %q: %w", ev.what, name, err)
 		}
-		if math.IsNaN(v) || (d.Kind == CategoricalKind && !d.Contains(v)) {
+		if math.IsNaN(v) || (d.Kind == hpo.CategoricalKind && !d.Contains(v)) {
 			return fmt.Errorf("%s: parameter %q: value %v does not fit %s", ev.what, name, v, d)
 		}
 	}

@@ -1,12 +1,15 @@
-package hpo
+package samplers
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"slices"
 	"sort"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // liarGolden is testdata/optuna_liar.json (see optuna_liar.py).
@@ -33,7 +36,7 @@ type liarStudy struct {
 
 func loadLiar(t *testing.T) *liarGolden {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/optuna_liar.json")
+	raw, err := os.ReadFile("../testdata/optuna_liar.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,27 +48,27 @@ func loadLiar(t *testing.T) *liarGolden {
 }
 
 var (
-	parityObjectives = map[string]Objective{"branin": parityBranin, "kinds": parityKinds, "cat": parityCat, "pruned": parityPruned}
-	parityDirections = map[string]Direction{"branin": Minimize, "kinds": Minimize, "cat": Minimize, "pruned": Maximize}
+	parityObjectives = map[string]hpo.Objective{"branin": parityBranin, "kinds": parityKinds, "cat": parityCat, "pruned": parityPruned}
+	parityDirections = map[string]hpo.Direction{"branin": hpo.Minimize, "kinds": hpo.Minimize, "cat": hpo.Minimize, "pruned": hpo.Maximize}
 )
 
 // replayLiar runs the asks and tells of c in its order on Optuna 5's TPE sampler, the constant
 // liar on or off, and returns the trials.
-func replayLiar(t *testing.T, c liarStudy, liar bool) []FrozenTrial {
+func replayLiar(t *testing.T, c liarStudy, liar bool) []hpo.FrozenTrial {
 	t.Helper()
 	objective := parityObjectives[c.Objective]
 	if objective == nil {
 		t.Fatalf("golden study with unknown objective %q", c.Objective)
 	}
-	smp := NewOptuna5TPESampler(c.Seed)
-	smp.Multivariate = c.Multivariate
-	smp.ConstantLiar = liar
-	study, err := NewStudy(WithSampler(smp), WithPruner(NopPruner{}), WithDirection(parityDirections[c.Objective]))
+	smp := NewOptuna5TPE(WithSeed(c.Seed))
+	smp.multivariate = c.Multivariate
+	smp.constantLiar = liar
+	study, err := hpo.NewStudy(hpo.WithSampler(smp), hpo.WithPruner(hpo.NopPruner{}), hpo.WithDirection(parityDirections[c.Objective]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	type outcome struct {
-		trial *Trial
+		trial *hpo.Trial
 		value float64
 		err   error
 	}
@@ -110,7 +113,7 @@ func replayLiar(t *testing.T, c liarStudy, liar bool) []FrozenTrial {
 // firstDeparture returns the first trial (before the first near tie) whose parameters, state
 // or value differ from Optuna's, with what differs, or -1 and "" if none; compared counts the
 // trials compared. Floats agree to 1e-12 relative; discrete parameters exactly.
-func firstDeparture(c liarStudy, trials []FrozenTrial) (at int, what string, compared int) {
+func firstDeparture(c liarStudy, trials []hpo.FrozenTrial) (at int, what string, compared int) {
 	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
 	for i, want := range c.Trials {
 		if want.Tie != nil {
@@ -124,12 +127,12 @@ func firstDeparture(c liarStudy, trials []FrozenTrial) (at int, what string, com
 		for p, w := range want.Params {
 			v, ok := got.Params[p]
 			d := got.Distributions[p]
-			exact := d.Kind != FloatKind || d.Step != 0
+			exact := d.Kind != hpo.FloatKind || d.Step != 0
 			if !ok || (exact && v != w) || (!exact && !close(v, w)) {
 				return i, "parameter " + p, compared
 			}
 		}
-		if state := map[TrialState]string{Complete: "COMPLETE", Pruned: "PRUNED", Failed: "FAIL"}[got.State]; state != want.State {
+		if state := map[hpo.TrialState]string{hpo.Complete: "COMPLETE", hpo.Pruned: "PRUNED", hpo.Failed: "FAIL"}[got.State]; state != want.State {
 			return i, "state", compared
 		}
 		if want.Value != nil && !close(got.Value, *want.Value) {
@@ -198,27 +201,27 @@ func sampledBesideRunning(c liarStudy, n int) int {
 // "above" whatever their parameters, among the others by number; only finished trials count
 // for the start-up and for Gamma; and a running trial with none of a parameter is left out.
 func TestConstantLiarSplit(t *testing.T) {
-	d := FloatDistribution(0, 1, false, 0)
-	mk := func(n int, state TrialState, v float64, params map[string]float64) FrozenTrial {
-		ft := FrozenTrial{Number: n, State: state, Value: v, Params: params, Distributions: map[string]Distribution{}, SystemAttrs: map[string]float64{}}
+	d := hpo.FloatDistribution(0, 1, false, 0)
+	mk := func(n int, state hpo.TrialState, v float64, params map[string]float64) hpo.FrozenTrial {
+		ft := hpo.FrozenTrial{Number: n, State: state, Value: v, Params: params, Distributions: map[string]hpo.Distribution{}, SystemAttrs: map[string]float64{}}
 		for p := range params {
 			ft.Distributions[p] = d
 		}
 		return ft
 	}
-	h := &History{Direction: Minimize}
+	h := &hpo.Snapshot{Direction: hpo.Minimize}
 	for i := 0; i < 9; i++ {
-		h.Trials = append(h.Trials, mk(i, Complete, float64(10-i), map[string]float64{"x": 0.1 * float64(i)}))
+		h.Trials = append(h.Trials, mk(i, hpo.Complete, float64(10-i), map[string]float64{"x": 0.1 * float64(i)}))
 	}
 	// Two running trials: one at the best point so far, one that has not asked for x yet.
-	h.Trials = append(h.Trials, mk(9, Running, math.NaN(), map[string]float64{"x": 0.8}), mk(10, Running, math.NaN(), map[string]float64{}))
-	s := NewTPESampler(1)
-	s.ConstantLiar = true
+	h.Trials = append(h.Trials, mk(9, hpo.Running, math.NaN(), map[string]float64{"x": 0.8}), mk(10, hpo.Running, math.NaN(), map[string]float64{}))
+	s := NewTPE(WithSeed(1))
+	s.constantLiar = true
 	if sp := s.splitHistory(h); sp.nBelow >= 0 {
 		t.Fatalf("9 finished and 2 running trials: TPE ran, the start-up needs 10 finished")
 	}
-	h.Trials = append(h.Trials, mk(11, Complete, 0.5, map[string]float64{"x": 0.85}))
-	h.split = nil
+	h.Trials = append(h.Trials, mk(11, hpo.Complete, 0.5, map[string]float64{"x": 0.85}))
+	h = &hpo.Snapshot{Direction: h.Direction, Trials: h.Trials} // a new snapshot: no memo
 	sp := s.splitHistory(h)
 	if sp.nBelow != DefaultGamma(10) {
 		t.Fatalf("below group of %d, want Gamma(10) = %d: running trials counted", sp.nBelow, DefaultGamma(10))
@@ -246,8 +249,8 @@ func TestConstantLiarSplit(t *testing.T) {
 		t.Fatalf("above values of x %v: want the 9 finished trials' and the running trial's 0.8", xs)
 	}
 	// Without the liar the running trials are not observations at all.
-	s.ConstantLiar = false
-	h.split = nil
+	s.constantLiar = false
+	h = &hpo.Snapshot{Direction: h.Direction, Trials: h.Trials} // a new snapshot: no memo
 	if sp := s.splitHistory(h); len(sp.obs) != 10 {
 		t.Fatalf("%d observations without the liar, want the 10 finished trials", len(sp.obs))
 	}
@@ -257,17 +260,17 @@ func TestConstantLiarSplit(t *testing.T) {
 // liar keeps its jointly drawn values, and that another worker's sampler sees them before the
 // objective asks for them.
 func TestConstantLiarKeepsJointDraws(t *testing.T) {
-	storage := NewMemoryStorage()
-	objective := func(tr *Trial) (float64, error) {
+	storage := hpo.NewMemoryStorage()
+	objective := func(tr *hpo.Trial) (float64, error) {
 		x, _ := tr.SuggestFloat("x", -5, 5)
 		y, _ := tr.SuggestInt("y", 0, 9)
 		return x*x + float64(y), nil
 	}
-	a, err := NewStudy(WithSampler(NewOptuna5TPESampler(3)), WithStorage(storage), WithPruner(NopPruner{}))
+	a, err := hpo.NewStudy(hpo.WithSampler(NewOptuna5TPE(WithSeed(3))), hpo.WithStorage(storage), hpo.WithPruner(hpo.NopPruner{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Optimize(objective, 12, 0); err != nil {
+	if err := a.Optimize(context.Background(), objective, hpo.NTrials(12)); err != nil {
 		t.Fatal(err)
 	}
 	first, err := a.Ask()
@@ -284,7 +287,8 @@ func TestConstantLiarKeepsJointDraws(t *testing.T) {
 		t.Fatalf("trial %d keeps %v: no joint draws of x and y", first.Number(), kept.SystemAttrs)
 	}
 	// A second worker sees the first trial running without parameters, but with its draws.
-	b, err := NewStudy(WithSampler(NewOptuna5TPESampler(3)), WithStorage(storage), WithPruner(NopPruner{}))
+	smp := NewOptuna5TPE(WithSeed(3))
+	b, err := hpo.NewStudy(hpo.WithSampler(smp), hpo.WithStorage(storage), hpo.WithPruner(hpo.NopPruner{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,22 +296,32 @@ func TestConstantLiarKeepsJointDraws(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seen *FrozenTrial
-	for i := range second.history.Trials {
-		if tr := &second.history.Trials[i]; tr.Number == first.Number() {
+	// The second trial's snapshot: the study's other trials as they were when it started.
+	all, err := storage.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot := &hpo.Snapshot{Direction: hpo.Minimize}
+	for _, tr := range all {
+		if tr.Number != second.Number() {
+			snapshot.Trials = append(snapshot.Trials, tr)
+		}
+	}
+	var seen *hpo.FrozenTrial
+	for i := range snapshot.Trials {
+		if tr := &snapshot.Trials[i]; tr.Number == first.Number() {
 			seen = tr
 		}
 	}
-	if seen == nil || seen.State != Running || len(seen.Params) != 0 {
+	if seen == nil || seen.State != hpo.Running || len(seen.Params) != 0 {
 		t.Fatalf("the second worker's history has trial %d as %+v, want it running with no parameters yet", first.Number(), seen)
 	}
-	smp := b.sampler.(*TPESampler)
-	sp := smp.splitHistory(second.history)
+	sp := smp.splitHistory(snapshot)
 	found := false
 	for _, i := range sp.above {
 		if o := sp.obs[i]; o.trial.Number == first.Number() {
-			vx, ok1 := smp.value(o, "x", FloatDistribution(-5, 5, false, 0))
-			vy, ok2 := smp.value(o, "y", IntDistribution(0, 9, false, 1))
+			vx, ok1 := smp.value(o, "x", hpo.FloatDistribution(-5, 5, false, 0))
+			vy, ok2 := smp.value(o, "y", hpo.IntDistribution(0, 9, false, 1))
 			found = ok1 && ok2 && vx == rx && vy == ry
 		}
 	}
@@ -327,7 +341,7 @@ func TestConstantLiarKeepsJointDraws(t *testing.T) {
 // the same point; with it the second worker counts the first one's point as a bad result and
 // looks elsewhere. Over 40 seeds of a 1-D problem, for both estimators.
 func TestConstantLiarSpreadsConcurrentAsks(t *testing.T) {
-	objective := func(tr *Trial) (float64, error) {
+	objective := func(tr *hpo.Trial) (float64, error) {
 		x, err := tr.SuggestFloat("x", -10, 10)
 		return (x - 2) * (x - 2), err
 	}
@@ -339,27 +353,27 @@ func TestConstantLiarSpreadsConcurrentAsks(t *testing.T) {
 			var gaps []float64
 			for seed := uint64(0); seed < seeds; seed++ {
 				sampler := func() *TPESampler {
-					s := NewTPESampler(seed)
+					s := NewTPE(WithSeed(seed))
 					if release == Optuna50 {
-						s = NewOptuna5TPESampler(seed)
+						s = NewOptuna5TPE(WithSeed(seed))
 					}
-					s.ConstantLiar = liar
+					s.constantLiar = liar
 					return s
 				}
-				storage := NewMemoryStorage()
-				a, err := NewStudy(WithSampler(sampler()), WithStorage(storage), WithPruner(NopPruner{}))
+				storage := hpo.NewMemoryStorage()
+				a, err := hpo.NewStudy(hpo.WithSampler(sampler()), hpo.WithStorage(storage), hpo.WithPruner(hpo.NopPruner{}))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := a.Optimize(objective, 20, 0); err != nil {
+				if err := a.Optimize(context.Background(), objective, hpo.NTrials(20)); err != nil {
 					t.Fatal(err)
 				}
-				b, err := NewStudy(WithSampler(sampler()), WithStorage(storage), WithPruner(NopPruner{}))
+				b, err := hpo.NewStudy(hpo.WithSampler(sampler()), hpo.WithStorage(storage), hpo.WithPruner(hpo.NopPruner{}))
 				if err != nil {
 					t.Fatal(err)
 				}
 				var xs [2]float64
-				for i, st := range []*Study{a, b} {
+				for i, st := range []*hpo.Study{a, b} {
 					tr, err := st.Ask()
 					if err != nil {
 						t.Fatal(err)
@@ -393,16 +407,16 @@ func TestConstantLiarSpreadsConcurrentAsks(t *testing.T) {
 // leave it on for a study that has one worker today and several tomorrow).
 func TestConstantLiarAloneChangesNothing(t *testing.T) {
 	for _, multivariate := range []bool{false, true} {
-		var runs [2][]FrozenTrial
+		var runs [2][]hpo.FrozenTrial
 		for i, liar := range []bool{false, true} {
-			s := NewTPESampler(5)
-			s.Multivariate = multivariate
-			s.ConstantLiar = liar
-			study, err := NewStudy(WithSampler(s), WithPruner(NopPruner{}))
+			s := NewTPE(WithSeed(5))
+			s.multivariate = multivariate
+			s.constantLiar = liar
+			study, err := hpo.NewStudy(hpo.WithSampler(s), hpo.WithPruner(hpo.NopPruner{}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := study.Optimize(parityKinds, 40, 0); err != nil {
+			if err := study.Optimize(context.Background(), parityKinds, hpo.NTrials(40)); err != nil {
 				t.Fatal(err)
 			}
 			if runs[i], err = study.Trials(); err != nil {

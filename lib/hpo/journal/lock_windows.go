@@ -1,6 +1,6 @@
 //go:build windows
 
-package hpo
+package journal
 
 import (
 	"fmt"

@@ -1,7 +1,10 @@
-package hpo
+package samplers
 
 import (
 	"math"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
 )
 
 // parzen is a mixture with one component per observation (plus the prior): a product over
@@ -10,17 +13,17 @@ type parzen struct {
 	weights []float64 // component weights, summing to 1
 	logW    []float64
 	params  []parzenParam
-	// optuna is the release whose arithmetic the estimator follows (TPESampler.Optuna)
+	// optuna is the release whose arithmetic the estimator follows (TPESampler.optuna)
 	optuna OptunaRelease
 }
 
 type parzenParam struct {
-	d Distribution
+	d hpo.Distribution
 	// numerical: kernels in the transformed space (log for Log parameters), on [low, high]
 	low, high, q float64
 	mus, sigmas  []float64
 	logZ         []float64 // log mass of each kernel inside [low, high]
-	// scaled adds -log(sigma) to each kernel's log density (TPESampler.ScaleKernelDensity)
+	// scaled adds -log(sigma) to each kernel's log density (TPESampler.scaleKernelDensity)
 	scaled bool
 	// categorical: one row of choice probabilities per component, and the mixture's probability
 	// of each choice
@@ -33,15 +36,15 @@ type parzenParam struct {
 // (0: continuous), widened by half a step so that end points get a full bin, as Optuna. Optuna
 // 3.1 models a log int as continuous in log space; Optuna 5 as discrete (each integer gets the
 // mass between the logs of its half-way points).
-func bounds(d Distribution, release OptunaRelease) (low, high, q float64) {
+func bounds(d hpo.Distribution, release OptunaRelease) (low, high, q float64) {
 	switch {
-	case release >= Optuna50 && d.Kind == IntKind && d.Log:
+	case release >= Optuna50 && d.Kind == hpo.IntKind && d.Log:
 		return math.Log(d.Low - d.Step/2), math.Log(d.High + d.Step/2), d.Step
-	case d.Kind == FloatKind && d.Log:
+	case d.Kind == hpo.FloatKind && d.Log:
 		return math.Log(d.Low), math.Log(d.High), 0
-	case d.Kind == FloatKind && d.Step != 0:
+	case d.Kind == hpo.FloatKind && d.Step != 0:
 		return d.Low - d.Step/2, d.High + d.Step/2, d.Step
-	case d.Kind == FloatKind:
+	case d.Kind == hpo.FloatKind:
 		return d.Low, d.High, 0
 	case d.Log: // int, log
 		return math.Log(d.Low - 0.5), math.Log(d.High + 0.5), 0
@@ -50,22 +53,22 @@ func bounds(d Distribution, release OptunaRelease) (low, high, q float64) {
 	}
 }
 
-func toTransformed(d Distribution, v float64) float64 {
+func toTransformed(d hpo.Distribution, v float64) float64 {
 	if d.Log {
 		return math.Log(v)
 	}
 	return v
 }
 
-func fromTransformed(d Distribution, v float64, release OptunaRelease) float64 {
+func fromTransformed(d hpo.Distribution, v float64, release OptunaRelease) float64 {
 	switch {
-	case d.Kind == CategoricalKind:
+	case d.Kind == hpo.CategoricalKind:
 		return v
-	case release >= Optuna50 && d.Kind == IntKind && d.Log:
+	case release >= Optuna50 && d.Kind == hpo.IntKind && d.Log:
 		return snap(d, math.Exp(v))
-	case d.Kind == FloatKind && d.Log:
+	case d.Kind == hpo.FloatKind && d.Log:
 		return math.Min(math.Max(math.Exp(v), d.Low), d.High)
-	case d.Kind == FloatKind && d.Step == 0:
+	case d.Kind == hpo.FloatKind && d.Step == 0:
 		return math.Min(math.Max(v, d.Low), d.High)
 	case d.Log: // int, log
 		return math.Min(math.Max(math.RoundToEven(math.Exp(v)), d.Low), d.High)
@@ -78,14 +81,14 @@ func fromTransformed(d Distribution, v float64, release OptunaRelease) float64 {
 // In Optuna 3.1's arithmetic, Multivariate selects the fixed Scott's-rule bandwidth of its
 // multivariate TPE instead of the distance-to-neighbours rule; Optuna 5 uses the neighbours in
 // both modes and always has the prior.
-func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
+func (s *TPESampler) newParzen(dists []hpo.Distribution, obs [][]float64) *parzen {
 	n := len(obs[0])
-	v5 := s.Optuna >= Optuna50
-	considerPrior := s.ConsiderPrior || n == 0 || v5
-	w := s.Weights(n)[:n]
+	v5 := s.optuna >= Optuna50
+	considerPrior := s.considerPrior || n == 0 || v5
+	w := s.weights(n)[:n]
 	weights := append([]float64(nil), w...)
 	if considerPrior {
-		weights = append(weights, s.PriorWeight)
+		weights = append(weights, s.priorWeight)
 	}
 	sum := 0.0
 	if v5 {
@@ -95,18 +98,18 @@ func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
 			sum += x
 		}
 	}
-	p := &parzen{weights: weights, logW: make([]float64, len(weights)), optuna: s.Optuna}
+	p := &parzen{weights: weights, logW: make([]float64, len(weights)), optuna: s.optuna}
 	for i := range weights {
 		weights[i] /= sum
 		p.logW[i] = math.Log(weights[i])
 	}
 	for j, d := range dists {
 		pp := parzenParam{d: d}
-		if d.Kind == CategoricalKind {
+		if d.Kind == hpo.CategoricalKind {
 			pp.cat, pp.logCat = s.categoricalKernels(d, obs[j], considerPrior)
 			pp.mix = s.categoricalMixture(d, obs[j], weights, considerPrior)
 		} else {
-			pp.low, pp.high, pp.q = bounds(d, s.Optuna)
+			pp.low, pp.high, pp.q = bounds(d, s.optuna)
 			xs := make([]float64, n)
 			for i, v := range obs[j] {
 				xs[i] = toTransformed(d, v)
@@ -117,7 +120,7 @@ func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
 				pp.mus, pp.sigmas = s.kernels(xs, pp.low, pp.high, considerPrior, len(dists))
 			}
 			pp.logZ = make([]float64, len(pp.mus))
-			pp.scaled = s.ScaleKernelDensity
+			pp.scaled = s.scaleKernelDensity
 			for k := range pp.mus {
 				pp.logZ[k] = logGaussMass((pp.low-pp.mus[k])/pp.sigmas[k], (pp.high-pp.mus[k])/pp.sigmas[k])
 			}
@@ -129,12 +132,12 @@ func (s *TPESampler) newParzen(dists []Distribution, obs [][]float64) *parzen {
 
 // categoricalKernels smooths each observation's one-hot row with PriorWeight/(n+1) per choice;
 // the prior row is uniform.
-func (s *TPESampler) categoricalKernels(d Distribution, obs []float64, considerPrior bool) (rows, logRows [][]float64) {
+func (s *TPESampler) categoricalKernels(d hpo.Distribution, obs []float64, considerPrior bool) (rows, logRows [][]float64) {
 	n := len(obs)
 	k := len(d.Choices)
-	rowsN, fill := n, s.PriorWeight/float64(n)
+	rowsN, fill := n, s.priorWeight/float64(n)
 	if considerPrior {
-		rowsN, fill = n+1, s.PriorWeight/float64(n+1)
+		rowsN, fill = n+1, s.priorWeight/float64(n+1)
 	}
 	rows = make([][]float64, rowsN)
 	logRows = make([][]float64, rowsN)
@@ -147,7 +150,7 @@ func (s *TPESampler) categoricalKernels(d Distribution, obs []float64, considerP
 			row[int(obs[r])]++
 		}
 		sum := 0.0
-		if s.Optuna >= Optuna50 {
+		if s.optuna >= Optuna50 {
 			sum = pairwiseSum(row)
 		} else {
 			for _, x := range row {
@@ -169,12 +172,12 @@ func (s *TPESampler) categoricalKernels(d Distribution, obs []float64, considerP
 // observed with the same weights get bitwise the same probability and tie exactly, as the
 // arithmetic says they do; summing the rows as a matrix product would break such ties by
 // rounding, differently from one BLAS to another.
-func (s *TPESampler) categoricalMixture(d Distribution, obs, weights []float64, considerPrior bool) []float64 {
+func (s *TPESampler) categoricalMixture(d hpo.Distribution, obs, weights []float64, considerPrior bool) []float64 {
 	n, k := len(obs), len(d.Choices)
-	fill := s.PriorWeight / float64(n)
+	fill := s.priorWeight / float64(n)
 	prior := 0.0
 	if considerPrior {
-		fill = s.PriorWeight / float64(n+1)
+		fill = s.priorWeight / float64(n+1)
 		prior = weights[n]
 	}
 	collected := make([]float64, k) // weight of the observations of each choice
@@ -205,17 +208,17 @@ func (s *TPESampler) kernels(xs []float64, low, high float64, considerPrior bool
 	}
 	m := len(mus)
 	sigmas = make([]float64, m)
-	if s.Multivariate {
+	if s.multivariate {
 		s0 := 0.2 * math.Pow(float64(max(n, 1)), -1.0/float64(nParams+4))
 		for i := range sigmas {
 			sigmas[i] = s0 * (high - low)
 		}
 	} else {
-		sigmas = neighbourWidths(mus, low, high, s.ConsiderEndpoints)
+		sigmas = neighbourWidths(mus, low, high, s.considerEndpoints)
 	}
 	maxSigma := high - low
 	minSigma := 1e-12
-	if s.ConsiderMagicClip {
+	if s.considerMagicClip {
 		minSigma = (high - low) / math.Min(100, 1+float64(m))
 	}
 	for i := range sigmas {
@@ -234,10 +237,10 @@ func (s *TPESampler) kernels(xs []float64, low, high float64, considerPrior bool
 func (s *TPESampler) kernels5(xs []float64, low, high float64) (mus, sigmas []float64) {
 	n := len(xs)
 	mus = append(append([]float64(nil), xs...), 0.5*(low+high))
-	sigmas = append(neighbourWidths(xs, low, high, s.ConsiderEndpoints), high-low)
+	sigmas = append(neighbourWidths(xs, low, high, s.considerEndpoints), high-low)
 	maxSigma := high - low
 	minSigma := 1e-12
-	if s.ConsiderMagicClip {
+	if s.considerMagicClip {
 		minSigma = (high - low) / math.Min(100, 1+float64(n+1))
 	}
 	for i := range n {
@@ -278,15 +281,15 @@ func neighbourWidths(xs []float64, low, high float64, considerEndpoints bool) []
 // in Optuna's order of draws (all components first, then one parameter after the other, all
 // points of a parameter at a time; Optuna 5 draws every categorical parameter before the
 // numerical ones). The result is one column per parameter in internal representation.
-func (p *parzen) sample(rng *numpyRand, size int) [][]float64 {
-	active := rng.choiceP(p.weights, size)
+func (p *parzen) sample(rng *nprand.Rand, size int) [][]float64 {
+	active := rng.ChoiceP(p.weights, size)
 	out := make([][]float64, len(p.params))
 	draw := func(j int) {
 		pp := p.params[j]
 		col := make([]float64, size)
 		for i, k := range active {
 			u := rng.Float64()
-			if pp.d.Kind == CategoricalKind {
+			if pp.d.Kind == hpo.CategoricalKind {
 				// the number of cumulative probabilities below u
 				c, cum := 0, 0.0
 				for _, w := range pp.cat[k] {
@@ -307,7 +310,7 @@ func (p *parzen) sample(rng *numpyRand, size int) [][]float64 {
 	if p.optuna >= Optuna50 {
 		for _, categorical := range []bool{true, false} {
 			for j, pp := range p.params {
-				if (pp.d.Kind == CategoricalKind) == categorical {
+				if (pp.d.Kind == hpo.CategoricalKind) == categorical {
 					draw(j)
 				}
 			}
@@ -329,7 +332,7 @@ func (p *parzen) logPDF(xs [][]float64) []float64 {
 	}
 	size := len(xs[0])
 	out := make([]float64, size)
-	if len(p.params) == 1 && p.params[0].d.Kind == CategoricalKind {
+	if len(p.params) == 1 && p.params[0].d.Kind == hpo.CategoricalKind {
 		for i, x := range xs[0] {
 			out[i] = math.Log(p.params[0].mix[int(x)])
 		}
@@ -342,7 +345,7 @@ func (p *parzen) logPDF(xs [][]float64) []float64 {
 			row := comp[i*nc : (i+1)*nc]
 			x := xs[j][i]
 			switch {
-			case pp.d.Kind == CategoricalKind:
+			case pp.d.Kind == hpo.CategoricalKind:
 				c := int(x)
 				for k := range row {
 					row[k] += pp.logCat[k][c]
@@ -404,7 +407,7 @@ func (p *parzen) logPDF5(xs [][]float64) []float64 {
 	nc := len(p.weights)
 	var cont []int
 	for j, pp := range p.params {
-		if pp.d.Kind != CategoricalKind && pp.q == 0 {
+		if pp.d.Kind != hpo.CategoricalKind && pp.q == 0 {
 			cont = append(cont, j)
 		}
 	}
@@ -415,7 +418,7 @@ func (p *parzen) logPDF5(xs [][]float64) []float64 {
 		for j, pp := range p.params {
 			x := xs[j][i]
 			switch {
-			case pp.d.Kind == CategoricalKind:
+			case pp.d.Kind == hpo.CategoricalKind:
 				c := int(x)
 				for k := range row {
 					row[k] += pp.logCat[k][c]

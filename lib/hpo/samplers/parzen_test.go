@@ -1,17 +1,19 @@
-package hpo
+package samplers
 
 import (
 	"encoding/json"
 	"math"
 	"os"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // TestParzenMatchesOptuna fits our Parzen estimator to the observations of
 // testdata/parzen_golden.json and compares kernel weights, centres, widths and log densities
 // with Optuna's.
 func TestParzenMatchesOptuna(t *testing.T) {
-	raw, err := os.ReadFile("testdata/parzen_golden.json")
+	raw, err := os.ReadFile("../testdata/parzen_golden.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +22,7 @@ func TestParzenMatchesOptuna(t *testing.T) {
 			Name         string
 			Multivariate bool
 			Names        []string
-			Dists        []Distribution
+			Dists        []hpo.Distribution
 			Obs          [][]float64
 			Weights      []float64
 			Mus          [][]float64
@@ -36,10 +38,10 @@ func TestParzenMatchesOptuna(t *testing.T) {
 	// for one, ties and ramp weights included; densities differ at most in the last bits.
 	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
 	for _, c := range golden.Cases {
-		s := NewTPESampler(0)
-		s.Multivariate = c.Multivariate
+		s := NewTPE(WithSeed(0))
+		s.multivariate = c.Multivariate
 		for j := range c.Dists {
-			if c.Dists[j].Kind == IntKind && c.Dists[j].Step == 0 {
+			if c.Dists[j].Kind == hpo.IntKind && c.Dists[j].Step == 0 {
 				c.Dists[j].Step = 1
 			}
 		}

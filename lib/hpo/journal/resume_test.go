@@ -1,26 +1,28 @@
-package hpo
+package journal
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // referenceParams is what an uninterrupted single-worker study of n trials draws, trial by trial.
-func referenceParams(t *testing.T, seed uint64, obj Objective, n int) []string {
+func referenceParams(t *testing.T, seed uint64, obj hpo.Objective, n int) []string {
 	t.Helper()
-	s, err := NewStudy(WithSeed(seed))
+	s, err := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(seed))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(obj, n, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, hpo.NTrials(n)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
@@ -28,10 +30,10 @@ func referenceParams(t *testing.T, seed uint64, obj Objective, n int) []string {
 }
 
 // finishedParams lists the parameters of the COMPLETE and PRUNED trials in number order.
-func finishedParams(trials []FrozenTrial) []string {
+func finishedParams(trials []hpo.FrozenTrial) []string {
 	var out []string
 	for _, tr := range trials {
-		if tr.State == Complete || tr.State == Pruned {
+		if tr.State == hpo.Complete || tr.State == hpo.Pruned {
 			out = append(out, fmt.Sprint(tr.ExternalParams()))
 		}
 	}
@@ -49,13 +51,13 @@ func assertNoRepeats(t *testing.T, params []string) {
 	}
 }
 
-func openStudyOn(t *testing.T, path string, opts ...Option) (*Study, *JournalStorage) {
+func openStudyOn(t *testing.T, path string, opts ...hpo.Option) (*hpo.Study, *Storage) {
 	t.Helper()
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewStudy(append([]Option{WithStorage(j)}, opts...)...)
+	s, err := hpo.NewStudy(append([]hpo.Option{hpo.WithStorage(j)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +70,13 @@ func TestResumedStudyGoesOnWithItsStream(t *testing.T) {
 	want := referenceParams(t, 11, mixedObjective, 12)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	for _, n := range []int{5, 4, 3} {
-		s, j := openStudyOn(t, path, WithSeed(11))
-		if err := s.Optimize(mixedObjective, n, 0); err != nil {
+		s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(11))))
+		if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(n)); err != nil {
 			t.Fatal(err)
 		}
 		j.Close()
 	}
-	s, j := openStudyOn(t, path, WithSeed(11))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(11))))
 	defer j.Close()
 	trials, _ := s.Trials()
 	got := finishedParams(trials)
@@ -86,8 +88,8 @@ func TestResumedStudyGoesOnWithItsStream(t *testing.T) {
 
 // cancelAt is an objective that runs mixedObjective but cancels the study's context in the
 // middle of the trials whose number is in at, then stops as a training loop would.
-func cancelAt(cancel context.CancelFunc, at ...int) Objective {
-	return func(t *Trial) (float64, error) {
+func cancelAt(cancel context.CancelFunc, at ...int) hpo.Objective {
+	return func(t *hpo.Trial) (float64, error) {
 		for _, n := range at {
 			if t.Number() == n {
 				if _, err := t.SuggestCategorical("kind", []string{"a", "b"}); err != nil {
@@ -111,35 +113,35 @@ func cancelAt(cancel context.CancelFunc, at ...int) Objective {
 func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
 	want := referenceParams(t, 13, mixedObjective, 14)
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, WithSeed(13), WithMaxTrials(14))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(13))), hpo.WithMaxTrials(14))
 	ctx, cancel := context.WithCancel(context.Background())
 	uninterrupted := map[int]int{}
-	record := func(obj Objective) Objective {
-		return func(tr *Trial) (float64, error) {
+	record := func(obj hpo.Objective) hpo.Objective {
+		return func(tr *hpo.Trial) (float64, error) {
 			uninterrupted[tr.Number()] = tr.UninterruptedNumber()
 			return obj(tr)
 		}
 	}
-	err := s.OptimizeContext(ctx, record(cancelAt(cancel, 3)), 0, 0)
+	err := s.Optimize(ctx, record(cancelAt(cancel, 3)))
 	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("OptimizeContext after cancel: %v, want context.Canceled", err)
+		t.Fatalf("Optimize after cancel: %v, want context.Canceled", err)
 	}
 	// Same process, same study: a fresh context goes on.
 	ctx, cancel = context.WithCancel(context.Background())
-	if err := s.OptimizeContext(ctx, record(cancelAt(cancel, 8)), 0, 0); !errors.Is(err, context.Canceled) {
-		t.Fatalf("second OptimizeContext: %v", err)
+	if err := s.Optimize(ctx, record(cancelAt(cancel, 8))); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second Optimize: %v", err)
 	}
 	j.Close()
 	// Another process: reopen the journal.
-	s, j = openStudyOn(t, path, WithSeed(13), WithMaxTrials(14))
+	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(13))), hpo.WithMaxTrials(14))
 	defer j.Close()
-	if err := s.Optimize(record(mixedObjective), 0, 0); err != nil {
+	if err := s.Optimize(context.Background(), record(mixedObjective)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
 	done := 0
 	for _, tr := range trials {
-		if tr.State.Finished() && tr.State != Failed {
+		if tr.State.Finished() && tr.State != hpo.Failed {
 			if uninterrupted[tr.Number] != done {
 				t.Fatalf("trial %d: UninterruptedNumber %d, want %d (its number in the uninterrupted study)", tr.Number, uninterrupted[tr.Number], done)
 			}
@@ -149,11 +151,11 @@ func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
 	interrupted := 0
 	for i, tr := range trials {
 		switch tr.State {
-		case Running, Waiting:
+		case hpo.Running, hpo.Waiting:
 			t.Fatalf("trial %d left %s", i, tr.State)
-		case Failed:
-			if tr.FailReason != ReasonInterrupted {
-				t.Fatalf("trial %d failed with %q, want %q", i, tr.FailReason, ReasonInterrupted)
+		case hpo.Failed:
+			if tr.FailReason != hpo.ReasonInterrupted {
+				t.Fatalf("trial %d failed with %q, want %q", i, tr.FailReason, hpo.ReasonInterrupted)
 			}
 			interrupted++
 			next := trials[i+1]
@@ -178,8 +180,8 @@ func TestKilledTrialIsDrawnAgain(t *testing.T) {
 	quietJournalWarnings(t)
 	want := referenceParams(t, 17, mixedObjective, 8)
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, WithSeed(17))
-	if err := s.Optimize(mixedObjective, 4, 0); err != nil {
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(17))))
+	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	tr, err := s.Ask()
@@ -190,13 +192,13 @@ func TestKilledTrialIsDrawnAgain(t *testing.T) {
 	x, _ := tr.SuggestFloat("x", -3, 3)
 	j.Close() // "killed": no Tell
 
-	s, j = openStudyOn(t, path, WithSeed(17))
+	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(17))))
 	defer j.Close()
-	if err := s.Optimize(mixedObjective, 4, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
-	if trials[4].State != Failed || !strings.Contains(trials[4].FailReason, "died") {
+	if trials[4].State != hpo.Failed || !strings.Contains(trials[4].FailReason, "died") {
 		t.Fatalf("the killed trial is %s %q, want FAIL (worker died)", trials[4].State, trials[4].FailReason)
 	}
 	if got, _ := trials[5].Param("kind"); got != killed || trials[5].Params["x"] != x {
@@ -220,13 +222,13 @@ func TestWorkersShareTheStudy(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for w := 0; w < 2; w++ {
-		s, j := openStudyOn(t, path, WithSeed(5), WithMaxTrials(target), WithPruner(NopPruner{}))
+		s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(5))), hpo.WithMaxTrials(target), hpo.WithPruner(hpo.NopPruner{}))
 		defer j.Close()
-		if err := s.EnqueueTrial(seedTrial, SkipIfExists()); err != nil {
+		if err := s.EnqueueTrial(seedTrial, hpo.SkipIfExists()); err != nil {
 			t.Fatal(err)
 		}
 		first := true
-		obj := func(tr *Trial) (float64, error) {
+		obj := func(tr *hpo.Trial) (float64, error) {
 			if first {
 				// Both workers are in a trial before either goes on, so both draw.
 				first = false
@@ -239,7 +241,7 @@ func TestWorkersShareTheStudy(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			errs[w] = s.Optimize(obj, target, 0)
+			errs[w] = s.Optimize(context.Background(), obj, hpo.NTrials(target))
 		}(w)
 	}
 	wg.Wait()
@@ -256,7 +258,7 @@ func TestWorkersShareTheStudy(t *testing.T) {
 	assertNoRepeats(t, params)
 	enqueued, workers := 0, map[float64]int{}
 	for _, tr := range trials {
-		if sameParams(tr.ExternalParams(), seedTrial) {
+		if hpo.EnqueuedMatch(&tr, seedTrial) && tr.State != hpo.Waiting {
 			enqueued++
 		}
 		workers[tr.SystemAttrs[attrWorker]]++
@@ -272,25 +274,25 @@ func TestWorkersShareTheStudy(t *testing.T) {
 // TestFailedTrialsDoNotTakeTheTarget: with a target, a failed trial (an error, or a worker that
 // died) leaves its place to another trial.
 func TestFailedTrialsDoNotTakeTheTarget(t *testing.T) {
-	s, err := NewStudy(WithSeed(2), WithMaxTrials(6), WithPruner(NopPruner{}))
+	s, err := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(2))), hpo.WithMaxTrials(6), hpo.WithPruner(hpo.NopPruner{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj := func(tr *Trial) (float64, error) {
+	obj := func(tr *hpo.Trial) (float64, error) {
 		x, err := tr.SuggestFloat("x", 0, 1)
 		if tr.Number()%3 == 1 {
 			return 0, errors.New("diverged")
 		}
 		return x, err
 	}
-	if err := s.Optimize(obj, 0, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := s.Stats()
 	if st.Complete != 6 || st.Failed != 3 {
 		t.Fatalf("stats %+v, want 6 complete and the 3 failures beside them", st)
 	}
-	if _, err := s.Ask(); !errors.Is(err, ErrMaxTrials) {
+	if _, err := s.Ask(); !errors.Is(err, hpo.ErrMaxTrials) {
 		t.Fatalf("Ask past the target: %v, want ErrMaxTrials", err)
 	}
 }
@@ -299,24 +301,24 @@ func TestFailedTrialsDoNotTakeTheTarget(t *testing.T) {
 // failed, it may be enqueued again; once it completed, not.
 func TestEnqueueSkipIfExists(t *testing.T) {
 	for _, name := range []string{"memory", "journal"} {
-		var st Storage = NewMemoryStorage()
+		var st hpo.Storage = hpo.NewMemoryStorage()
 		if name == "journal" {
-			j, err := OpenJournal(filepath.Join(t.TempDir(), "study.journal"))
+			j, err := Open(filepath.Join(t.TempDir(), "study.journal"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer j.Close()
 			st = j
 		}
-		s, _ := NewStudy(WithStorage(st), WithSeed(1))
+		s, _ := hpo.NewStudy(hpo.WithStorage(st), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 		p := map[string]any{"x": 0.25, "n": 3}
 		for i := 0; i < 2; i++ {
-			if err := s.EnqueueTrial(p, SkipIfExists()); err != nil {
+			if err := s.EnqueueTrial(p, hpo.SkipIfExists()); err != nil {
 				t.Fatal(err)
 			}
 		}
 		fail := true
-		obj := func(tr *Trial) (float64, error) {
+		obj := func(tr *hpo.Trial) (float64, error) {
 			x, _ := tr.SuggestFloat("x", 0, 1)
 			tr.SuggestInt("n", 1, 5)
 			if fail {
@@ -324,17 +326,17 @@ func TestEnqueueSkipIfExists(t *testing.T) {
 			}
 			return x, nil
 		}
-		s.Optimize(obj, 1, 0)
+		s.Optimize(context.Background(), obj, hpo.NTrials(1))
 		trials, _ := s.Trials()
 		if len(trials) != 1 {
 			t.Fatalf("%s: %d trials after enqueueing the same trial twice, want 1", name, len(trials))
 		}
-		s.EnqueueTrial(p, SkipIfExists())
+		s.EnqueueTrial(p, hpo.SkipIfExists())
 		fail = false
-		s.Optimize(obj, 1, 0)
-		s.EnqueueTrial(p, SkipIfExists())
+		s.Optimize(context.Background(), obj, hpo.NTrials(1))
+		s.EnqueueTrial(p, hpo.SkipIfExists())
 		trials, _ = s.Trials()
-		if len(trials) != 2 || trials[1].State != Complete || trials[1].Params["x"] != 0.25 {
+		if len(trials) != 2 || trials[1].State != hpo.Complete || trials[1].Params["x"] != 0.25 {
 			t.Fatalf("%s: after the failure: %d trials, want the trial enqueued again and complete, and not a third time", name, len(trials))
 		}
 	}
@@ -345,9 +347,9 @@ func TestEnqueueSkipIfExists(t *testing.T) {
 // nothing.
 func TestInterruptFailsRunningTrialsAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, WithSeed(3))
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(3))))
 	defer j.Close()
-	obj := func(tr *Trial) (float64, error) {
+	obj := func(tr *hpo.Trial) (float64, error) {
 		tr.SuggestFloat("x", 0, 1)
 		if tr.Number() == 2 {
 			if err := s.Interrupt(); err != nil {
@@ -356,60 +358,31 @@ func TestInterruptFailsRunningTrialsAtOnce(t *testing.T) {
 		}
 		return 1, nil
 	}
-	if err := s.Optimize(obj, 5, 0); err == nil {
+	if err := s.Optimize(context.Background(), obj, hpo.NTrials(5)); err == nil {
 		t.Fatal("Optimize went on after Interrupt")
 	}
 	trials, _ := s.Trials()
-	if len(trials) != 3 || trials[2].State != Failed || trials[2].FailReason != ReasonInterrupted {
+	if len(trials) != 3 || trials[2].State != hpo.Failed || trials[2].FailReason != hpo.ReasonInterrupted {
 		t.Fatalf("trial 2 after Interrupt: %d trials, %s %q", len(trials), trials[2].State, trials[2].FailReason)
 	}
 }
 
 // TestObjectiveFinishingAfterCancelIsKept: a trial whose objective returns a value although the
-// context was cancelled is recorded as complete, and OptimizeContext still reports the
+// context was cancelled is recorded as complete, and Optimize still reports the
 // interruption.
 func TestObjectiveFinishingAfterCancelIsKept(t *testing.T) {
-	s, _ := NewStudy(WithSeed(3))
+	s, _ := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(3))))
 	ctx, cancel := context.WithCancel(context.Background())
-	obj := func(tr *Trial) (float64, error) {
+	obj := func(tr *hpo.Trial) (float64, error) {
 		x, err := tr.SuggestFloat("x", 0, 1)
 		cancel()
 		return x, err
 	}
-	err := s.OptimizeContext(ctx, obj, 5, 0)
+	err := s.Optimize(ctx, obj, hpo.NTrials(5))
 	trials, _ := s.Trials()
-	if !errors.Is(err, context.Canceled) || len(trials) != 1 || trials[0].State != Complete {
+	if !errors.Is(err, context.Canceled) || len(trials) != 1 || trials[0].State != hpo.Complete {
 		t.Fatalf("err %v, %d trials (%v); want context.Canceled and one complete trial", err, len(trials), trials[0].State)
 	}
-}
-
-// TestStreamSeek: moving a stream forward or back lands where drawing would, across twists.
-func TestStreamSeek(t *testing.T) {
-	ref := newNumpyRand(99)
-	var words []uint32
-	for i := 0; i < 3000; i++ {
-		words = append(words, ref.Uint32())
-	}
-	r := newNumpyRand(99)
-	r.Float64()
-	r.IntN(5)
-	if r.words() < 2 {
-		t.Fatalf("words drawn %d after a double and an int", r.words())
-	}
-	for _, n := range []uint64{0, 1, 623, 624, 625, 1500, 1248, 7, 2999} {
-		r.seek(n)
-		if got := r.Uint32(); got != words[n] || r.words() != n+1 {
-			t.Fatalf("seek(%d): word %d (%d drawn), want %d", n, got, r.words(), words[n])
-		}
-	}
-	a, b := workerRand(99, 0), workerRand(99, 1)
-	if a.Uint32() == b.Uint32() && a.Uint32() == b.Uint32() {
-		t.Fatal("worker 1 draws the seed's own stream")
-	}
-	if c := workerRand(99, 0); c.Uint32() != words[0] {
-		t.Fatal("worker 0 does not draw RandomState(seed)")
-	}
-	_ = math.NaN
 }
 
 // TestInterruptedReasonSaysWhy: the reason carries the cancellation's cause, or the
@@ -423,14 +396,14 @@ func TestInterruptedReasonSaysWhy(t *testing.T) {
 		{func(ctx context.Context) error { return ctx.Err() }, "interrupted: signal: terminated"},
 		{func(context.Context) error { return errors.New("interrupted after 2 of 5 epochs") }, "interrupted after 2 of 5 epochs"},
 	} {
-		s, _ := NewStudy(WithSeed(3))
+		s, _ := hpo.NewStudy(hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(3))))
 		ctx, cancel := context.WithCancelCause(context.Background())
-		obj := func(tr *Trial) (float64, error) {
+		obj := func(tr *hpo.Trial) (float64, error) {
 			tr.SuggestFloat("x", 0, 1)
 			cancel(errors.New("signal: terminated"))
 			return 0, c.objErr(tr.Context())
 		}
-		err := s.OptimizeContext(ctx, obj, 5, 0)
+		err := s.Optimize(ctx, obj, hpo.NTrials(5))
 		trials, _ := s.Trials()
 		if !errors.Is(err, context.Canceled) || len(trials) != 1 || trials[0].FailReason != c.want {
 			t.Fatalf("err %v, trials %d, reason %q; want context.Canceled, 1 trial, %q", err, len(trials), trials[0].FailReason, c.want)

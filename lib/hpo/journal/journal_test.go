@@ -1,22 +1,27 @@
-package hpo
+package journal
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // journalObjective is slow enough (a few ms over several reports) for kills to land mid-trial.
-func journalObjective(t *Trial) (float64, error) {
+func journalObjective(t *hpo.Trial) (float64, error) {
 	x, err := t.SuggestFloat("x", -2, 2)
 	if err != nil {
 		return 0, err
@@ -35,7 +40,7 @@ func journalObjective(t *Trial) (float64, error) {
 			return 0, err
 		}
 		if t.ShouldPrune() {
-			return 0, ErrPruned
+			return 0, hpo.ErrPruned
 		}
 	}
 	return v, nil
@@ -49,15 +54,15 @@ func TestJournalWorker(t *testing.T) {
 		t.Skip("only runs as a child of TestJournalSurvivesKill9")
 	}
 	target, _ := strconv.Atoi(os.Getenv("HPO_JOURNAL_TARGET"))
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewStudy(WithStorage(j), WithSeed(journalSeed), WithMaxTrials(target))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(journalSeed))), hpo.WithMaxTrials(target))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(journalObjective, 0, 0); err != nil {
+	if err := s.Optimize(context.Background(), journalObjective); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -81,13 +86,13 @@ func startWorker(t *testing.T, path string, target int) *exec.Cmd {
 // checkJournal reopens the journal and checks what must hold after any crash: trial numbers
 // 0..n-1, nothing left RUNNING (the dead workers' trials come back failed), every trial that
 // was finished before still there with the same state, value and parameters.
-func checkJournal(t *testing.T, path string, before map[int]FrozenTrial) map[int]FrozenTrial {
+func checkJournal(t *testing.T, path string, before map[int]hpo.FrozenTrial) map[int]hpo.FrozenTrial {
 	t.Helper()
 	var warn bytes.Buffer
 	saved := defaultLog
 	defaultLog = &warn
 	defer func() { defaultLog = saved }()
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +101,12 @@ func checkJournal(t *testing.T, path string, before map[int]FrozenTrial) map[int
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := map[int]FrozenTrial{}
+	after := map[int]hpo.FrozenTrial{}
 	for i, tr := range trials {
 		if tr.Number != i {
 			t.Fatalf("trial at position %d has number %d", i, tr.Number)
 		}
-		if tr.State == Running {
+		if tr.State == hpo.Running {
 			t.Fatalf("trial %d still RUNNING after its worker died", i)
 		}
 		if tr.State.Finished() {
@@ -123,7 +128,7 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	path := t.TempDir() + "/study.jsonl"
 	// Enough trials that no round finishes the study: every worker is killed mid-run.
 	const target = 150
-	finished := map[int]FrozenTrial{}
+	finished := map[int]hpo.FrozenTrial{}
 	kills, diedMidTrial := 0, 0
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 6; round++ {
@@ -167,7 +172,7 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	}
 	// Killed five times or more, the study has the finished trials of the uninterrupted study
 	// (each trial cut short was drawn again by the next).
-	ordered := make([]FrozenTrial, 0, len(finished))
+	ordered := make([]hpo.FrozenTrial, 0, len(finished))
 	for n := 0; n < len(finished); n++ {
 		ordered = append(ordered, finished[n])
 	}
@@ -194,12 +199,12 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	if len(all) != target {
 		t.Fatalf("%d complete or pruned trials, want the target %d exactly", len(all), target)
 	}
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s, err := NewStudy(WithStorage(j))
+	s, err := hpo.NewStudy(hpo.WithStorage(j))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +214,7 @@ func TestJournalSurvivesKill9(t *testing.T) {
 	}
 	want := math.Inf(1)
 	for _, tr := range finished {
-		if tr.State == Complete {
+		if tr.State == hpo.Complete {
 			want = math.Min(want, tr.Value)
 		}
 	}
@@ -223,16 +228,16 @@ func TestJournalSurvivesKill9(t *testing.T) {
 func TestJournalIgnoresTornLastLine(t *testing.T) {
 	path := t.TempDir() + "/study.jsonl"
 	run := func(n int) {
-		j, err := OpenJournal(path)
+		j, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer j.Close()
-		s, err := NewStudy(WithStorage(j), WithSeed(5))
+		s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(5))))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Optimize(journalObjective, n, 0); err != nil {
+		if err := s.Optimize(context.Background(), journalObjective, hpo.NTrials(n)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -251,7 +256,7 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 	if !strings.Contains(warn.String(), "torn last line") {
 		t.Fatalf("no warning about the torn line; got %q", warn.String())
 	}
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +270,73 @@ func TestJournalIgnoresTornLastLine(t *testing.T) {
 			t.Fatalf("trial %d is %s", tr.Number, tr.State)
 		}
 	}
-	if _, err := NewStudy(WithStorage(j), WithDirection(Maximize)); err == nil {
+	if _, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithDirection(hpo.Maximize)); err == nil {
 		t.Fatal("reopening a minimizing study to maximize must fail")
+	}
+}
+
+// TestTrialTimesRecordedAndReplayed: the memory storage and the journal record when each trial
+// started and finished (Optuna's datetime_start and datetime_complete), a WAITING trial has
+// neither, a RUNNING one no end, and a reopened journal gives the times back (to Optuna's
+// microseconds).
+func TestTrialTimesRecordedAndReplayed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "times.journal")
+	j, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []hpo.Storage{hpo.NewMemoryStorage(), j} {
+		before := time.Now()
+		s, err := hpo.NewStudy(hpo.WithStorage(st), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Optimize(context.Background(), func(tr *hpo.Trial) (float64, error) {
+			time.Sleep(2 * time.Millisecond)
+			return tr.SuggestFloat("x", 0, 1)
+		}, hpo.NTrials(3)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ask(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnqueueTrial(map[string]any{"x": 0.5}); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now()
+		trials, _ := s.Trials()
+		for _, tr := range trials[:3] {
+			if tr.DatetimeStart.Before(before.Add(-time.Millisecond)) || tr.DatetimeComplete.After(after.Add(time.Millisecond)) ||
+				tr.Duration() < 2*time.Millisecond {
+				t.Fatalf("%T trial %d: start %v complete %v (study ran %v to %v)", st, tr.Number, tr.DatetimeStart, tr.DatetimeComplete, before, after)
+			}
+		}
+		if r := trials[3]; r.State != hpo.Running || r.DatetimeStart.IsZero() || !r.DatetimeComplete.IsZero() {
+			t.Fatalf("%T running trial: %s start %v complete %v", st, r.State, r.DatetimeStart, r.DatetimeComplete)
+		}
+		if w := trials[4]; w.State != hpo.Waiting || !w.DatetimeStart.IsZero() || !w.DatetimeComplete.IsZero() {
+			t.Fatalf("%T waiting trial: %s start %v complete %v", st, w.State, w.DatetimeStart, w.DatetimeComplete)
+		}
+	}
+	written, _ := j.Trials()
+	j.Close()
+	j, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	replayed, _ := j.Trials()
+	for i := range written {
+		w, r := written[i], replayed[i]
+		if w.State == hpo.Running {
+			// Its worker closed the journal: on reopen the trial is failed (worker died), now.
+			if !w.DatetimeStart.Truncate(time.Microsecond).Equal(r.DatetimeStart) || r.DatetimeComplete.IsZero() {
+				t.Fatalf("trial %d left running: written %v, replayed %s %v to %v", i, w.DatetimeStart, r.State, r.DatetimeStart, r.DatetimeComplete)
+			}
+			continue
+		}
+		if !w.DatetimeStart.Truncate(time.Microsecond).Equal(r.DatetimeStart) || !w.DatetimeComplete.Truncate(time.Microsecond).Equal(r.DatetimeComplete) {
+			t.Fatalf("trial %d: written %v to %v, replayed %v to %v", i, w.DatetimeStart, w.DatetimeComplete, r.DatetimeStart, r.DatetimeComplete)
+		}
 	}
 }

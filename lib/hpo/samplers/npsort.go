@@ -1,4 +1,4 @@
-package hpo
+package samplers
 
 // argsortNumPy returns the permutation that sorts v ascending, in the order NumPy's default
 // (unstable) argsort gives for float64 (NumPy 1.24, no SIMD sort): an introsort, median-of-three

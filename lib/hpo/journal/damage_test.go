@@ -1,7 +1,8 @@
-package hpo
+package journal
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,22 +10,25 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // cleanJournal runs a seeded study of n trials into a fresh journal and returns its path, its
 // bytes and its trials.
-func cleanJournal(t *testing.T, n int) (string, []byte, []FrozenTrial) {
+func cleanJournal(t *testing.T, n int) (string, []byte, []hpo.FrozenTrial) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "study.journal")
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewStudy(WithStorage(j), WithSeed(21))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(21))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(mixedObjective, n, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(n)); err != nil {
 		t.Fatal(err)
 	}
 	trials, err := s.Trials()
@@ -80,7 +84,7 @@ func replayLines(t *testing.T, lines [][]byte, format journalFormat) []journalEv
 			t.Fatalf("line %d of the clean journal: %v", i+1, err)
 		}
 		if format == formatLegacy && ev.number == nil && (ev.op == evCreate || ev.op == evEnqueue) {
-			ev.number = intp(len(st.studies[0].b.trials) - 1)
+			ev.number = intp(len(st.studies[0].b.Trials) - 1)
 		}
 		out = append(out, ev)
 	}
@@ -106,7 +110,7 @@ func isOp(op string, n int) func(ev journalEvent) bool {
 	}
 }
 
-func sameTrialRecord(a, b FrozenTrial) bool {
+func sameTrialRecord(a, b hpo.FrozenTrial) bool {
 	return a.Number == b.Number && a.State == b.State &&
 		(a.Value == b.Value || math.IsNaN(a.Value) && math.IsNaN(b.Value)) &&
 		fmt.Sprint(a.ExternalParams()) == fmt.Sprint(b.ExternalParams()) &&
@@ -136,8 +140,8 @@ type damageCase struct {
 
 // TestDamagedJournalStopsOpening damages one line at the start, in the middle and at the end
 // of a journal and checks the whole path: opening fails with one error that names the file,
-// the line, its byte offset, the trial and the way out, and writes nothing; CheckJournal
-// lists the line; RepairJournal keeps a backup of the original and rewrites a journal that
+// the line, its byte offset, the trial and the way out, and writes nothing; Check
+// lists the line; Repair keeps a backup of the original and rewrites a journal that
 // opens, with every intact trial as it was and the damaged trial as its policy says.
 func TestDamagedJournalStopsOpening(t *testing.T) {
 	quietJournalWarnings(t)
@@ -171,7 +175,7 @@ func TestDamagedJournalStopsOpening(t *testing.T) {
 			}
 			checkDamageFound(t, path, damaged, c, dl, doff)
 			backup := repairDamage(t, path, damaged)
-			j, err := OpenJournal(path)
+			j, err := Open(path)
 			if err != nil {
 				t.Fatalf("the repaired journal does not open: %v", err)
 			}
@@ -201,16 +205,16 @@ func damageJournal(lines [][]byte, offsets []int64, c damageCase) ([]byte, int, 
 }
 
 // checkDamageFound checks that opening fails with an error naming the damage, writes nothing,
-// and that CheckJournal lists the line.
+// and that Check lists the line.
 func checkDamageFound(t *testing.T, path string, damaged []byte, c damageCase, dl int, doff int64) {
 	t.Helper()
-	_, err := OpenJournal(path)
-	var je *JournalError
-	if !errors.As(err, &je) || !errors.Is(err, ErrJournalDamaged) {
+	_, err := Open(path)
+	var je *Error
+	if !errors.As(err, &je) || !errors.Is(err, ErrDamaged) {
 		t.Fatalf("opening a journal with a damaged line gave %v, want a *JournalError", err)
 	}
 	msg := err.Error()
-	want := []string{path, fmt.Sprintf("line %d ", dl), fmt.Sprintf("byte %d)", doff), "RepairJournal"}
+	want := []string{path, fmt.Sprintf("line %d ", dl), fmt.Sprintf("byte %d)", doff), "journal.Repair"}
 	if c.trial >= 0 {
 		want = append(want, fmt.Sprintf("trial %d", c.trial))
 	}
@@ -228,12 +232,12 @@ func checkDamageFound(t *testing.T, path string, damaged []byte, c damageCase, d
 	if now, _ := os.ReadFile(path); !bytes.Equal(now, damaged) {
 		t.Fatal("a failed open changed the damaged journal")
 	}
-	rep, err := CheckJournal(path)
+	rep, err := Check(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.Damaged() || rep.Damage[0].Line != dl {
-		t.Fatalf("CheckJournal: damaged %v, lines %+v; want line %d", rep.Damaged(), rep.Damage, dl)
+		t.Fatalf("Check: damaged %v, lines %+v; want line %d", rep.Damaged(), rep.Damage, dl)
 	}
 }
 
@@ -241,28 +245,28 @@ func checkDamageFound(t *testing.T, path string, damaged []byte, c damageCase, d
 // returns the backup's name.
 func repairDamage(t *testing.T, path string, damaged []byte) string {
 	t.Helper()
-	rep, err := RepairJournal(path)
+	rep, err := Repair(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if saved, err := os.ReadFile(rep.Backup); err != nil || !bytes.Equal(saved, damaged) {
 		t.Fatalf("backup %q does not hold the original journal (%v)", rep.Backup, err)
 	}
-	if rep2, _ := CheckJournal(path); rep2.Damaged() {
+	if rep2, _ := Check(path); rep2.Damaged() {
 		t.Fatalf("the repaired journal is still damaged: %+v", rep2.Damage)
 	}
 	return rep.Backup
 }
 
 // compareRepaired checks the trials after a repair against those before the damage.
-func compareRepaired(t *testing.T, c damageCase, before, after []FrozenTrial) {
+func compareRepaired(t *testing.T, c damageCase, before, after []hpo.FrozenTrial) {
 	t.Helper()
 	if len(after) != len(before) {
 		t.Fatalf("repaired journal has %d trials, the original %d", len(after), len(before))
 	}
 	for i := range before {
 		if i == c.failed {
-			if after[i].State != Failed || !strings.Contains(after[i].FailReason, "journal repair") {
+			if after[i].State != hpo.Failed || !strings.Contains(after[i].FailReason, "journal repair") {
 				t.Errorf("trial %d after repair: %s %q, want FAIL by the repair", i, after[i].State, after[i].FailReason)
 			}
 			continue
@@ -281,12 +285,12 @@ func compareRepaired(t *testing.T, c damageCase, before, after []FrozenTrial) {
 }
 
 // TestDamagedFirstFormatJournal: a damaged journal of hw1's first format is not converted:
-// opening it fails with the same *JournalError as before, naming its line; RepairJournal
+// opening it fails with the same *Error as before, naming its line; Repair
 // repairs it in its format, and the next open converts it, with the trials as a repair of
 // that format leaves them.
 func TestDamagedFirstFormatJournal(t *testing.T) {
 	quietJournalWarnings(t)
-	clean, err := os.ReadFile(filepath.Join("testdata", "legacy_v1.journal"))
+	clean, err := os.ReadFile(filepath.Join("..", "testdata", "legacy_v1.journal"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,10 +320,10 @@ func TestDamagedFirstFormatJournal(t *testing.T) {
 				format, _ := detectFormat(f)
 				f.Close()
 				if format != formatLegacy {
-					t.Fatal("RepairJournal changed the format of a first-format journal")
+					t.Fatal("Repair changed the format of a first-format journal")
 				}
 			}
-			j, err := OpenJournal(path)
+			j, err := Open(path)
 			if err != nil {
 				t.Fatalf("the repaired journal does not open: %v", err)
 			}
@@ -335,16 +339,16 @@ func TestDamagedFirstFormatJournal(t *testing.T) {
 func TestDamageWhileOpenWritesNothing(t *testing.T) {
 	quietJournalWarnings(t)
 	path := filepath.Join(t.TempDir(), "study.journal")
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s, err := NewStudy(WithStorage(j), WithSeed(4))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(4))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(mixedObjective, 3, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(3)); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
@@ -354,8 +358,8 @@ func TestDamageWhileOpenWritesNothing(t *testing.T) {
 	f.WriteString("{\"op_code\":6,\"worker_id\":\"w\",\"trial_id\":1,#\n")
 	f.Close()
 	damaged, _ := os.ReadFile(path)
-	err = s.Optimize(mixedObjective, 3, 0)
-	if !errors.Is(err, ErrJournalDamaged) {
+	err = s.Optimize(context.Background(), mixedObjective, hpo.NTrials(3))
+	if !errors.Is(err, ErrDamaged) {
 		t.Fatalf("Optimize on a journal damaged under it: %v, want ErrJournalDamaged", err)
 	}
 	if now, _ := os.ReadFile(path); !bytes.Equal(now, damaged) {
@@ -374,11 +378,11 @@ func TestTornLastLineIsCutBeforeTheNextAppend(t *testing.T) {
 	if err := os.WriteFile(path, torn, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := CheckJournal(path)
+	rep, err := Check(path)
 	if err != nil || rep.Damaged() || rep.TornBytes != int64(len(tornLine)) || rep.TornOffset != int64(len(clean)) {
-		t.Fatalf("CheckJournal of a torn last line: %v %+v", err, rep)
+		t.Fatalf("Check of a torn last line: %v %+v", err, rep)
 	}
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatalf("a torn last line must not stop opening: %v", err)
 	}
@@ -386,11 +390,11 @@ func TestTornLastLineIsCutBeforeTheNextAppend(t *testing.T) {
 	if !strings.Contains(warn.String(), "torn last line") {
 		t.Errorf("no warning about the torn line: %q", warn.String())
 	}
-	s, err := NewStudy(WithStorage(j), WithSeed(21))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(21))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(mixedObjective, 2, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(2)); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
@@ -406,7 +410,7 @@ func TestTornLastLineIsCutBeforeTheNextAppend(t *testing.T) {
 	if bytes.Contains(data, []byte(`"sta{`)) || bytes.Contains(data, []byte(`"sta`+"\n")) {
 		t.Fatal("the torn bytes are still in the journal")
 	}
-	again, err := OpenJournal(path)
+	again, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +427,7 @@ func TestTornLastLineIsCutBeforeTheNextAppend(t *testing.T) {
 func TestRepairReplacesAtomicallyAndKeepsEveryBackup(t *testing.T) {
 	quietJournalWarnings(t)
 	path, clean, _ := cleanJournal(t, 3)
-	open, err := OpenJournal(path)
+	open, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +439,7 @@ func TestRepairReplacesAtomicallyAndKeepsEveryBackup(t *testing.T) {
 		return data
 	}
 	first := damage()
-	rep1, err := RepairJournal(path)
+	rep1, err := Repair(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +447,7 @@ func TestRepairReplacesAtomicallyAndKeepsEveryBackup(t *testing.T) {
 		t.Fatalf("a storage open on the replaced journal: %v, want an error saying it was replaced", err)
 	}
 	second := damage()
-	rep2, err := RepairJournal(path)
+	rep2, err := Repair(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +481,7 @@ func TestRepairReplacesAtomicallyAndKeepsEveryBackup(t *testing.T) {
 func TestRepairRefusesWhileAWorkerRuns(t *testing.T) {
 	quietJournalWarnings(t)
 	path, _, _ := cleanJournal(t, 2)
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +493,7 @@ func TestRepairRefusesWhileAWorkerRuns(t *testing.T) {
 	f.WriteString("garbage\n")
 	f.Close()
 	before, _ := os.ReadFile(path)
-	if _, err := RepairJournal(path); err == nil || !strings.Contains(err.Error(), "live workers") {
+	if _, err := Repair(path); err == nil || !strings.Contains(err.Error(), "live workers") {
 		t.Fatalf("repair while a trial runs: %v, want a refusal", err)
 	}
 	if now, _ := os.ReadFile(path); !bytes.Equal(now, before) {

@@ -1,4 +1,4 @@
-package hpo
+package journal
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
 // The journal's lines are the operations of Optuna's JournalStorage (optuna/storages/journal,
@@ -85,47 +87,47 @@ func optunaOpName(code int) string {
 }
 
 // OptunaTrialState returns Optuna's number for a trial state (TrialState's IntEnum value).
-func OptunaTrialState(s TrialState) (int, error) {
+func OptunaTrialState(s hpo.TrialState) (int, error) {
 	switch s {
-	case Running:
+	case hpo.Running:
 		return 0, nil
-	case Complete:
+	case hpo.Complete:
 		return 1, nil
-	case Pruned:
+	case hpo.Pruned:
 		return 2, nil
-	case Failed:
+	case hpo.Failed:
 		return 3, nil
-	case Waiting:
+	case hpo.Waiting:
 		return 4, nil
 	}
 	return 0, fmt.Errorf("trial state %q has no Optuna number", s)
 }
 
 // TrialStateFromOptuna returns the trial state of Optuna's number for it.
-func TrialStateFromOptuna(n int) (TrialState, error) {
-	states := []TrialState{Running, Complete, Pruned, Failed, Waiting}
+func TrialStateFromOptuna(n int) (hpo.TrialState, error) {
+	states := []hpo.TrialState{hpo.Running, hpo.Complete, hpo.Pruned, hpo.Failed, hpo.Waiting}
 	if n < 0 || n >= len(states) {
 		return "", fmt.Errorf("%d is not an Optuna trial state (0-4)", n)
 	}
 	return states[n], nil
 }
 
-func optunaDirection(d Direction) (int, error) {
+func optunaDirection(d hpo.Direction) (int, error) {
 	switch d {
-	case Minimize:
+	case hpo.Minimize:
 		return optunaDirectionMinimize, nil
-	case Maximize:
+	case hpo.Maximize:
 		return optunaDirectionMaximize, nil
 	}
-	return 0, fmt.Errorf("direction %q is neither %s nor %s", d, Minimize, Maximize)
+	return 0, fmt.Errorf("direction %q is neither %s nor %s", d, hpo.Minimize, hpo.Maximize)
 }
 
-func directionFromOptuna(n int) (Direction, error) {
+func directionFromOptuna(n int) (hpo.Direction, error) {
 	switch n {
 	case optunaDirectionMinimize:
-		return Minimize, nil
+		return hpo.Minimize, nil
 	case optunaDirectionMaximize:
-		return Maximize, nil
+		return hpo.Maximize, nil
 	case optunaDirectionNotSet:
 		return "", nil
 	}
@@ -152,13 +154,13 @@ func ParseOptunaTime(s string) (time.Time, error) {
 // optuna.distributions.distribution_to_json writes for it. Categorical choices are written as
 // strings, since a Distribution keeps the labels only (the journal reuses the JSON it read for
 // a distribution that Optuna wrote, so Python's choice types survive a Go worker).
-func OptunaDistributionJSON(d Distribution) (string, error) {
+func OptunaDistributionJSON(d hpo.Distribution) (string, error) {
 	if err := d.Validate(); err != nil {
 		return "", err
 	}
 	var b []byte
 	switch d.Kind {
-	case FloatKind:
+	case hpo.FloatKind:
 		b = append(b, `{"name": "FloatDistribution", "attributes": {"step": `...)
 		if d.Step == 0 {
 			b = append(b, "null"...)
@@ -171,11 +173,11 @@ func OptunaDistributionJSON(d Distribution) (string, error) {
 		b = appendPyFloat(b, d.High)
 		b = append(b, `, "log": `...)
 		b = strconv.AppendBool(b, d.Log)
-	case IntKind:
+	case hpo.IntKind:
 		b = append(b, `{"name": "IntDistribution", "attributes": {"log": `...)
 		b = strconv.AppendBool(b, d.Log)
 		b = fmt.Appendf(b, `, "step": %d, "low": %d, "high": %d`, int64(d.Step), int64(d.Low), int64(d.High))
-	case CategoricalKind:
+	case hpo.CategoricalKind:
 		b = append(b, `{"name": "CategoricalDistribution", "attributes": {"choices": [`...)
 		for i, c := range d.Choices {
 			if i > 0 {
@@ -192,7 +194,7 @@ func OptunaDistributionJSON(d Distribution) (string, error) {
 // abbreviated {"type": ...} form, and the classes before Optuna 3: UniformDistribution and
 // friends, read as the float or int range they are). Categorical choices become labels as
 // fmt.Sprint prints Go's value of them: "16" for 16, "0.5", "true", "adam".
-func ParseOptunaDistribution(s string) (Distribution, error) {
+func ParseOptunaDistribution(s string) (hpo.Distribution, error) {
 	var top struct {
 		Name  string                     `json:"name"`
 		Attrs map[string]json.RawMessage `json:"attributes"`
@@ -201,17 +203,17 @@ func ParseOptunaDistribution(s string) (Distribution, error) {
 	dec := json.NewDecoder(strings.NewReader(pyToGoJSON(s)))
 	dec.UseNumber()
 	if err := dec.Decode(&top); err != nil {
-		return Distribution{}, fmt.Errorf("distribution %s: not valid JSON (%v)", shorten([]byte(s)), err)
+		return hpo.Distribution{}, fmt.Errorf("distribution %s: not valid JSON (%v)", shorten([]byte(s)), err)
 	}
 	attrs, kind := top.Attrs, top.Name
 	if top.Name == "" {
 		// The abbreviated form keeps its fields at the top.
 		if err := json.Unmarshal([]byte(pyToGoJSON(s)), &attrs); err != nil {
-			return Distribution{}, fmt.Errorf("distribution %s: %v", shorten([]byte(s)), err)
+			return hpo.Distribution{}, fmt.Errorf("distribution %s: %v", shorten([]byte(s)), err)
 		}
 		kind = map[string]string{"float": optunaFloatDistribution, "int": optunaIntDistribution, "categorical": optunaCategoricalDistribution}[top.Type]
 		if kind == "" {
-			return Distribution{}, fmt.Errorf("distribution %s: unknown type %q", shorten([]byte(s)), top.Type)
+			return hpo.Distribution{}, fmt.Errorf("distribution %s: unknown type %q", shorten([]byte(s)), top.Type)
 		}
 	}
 	num := func(key string, def float64) (float64, error) {
@@ -230,11 +232,11 @@ func ParseOptunaDistribution(s string) (Distribution, error) {
 		err := json.Unmarshal(raw, &v)
 		return v, err
 	}
-	var d Distribution
+	var d hpo.Distribution
 	var errs [5]error
 	switch kind {
 	case optunaFloatDistribution, "UniformDistribution", "LogUniformDistribution", "DiscreteUniformDistribution":
-		d.Kind = FloatKind
+		d.Kind = hpo.FloatKind
 		d.Low, errs[0] = num("low", math.NaN())
 		d.High, errs[1] = num("high", math.NaN())
 		d.Step, errs[2] = num("step", 0)
@@ -246,7 +248,7 @@ func ParseOptunaDistribution(s string) (Distribution, error) {
 			d.Log = true
 		}
 	case optunaIntDistribution, "IntUniformDistribution", "IntLogUniformDistribution":
-		d.Kind = IntKind
+		d.Kind = hpo.IntKind
 		d.Low, errs[0] = num("low", math.NaN())
 		d.High, errs[1] = num("high", math.NaN())
 		d.Step, errs[2] = num("step", 1)
@@ -255,7 +257,7 @@ func ParseOptunaDistribution(s string) (Distribution, error) {
 			d.Log = true
 		}
 	case optunaCategoricalDistribution:
-		d.Kind = CategoricalKind
+		d.Kind = hpo.CategoricalKind
 		var choices []json.RawMessage
 		if raw, ok := attrs["choices"]; ok {
 			errs[0] = json.Unmarshal(raw, &choices)
@@ -269,18 +271,18 @@ func ParseOptunaDistribution(s string) (Distribution, error) {
 			d.Choices = append(d.Choices, label)
 		}
 	default:
-		return Distribution{}, fmt.Errorf("distribution %s: unknown class %q", shorten([]byte(s)), kind)
+		return hpo.Distribution{}, fmt.Errorf("distribution %s: unknown class %q", shorten([]byte(s)), kind)
 	}
 	for _, err := range errs {
 		if err != nil {
-			return Distribution{}, fmt.Errorf("distribution %s: %v", shorten([]byte(s)), err)
+			return hpo.Distribution{}, fmt.Errorf("distribution %s: %v", shorten([]byte(s)), err)
 		}
 	}
-	if d.Kind == FloatKind && d.Step != 0 {
-		d.High = d.effectiveHigh()
+	if d.Kind == hpo.FloatKind && d.Step != 0 {
+		d.High = d.EffectiveHigh()
 	}
 	if err := d.Validate(); err != nil {
-		return Distribution{}, fmt.Errorf("distribution %s: %w", shorten([]byte(s)), err)
+		return hpo.Distribution{}, fmt.Errorf("distribution %s: %w", shorten([]byte(s)), err)
 	}
 	return d, nil
 }
@@ -846,7 +848,7 @@ func (s *journalState) decodeOptuna(text []byte) (journalEvent, error) {
 				s.parsed[ev.distJSON] = d
 			}
 		}
-		if d.Kind == CategoricalKind {
+		if d.Kind == hpo.CategoricalKind {
 			d.Choices = append([]string(nil), d.Choices...) // the trial keeps its own
 		}
 		ev.dist = &d
@@ -870,12 +872,12 @@ func (s *journalState) decodeOptuna(text []byte) (journalEvent, error) {
 			return fail(err)
 		}
 		switch {
-		case ev.state == Running:
+		case ev.state == hpo.Running:
 			if ev.time, err = m.time("datetime_start"); err != nil {
 				return fail(err)
 			}
 			ev.op = evCreate
-			if _, t := s.trialOf(&ev); t != nil && t.State != Waiting {
+			if _, t := s.trialOf(&ev); t != nil && t.State != hpo.Waiting {
 				ev.op = evSkip // another worker started it first: Optuna ignores this start
 			}
 		case ev.state.Finished():
@@ -927,12 +929,12 @@ func (s *journalState) decodeOptuna(text []byte) (journalEvent, error) {
 }
 
 // trialOf returns the trial an event names, if it exists.
-func (s *journalState) trialOf(ev *journalEvent) (*journalStudy, *FrozenTrial) {
+func (s *journalState) trialOf(ev *journalEvent) (*journalStudy, *hpo.FrozenTrial) {
 	if ev.trialID < 0 || ev.trialID >= len(s.trials) {
 		return nil, nil
 	}
 	st := s.studies[ev.study]
-	return st, st.b.trials[ev.trial()]
+	return st, st.b.Trials[ev.trial()]
 }
 
 // decodeCreateTrial reads a CREATE_TRIAL line: a new RUNNING trial (Optuna's create_new_trial
@@ -947,7 +949,7 @@ func (s *journalState) decodeCreateTrial(ev *journalEvent, m optunaFields) error
 		return err
 	}
 	ev.time = start
-	state := Running
+	state := hpo.Running
 	if n, err := m.optInt("state"); err != nil {
 		return err
 	} else if n != nil {
@@ -962,9 +964,9 @@ func (s *journalState) decodeCreateTrial(ev *journalEvent, m optunaFields) error
 		return err
 	}
 	switch {
-	case state == Waiting:
+	case state == hpo.Waiting:
 		ev.op = evEnqueue
-	case state == Running:
+	case state == hpo.Running:
 		ev.op = evCreate
 	default:
 		ev.op = evAdd
@@ -973,14 +975,14 @@ func (s *journalState) decodeCreateTrial(ev *journalEvent, m optunaFields) error
 		ev.op = evSkip // Optuna creates no trial for a deleted study
 		return nil
 	}
-	whole := state != Running
+	whole := state != hpo.Running
 	for _, k := range []string{"distributions", "params", "intermediate_values", "system_attrs", "values", "value", "datetime_complete"} {
 		whole = whole || m.has(k)
 	}
 	if !whole {
 		return nil
 	}
-	t := newFrozenTrial(0, state, nil, start)
+	t := hpo.NewFrozenTrial(0, state, nil, start)
 	var dists, params, inter map[string]json.RawMessage
 	for key, dst := range map[string]*map[string]json.RawMessage{"distributions": &dists, "params": &params, "intermediate_values": &inter} {
 		if m.has(key) {
@@ -1074,7 +1076,7 @@ func (s *journalState) encodeOptuna(ev *journalEvent) ([]byte, error) {
 		if ev.study < 0 || ev.study >= len(s.studies) {
 			return 0, fmt.Errorf("study_id %d does not exist", ev.study)
 		}
-		return len(s.studies[ev.study].b.trials), nil
+		return len(s.studies[ev.study].b.Trials), nil
 	}
 	var l *optunaLine
 	switch ev.op {
@@ -1144,7 +1146,7 @@ func (s *journalState) encodeOptuna(ev *journalEvent) ([]byte, error) {
 				}
 			}
 			l = newOptunaLine(opSetTrialParam, ev.worker).int("trial_id", id).str("param_name", ev.name)
-			if ev.dist.Kind == CategoricalKind {
+			if ev.dist.Kind == hpo.CategoricalKind {
 				l.int("param_value_internal", int(ev.value))
 			} else {
 				l.float("param_value_internal", ev.value)
@@ -1166,7 +1168,7 @@ func (s *journalState) encodeOptuna(ev *journalEvent) ([]byte, error) {
 				return nil, err
 			}
 			v := ev.value
-			if ev.state == Failed {
+			if ev.state == hpo.Failed {
 				v = math.NaN()
 			}
 			l = newOptunaLine(opSetTrialStateValues, ev.worker).int("trial_id", id).int("state", code).values(v).time("datetime_complete", ev.time)

@@ -1,15 +1,18 @@
-package hpo
+// Package nprand is NumPy's legacy RandomState stream (MT19937), shared by lib/hpo's random
+// sampler and lib/hpo/samplers, so that a seeded study draws what Optuna draws. Internal: its
+// API is not part of lib/hpo's.
+package nprand
 
-// numpyRand is the random stream of NumPy's legacy RandomState: the 32-bit Mersenne Twister
+// Rand is the random stream of NumPy's legacy RandomState: the 32-bit Mersenne Twister
 // (MT19937) seeded the way RandomState(seed) seeds it, with RandomState's way of turning words
 // into doubles, choices and bounded integers. Optuna's samplers draw from RandomState, so with
 // this stream a seeded study here suggests what the same study suggests under Optuna; the
 // generator itself (Matsumoto and Nishimura, 1998) is the published algorithm.
-type numpyRand struct {
+type Rand struct {
 	mt  [mtN]uint32
 	pos int
 	// drawn counts the words drawn since seeding: with the seed it is the whole state of the
-	// stream, which is what a study records to resume a sampler where it stopped (stream.go).
+	// stream, which is what a study records to resume a sampler where it stopped (lib/hpo/stream.go).
 	drawn uint64
 	// key is what seeded the stream: one word for init_genrand, more for init_by_array.
 	key []uint32
@@ -23,25 +26,25 @@ const (
 	mtLowerMask = 0x7fffffff
 )
 
-// newNumpyRand returns the stream of RandomState(seed). NumPy refuses seeds of 2^32 and over;
+// New returns the stream of RandomState(seed). NumPy refuses seeds of 2^32 and over;
 // those are taken as RandomState([low 32 bits, high 32 bits]), an array seed.
-func newNumpyRand(seed uint64) *numpyRand {
+func New(seed uint64) *Rand {
 	if seed <= 0xffffffff {
-		return newNumpyRandKey([]uint32{uint32(seed)})
+		return NewKey([]uint32{uint32(seed)})
 	}
-	return newNumpyRandKey([]uint32{uint32(seed), uint32(seed >> 32)})
+	return NewKey([]uint32{uint32(seed), uint32(seed >> 32)})
 }
 
-// newNumpyRandKey returns RandomState(key[0]) for one word, else RandomState(key), NumPy's
+// NewKey returns RandomState(key[0]) for one word, else RandomState(key), NumPy's
 // array seed.
-func newNumpyRandKey(key []uint32) *numpyRand {
-	r := &numpyRand{key: append([]uint32(nil), key...)}
+func NewKey(key []uint32) *Rand {
+	r := &Rand{key: append([]uint32(nil), key...)}
 	r.reset()
 	return r
 }
 
 // reset goes back to the start of the stream.
-func (r *numpyRand) reset() {
+func (r *Rand) reset() {
 	if len(r.key) == 1 {
 		r.seed(r.key[0])
 	} else {
@@ -50,12 +53,12 @@ func (r *numpyRand) reset() {
 	r.drawn = 0
 }
 
-// words is how many words were drawn since seeding.
-func (r *numpyRand) words() uint64 { return r.drawn }
+// Words is how many words were drawn since seeding.
+func (r *Rand) Words() uint64 { return r.drawn }
 
-// seek moves the stream to just after its first n words, as if they had been drawn: forward by
+// Seek moves the stream to just after its first n words, as if they had been drawn: forward by
 // running the generator without tempering, backward by re-seeding first.
-func (r *numpyRand) seek(n uint64) {
+func (r *Rand) Seek(n uint64) {
 	if n < r.drawn {
 		r.reset()
 	}
@@ -71,7 +74,7 @@ func (r *numpyRand) seek(n uint64) {
 }
 
 // seed is the generator's init_genrand.
-func (r *numpyRand) seed(s uint32) {
+func (r *Rand) seed(s uint32) {
 	for i := range r.mt {
 		r.mt[i] = s
 		s = 1812433253*(s^(s>>30)) + uint32(i) + 1
@@ -80,7 +83,7 @@ func (r *numpyRand) seed(s uint32) {
 }
 
 // seedArray is the generator's init_by_array.
-func (r *numpyRand) seedArray(key []uint32) {
+func (r *Rand) seedArray(key []uint32) {
 	r.seed(19650218)
 	i, j := 1, 0
 	for k := max(mtN, len(key)); k > 0; k-- {
@@ -108,7 +111,7 @@ func (r *numpyRand) seedArray(key []uint32) {
 }
 
 // twist regenerates the whole state block.
-func (r *numpyRand) twist() {
+func (r *Rand) twist() {
 	mag := func(y uint32) uint32 { return (y & 1) * mtMatrixA }
 	var k int
 	for k = 0; k < mtN-mtM; k++ {
@@ -125,7 +128,7 @@ func (r *numpyRand) twist() {
 }
 
 // Uint32 is the next tempered word.
-func (r *numpyRand) Uint32() uint32 {
+func (r *Rand) Uint32() uint32 {
 	if r.pos == mtN {
 		r.twist()
 	}
@@ -140,19 +143,19 @@ func (r *numpyRand) Uint32() uint32 {
 }
 
 // Float64 is RandomState.random_sample(): 53 random bits from two words, in [0, 1).
-func (r *numpyRand) Float64() float64 {
+func (r *Rand) Float64() float64 {
 	a, b := r.Uint32()>>5, r.Uint32()>>6
 	return (float64(a)*67108864.0 + float64(b)) / 9007199254740992.0
 }
 
 // Uniform is RandomState.uniform(low, high).
-func (r *numpyRand) Uniform(low, high float64) float64 {
+func (r *Rand) Uniform(low, high float64) float64 {
 	return low + (high-low)*r.Float64()
 }
 
 // IntN is RandomState.randint(0, n) for 0 < n <= 2^32: masked rejection sampling, which is
 // also what RandomState.choice(n) draws.
-func (r *numpyRand) IntN(n int) int {
+func (r *Rand) IntN(n int) int {
 	rng := uint32(n - 1)
 	if rng == 0 {
 		return 0
@@ -170,9 +173,9 @@ func (r *numpyRand) IntN(n int) int {
 	}
 }
 
-// choiceP is RandomState.choice(len(p), size, p=p): the cumulative sum normalised by its last
+// ChoiceP is RandomState.choice(len(p), size, p=p): the cumulative sum normalised by its last
 // element, searched (to the right) for each uniform draw.
-func (r *numpyRand) choiceP(p []float64, size int) []int {
+func (r *Rand) ChoiceP(p []float64, size int) []int {
 	cdf := make([]float64, len(p))
 	acc := 0.0
 	for i, w := range p {
@@ -198,4 +201,14 @@ func (r *numpyRand) choiceP(p []float64, size int) []int {
 		out[i] = min(lo, len(cdf)-1)
 	}
 	return out
+}
+
+// Worker returns the stream of worker k of a study seeded with seed (lib/hpo/stream.go): the
+// seed's own stream for worker 0, as Optuna; RandomState([seed mod 2^32, seed div 2^32, k])
+// for k > 0, so that concurrent workers draw distinct parameters.
+func Worker(seed uint64, k int) *Rand {
+	if k == 0 {
+		return New(seed)
+	}
+	return NewKey([]uint32{uint32(seed), uint32(seed >> 32), uint32(k)})
 }

@@ -1,4 +1,4 @@
-package hpo
+package journal
 
 import (
 	"crypto/rand"

@@ -1,7 +1,8 @@
-package hpo
+package journal
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/pruners"
+	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
 // The interop tests run Optuna itself (testdata/optuna_journal.py) with the project venv's
@@ -22,7 +27,7 @@ import (
 
 func optunaPython(t *testing.T) string {
 	t.Helper()
-	py, _ := filepath.Abs(filepath.Join("..", "..", ".venv", "bin", "python"))
+	py, _ := filepath.Abs(filepath.Join("..", "..", "..", ".venv", "bin", "python"))
 	if out, err := exec.Command(py, "-c", "import optuna; print(optuna.__version__)").CombinedOutput(); err != nil {
 		if os.Getenv("HW1_REQUIRE_OPTUNA") != "" {
 			t.Fatalf("HW1_REQUIRE_OPTUNA is set but %s cannot import optuna (run scripts/setup.sh): %v\n%s", py, err, out)
@@ -34,7 +39,7 @@ func optunaPython(t *testing.T) string {
 
 func runOptuna(t *testing.T, py string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(py, append([]string{filepath.Join("testdata", "optuna_journal.py")}, args...)...)
+	cmd := exec.Command(py, append([]string{filepath.Join("..", "testdata", "optuna_journal.py")}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -91,7 +96,7 @@ func sameNumber(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNa
 // compareWithOptuna checks that Optuna loads the trials Go has: numbers, states, values,
 // parameters with their distributions, intermediate values, hw1's system attributes, reasons
 // and times.
-func compareWithOptuna(t *testing.T, gos []FrozenTrial, py optunaStudy) {
+func compareWithOptuna(t *testing.T, gos []hpo.FrozenTrial, py optunaStudy) {
 	t.Helper()
 	if len(gos) != len(py.Trials) {
 		t.Fatalf("Go has %d trials, Optuna loads %d", len(gos), len(py.Trials))
@@ -149,7 +154,7 @@ func compareWithOptuna(t *testing.T, gos []FrozenTrial, py optunaStudy) {
 
 // interopObjective is legacyObjective (trial 3 fails) with a NaN intermediate value in trial
 // 6 and an infinite value in trial 7, the values JSON has no words for.
-func interopObjective(t *Trial) (float64, error) {
+func interopObjective(t *hpo.Trial) (float64, error) {
 	v, err := legacyObjective(t)
 	if err != nil {
 		return v, err
@@ -171,19 +176,19 @@ func interopObjective(t *Trial) (float64, error) {
 func TestOptunaLoadsAStudyWrittenByGo(t *testing.T) {
 	py := optunaPython(t)
 	path := filepath.Join(t.TempDir(), "study.journal")
-	j, err := OpenJournal(path, JournalStudy("go-study"))
+	j, err := Open(path, WithStudy("go-study"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s, err := NewStudy(WithStorage(j), WithSeed(3))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(3))), hpo.WithPruner(pruners.NewMedian()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.EnqueueTrial(legacyEnqueuedA); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(interopObjective, 9, 0); err != nil {
+	if err := s.Optimize(context.Background(), interopObjective, hpo.NTrials(9)); err != nil {
 		t.Fatal(err)
 	}
 	running, err := s.Ask()
@@ -197,11 +202,11 @@ func TestOptunaLoadsAStudyWrittenByGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	gos, _ := j.Trials()
-	states := map[TrialState]int{}
+	states := map[hpo.TrialState]int{}
 	for _, tr := range gos {
 		states[tr.State]++
 	}
-	if states[Complete] == 0 || states[Pruned] == 0 || states[Failed] != 1 || states[Running] != 1 || states[Waiting] != 1 {
+	if states[hpo.Complete] == 0 || states[hpo.Pruned] == 0 || states[hpo.Failed] != 1 || states[hpo.Running] != 1 || states[hpo.Waiting] != 1 {
 		t.Fatalf("the study should hold every state: %v", states)
 	}
 	py1 := optunaLoad(t, py, path, "go-study")
@@ -231,7 +236,7 @@ func TestGoContinuesAStudyBegunByOptuna(t *testing.T) {
 	py := optunaPython(t)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	runOptuna(t, py, "begin", path, "py-study")
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,15 +246,15 @@ func TestGoContinuesAStudyBegunByOptuna(t *testing.T) {
 	}
 	before, _ := j.Trials()
 	compareWithOptuna(t, before, optunaLoad(t, py, path, "py-study"))
-	if len(before) != 6 || before[2].State != Pruned || before[5].State != Waiting {
+	if len(before) != 6 || before[2].State != hpo.Pruned || before[5].State != hpo.Waiting {
 		t.Fatalf("Optuna's study as hw1 reads it: %d trials, trial 2 %s, trial 5 %s", len(before), before[2].State, before[5].State)
 	}
-	obj := func(tr *Trial) (float64, error) {
+	obj := func(tr *hpo.Trial) (float64, error) {
 		x, err := tr.SuggestFloat("x", -2, 2)
 		if err != nil {
 			return 0, err
 		}
-		units, err := tr.SuggestInt("units", 4, 64, Step(4))
+		units, err := tr.SuggestInt("units", 4, 64, hpo.Step(4))
 		if err != nil {
 			return 0, err
 		}
@@ -257,7 +262,7 @@ func TestGoContinuesAStudyBegunByOptuna(t *testing.T) {
 		if err != nil {
 			return 0, err
 		}
-		width, err := SuggestChoice(tr, "width", []int{16, 32, 64})
+		width, err := hpo.SuggestChoice(tr, "width", []int{16, 32, 64})
 		if err != nil {
 			return 0, err
 		}
@@ -272,11 +277,11 @@ func TestGoContinuesAStudyBegunByOptuna(t *testing.T) {
 		}
 		return v, nil
 	}
-	s, err := NewStudy(WithStorage(j), WithSeed(5), WithPruner(NopPruner{}))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(5))), hpo.WithPruner(hpo.NopPruner{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(obj, 4, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, hpo.NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	gos, _ := j.Trials()
@@ -285,7 +290,7 @@ func TestGoContinuesAStudyBegunByOptuna(t *testing.T) {
 	if len(gos) != 9 {
 		t.Fatalf("%d trials after Go's four, want 9", len(gos))
 	}
-	if enq := gos[5]; enq.State != Complete || fmt.Sprint(enq.ExternalParams()) != "map[opt:sgd units:8 width:64 x:-1]" {
+	if enq := gos[5]; enq.State != hpo.Complete || fmt.Sprint(enq.ExternalParams()) != "map[opt:sgd units:8 width:64 x:-1]" {
 		t.Fatalf("the trial Optuna left WAITING: %s %v, want it run with its fixed parameters", enq.State, enq.ExternalParams())
 	}
 	for _, p := range after.Trials[5:] {
@@ -305,16 +310,16 @@ func TestGoAndOptunaWorkersShareAJournal(t *testing.T) {
 	py := optunaPython(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "study.journal")
-	j, err := OpenJournal(path, JournalStudy("shared"))
+	j, err := Open(path, WithStudy("shared"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s, err := NewStudy(WithStorage(j), WithSampler(NewRandomSampler(11)), WithPruner(NopPruner{}))
+	s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(hpo.NewRandomSampler(11)), hpo.WithPruner(hpo.NopPruner{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, filepath.Join("testdata", "optuna_journal.py"), "worker", path, "shared", "10")
+	cmd := exec.Command(py, filepath.Join("..", "testdata", "optuna_journal.py"), "worker", path, "shared", "10")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -343,12 +348,12 @@ func TestGoAndOptunaWorkersShareAJournal(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	obj := func(tr *Trial) (float64, error) {
+	obj := func(tr *hpo.Trial) (float64, error) {
 		x, err := tr.SuggestFloat("x", -3, 3)
 		time.Sleep(20 * time.Millisecond)
 		return x * x, err
 	}
-	if err := s.Optimize(obj, 10, 0); err != nil {
+	if err := s.Optimize(context.Background(), obj, hpo.NTrials(10)); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-exited; err != nil {
@@ -362,7 +367,7 @@ func TestGoAndOptunaWorkersShareAJournal(t *testing.T) {
 	}
 	var goNumbers, pyNumbers []int
 	for i, tr := range gos {
-		if tr.Number != i || tr.State != Complete {
+		if tr.Number != i || tr.State != hpo.Complete {
 			t.Fatalf("trial at %d: number %d, %s", i, tr.Number, tr.State)
 		}
 		_, byGo := tr.SystemAttrs[attrWorker]
@@ -394,10 +399,10 @@ func TestGoAndOptunaWorkersShareAJournal(t *testing.T) {
 func TestOptunaLoadsAConvertedJournal(t *testing.T) {
 	py := optunaPython(t)
 	quietJournalWarnings(t)
-	original, _ := os.ReadFile(filepath.Join("testdata", "legacy_v1.journal"))
+	original, _ := os.ReadFile(filepath.Join("..", "testdata", "legacy_v1.journal"))
 	path := filepath.Join(t.TempDir(), "study.journal")
 	os.WriteFile(path, original, 0o644)
-	j, err := OpenJournal(path, JournalStudy("regression_smoke"))
+	j, err := Open(path, WithStudy("regression_smoke"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,20 +412,20 @@ func TestOptunaLoadsAConvertedJournal(t *testing.T) {
 }
 
 // TestJournalHoldsSeveralStudies: studies share a journal as in Optuna (trial_ids over the
-// file, numbers per study); a storage opens one by name, and OpenJournal without a name
+// file, numbers per study); a storage opens one by name, and Open without a name
 // refuses a journal of several.
 func TestJournalHoldsSeveralStudies(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "study.journal")
-	open := func(name string) (*Study, *JournalStorage) {
-		j, err := OpenJournal(path, JournalStudy(name))
+	open := func(name string) (*hpo.Study, *Storage) {
+		j, err := Open(path, WithStudy(name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := Minimize
+		dir := hpo.Minimize
 		if name == "b" {
-			dir = Maximize
+			dir = hpo.Maximize
 		}
-		s, err := NewStudy(WithStorage(j), WithSeed(1), WithDirection(dir))
+		s, err := hpo.NewStudy(hpo.WithStorage(j), hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))), hpo.WithDirection(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,10 +436,10 @@ func TestJournalHoldsSeveralStudies(t *testing.T) {
 	b, jb := open("b")
 	defer jb.Close()
 	for _, step := range []struct {
-		s *Study
+		s *hpo.Study
 		n int
 	}{{a, 2}, {b, 3}, {a, 1}} {
-		if err := step.s.Optimize(mixedObjective, step.n, 0); err != nil {
+		if err := step.s.Optimize(context.Background(), mixedObjective, hpo.NTrials(step.n)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -443,8 +448,8 @@ func TestJournalHoldsSeveralStudies(t *testing.T) {
 	if len(ta) != 3 || len(tb) != 3 || ta[2].Number != 2 || tb[2].Number != 2 {
 		t.Fatalf("study a has %d trials, b %d; want 3 each, numbered from 0", len(ta), len(tb))
 	}
-	if _, err := OpenJournal(path); err == nil || !strings.Contains(err.Error(), "a, b") {
-		t.Fatalf("OpenJournal without a name on a journal of two studies: %v", err)
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "a, b") {
+		t.Fatalf("Open without a name on a journal of two studies: %v", err)
 	}
 	if py := optunaPythonOrEmpty(); py != "" {
 		pa, pb := optunaLoad(t, py, path, "a"), optunaLoad(t, py, path, "b")
@@ -458,7 +463,7 @@ func TestJournalHoldsSeveralStudies(t *testing.T) {
 
 // optunaPythonOrEmpty is the venv's Python if it has Optuna, else "".
 func optunaPythonOrEmpty() string {
-	py, _ := filepath.Abs(filepath.Join("..", "..", ".venv", "bin", "python"))
+	py, _ := filepath.Abs(filepath.Join("..", "..", "..", ".venv", "bin", "python"))
 	if exec.Command(py, "-c", "import optuna").Run() != nil {
 		return ""
 	}
@@ -488,14 +493,14 @@ func TestOptunaJSONDetails(t *testing.T) {
 	if !math.IsNaN(a) || !math.IsInf(b, -1) || c != "NaN and Infinity" || !math.IsInf(d, 1) {
 		t.Fatalf("decoded %v %v %q %v", a, b, c, d)
 	}
-	for js, want := range map[string]Distribution{
-		`{"name": "CategoricalDistribution", "attributes": {"choices": [16, 32, "a", 1.5, true, null, 1000000]}}`: CategoricalDistribution("16", "32", "a", "1.5", "true", "<nil>", "1000000"),
-		`{"name": "UniformDistribution", "attributes": {"low": 0.0, "high": 1.0}}`:                                FloatDistribution(0, 1, false, 0),
-		`{"name": "LogUniformDistribution", "attributes": {"low": 0.001, "high": 1.0}}`:                           FloatDistribution(0.001, 1, true, 0),
-		`{"name": "DiscreteUniformDistribution", "attributes": {"low": 0.0, "high": 1.0, "q": 0.25}}`:             FloatDistribution(0, 1, false, 0.25),
-		`{"name": "IntLogUniformDistribution", "attributes": {"low": 1, "high": 128}}`:                            IntDistribution(1, 128, true, 1),
-		`{"type": "int", "low": 1, "high": 9, "step": 2}`:                                                         IntDistribution(1, 9, false, 2),
-		`{"type": "float", "low": 1e-05, "high": 0.1, "log": true}`:                                               FloatDistribution(1e-5, 0.1, true, 0),
+	for js, want := range map[string]hpo.Distribution{
+		`{"name": "CategoricalDistribution", "attributes": {"choices": [16, 32, "a", 1.5, true, null, 1000000]}}`: hpo.CategoricalDistribution("16", "32", "a", "1.5", "true", "<nil>", "1000000"),
+		`{"name": "UniformDistribution", "attributes": {"low": 0.0, "high": 1.0}}`:                                hpo.FloatDistribution(0, 1, false, 0),
+		`{"name": "LogUniformDistribution", "attributes": {"low": 0.001, "high": 1.0}}`:                           hpo.FloatDistribution(0.001, 1, true, 0),
+		`{"name": "DiscreteUniformDistribution", "attributes": {"low": 0.0, "high": 1.0, "q": 0.25}}`:             hpo.FloatDistribution(0, 1, false, 0.25),
+		`{"name": "IntLogUniformDistribution", "attributes": {"low": 1, "high": 128}}`:                            hpo.IntDistribution(1, 128, true, 1),
+		`{"type": "int", "low": 1, "high": 9, "step": 2}`:                                                         hpo.IntDistribution(1, 9, false, 2),
+		`{"type": "float", "low": 1e-05, "high": 0.1, "log": true}`:                                               hpo.FloatDistribution(1e-5, 0.1, true, 0),
 	} {
 		got, err := ParseOptunaDistribution(js)
 		if err != nil || !got.Equal(want) {
@@ -514,8 +519,8 @@ func TestOptunaJSONDetails(t *testing.T) {
 func TestStaleHW1LockIsRemovedAtOnce(t *testing.T) {
 	warn := quietJournalWarnings(t)
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, WithSeed(1))
-	if err := s.Optimize(mixedObjective, 1, 0); err != nil {
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
+	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
@@ -524,9 +529,9 @@ func TestStaleHW1LockIsRemovedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	s, j = openStudyOn(t, path, WithSeed(1))
+	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 	defer j.Close()
-	if err := s.Optimize(mixedObjective, 1, 0); err != nil {
+	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	if took := time.Since(start); took > 5*time.Second || !strings.Contains(warn.String(), "died holding it") {
@@ -546,7 +551,7 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 	optunaLockGrace = 300 * time.Millisecond
 	t.Cleanup(func() { optunaLockGrace = saved })
 	path := filepath.Join(t.TempDir(), "study.journal")
-	_, j := openStudyOn(t, path, WithSeed(1))
+	_, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 	defer j.Close()
 	hold := func() {
 		// Optuna's link points to the path it was given.
@@ -560,7 +565,7 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 		return time.Since(start), err
 	}
 	// Another hw1 storage, which reads while the writer waits.
-	reader, err := OpenJournal(path, JournalStudy(j.StudyName()))
+	reader, err := Open(path, WithStudy(j.StudyName()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -611,8 +616,8 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 // study refuses (its writer got the error). Optuna reads the journal the same way.
 func TestReplayIgnoresWhatOptunaIgnores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "study.journal")
-	s, j := openStudyOn(t, path, WithSeed(1))
-	if err := s.Optimize(mixedObjective, 1, 0); err != nil {
+	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
+	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.EnqueueTrial(map[string]any{"x": 0.5}); err != nil {
@@ -631,14 +636,14 @@ func TestReplayIgnoresWhatOptunaIgnores(t *testing.T) {
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(strings.Join(lines, "\n") + "\n")
 	f.Close()
-	j, err := OpenJournal(path)
+	j, err := Open(path)
 	if err != nil {
 		t.Fatalf("a journal with lines Optuna ignores: %v", err)
 	}
 	defer j.Close()
 	trials, _ := j.Trials()
-	if len(trials) != 2 || trials[1].State != Complete || trials[1].Value != 0.25 || trials[1].Params["x"] != 0.5 ||
-		trials[1].Distributions["x"].Kind != FloatKind {
+	if len(trials) != 2 || trials[1].State != hpo.Complete || trials[1].Value != 0.25 || trials[1].Params["x"] != 0.5 ||
+		trials[1].Distributions["x"].Kind != hpo.FloatKind {
 		t.Fatalf("trial 1: %+v", trials[1])
 	}
 	if py := optunaPythonOrEmpty(); py != "" {

@@ -1,4 +1,4 @@
-package hpo
+package journal
 
 import (
 	"bytes"
@@ -17,27 +17,28 @@ import (
 	"unicode"
 
 	"github.com/dlworkbench/hw1/internal/atomicfile"
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
-// JournalRecoveryHint says, in an error about a damaged journal, how to recover. Commands set it
+// RecoveryHint says, in an error about a damaged journal, how to recover. Commands set it
 // to their own words (cmd/hw1 names `hw1 study check` and `hw1 study repair`).
-var JournalRecoveryHint = func(path string) string {
-	return fmt.Sprintf("hpo.CheckJournal(%q) lists the damage and hpo.RepairJournal rewrites the journal without it, keeping a backup", path)
+var RecoveryHint = func(path string) string {
+	return fmt.Sprintf("journal.Check(%q) lists the damage and journal.Repair rewrites the journal without it, keeping a backup", path)
 }
 
-// ErrJournalDamaged is matched (errors.Is) by every *JournalError.
-var ErrJournalDamaged = errors.New("journal damaged")
+// ErrDamaged is matched (errors.Is) by every *Error.
+var ErrDamaged = errors.New("journal damaged")
 
-// JournalError is a damaged line met while replaying a journal: the first one, since the
+// Error is a damaged line met while replaying a journal: the first one, since the
 // replay stops there.
-type JournalError struct {
+type Error struct {
 	Path string
-	JournalDamage
+	Damage
 }
 
-// JournalDamage is one damaged line: where it is, what is wrong with it, and which trials it
+// Damage is one damaged line: where it is, what is wrong with it, and which trials it
 // concerns as far as the line and the lines before it tell.
-type JournalDamage struct {
+type Damage struct {
 	Line    int   // 1-based
 	Offset  int64 // byte offset of the line's start
 	Text    string
@@ -48,16 +49,18 @@ type JournalDamage struct {
 	Concerns string
 }
 
-func (e *JournalError) Error() string {
+// Error implements error: the damaged line, what is wrong with it, the trials it concerns and
+// how to recover (RecoveryHint).
+func (e *Error) Error() string {
 	return fmt.Sprintf("journal %s line %d (byte %d) is damaged: %s: %s; it concerns %s. Nothing was written to the journal; %s",
-		e.Path, e.Line, e.Offset, e.Problem, e.Text, e.Concerns, JournalRecoveryHint(e.Path))
+		e.Path, e.Line, e.Offset, e.Problem, e.Text, e.Concerns, RecoveryHint(e.Path))
 }
 
-// Is makes errors.Is(err, ErrJournalDamaged) true.
-func (e *JournalError) Is(target error) bool { return target == ErrJournalDamaged }
+// Is makes errors.Is(err, ErrDamaged) true.
+func (e *Error) Is(target error) bool { return target == ErrDamaged }
 
-func newJournalError(path string, line int, offset int64, text []byte, problem error, st *journalState, format journalFormat) *JournalError {
-	return &JournalError{Path: path, JournalDamage: describeDamage(line, offset, text, problem.Error(), st, format)}
+func newJournalError(path string, line int, offset int64, text []byte, problem error, st *journalState, format journalFormat) *Error {
+	return &Error{Path: path, Damage: describeDamage(line, offset, text, problem.Error(), st, format)}
 }
 
 var (
@@ -90,7 +93,7 @@ func guessLine(text []byte, st *journalState, format journalFormat) lineGuess {
 		case ev.op == evCreate:
 			g.n = nextOf(st, ev.study)
 		case (ev.op == evEnqueue || ev.op == evAdd) && ev.study >= 0 && ev.study < len(st.studies):
-			g.n = len(st.studies[ev.study].b.trials)
+			g.n = len(st.studies[ev.study].b.Trials)
 		}
 		return g
 	}
@@ -190,7 +193,7 @@ func nextOf(st *journalState, study int) int {
 	if study < 0 || study >= len(st.studies) {
 		return 0
 	}
-	return st.studies[study].b.nextNumber()
+	return st.studies[study].b.NextNumber()
 }
 
 func (s *journalState) runningTrials(study int) []int {
@@ -198,8 +201,8 @@ func (s *journalState) runningTrials(study int) []int {
 	if study < 0 || study >= len(s.studies) {
 		return nil
 	}
-	for _, t := range s.studies[study].b.trials {
-		if t.State == Running {
+	for _, t := range s.studies[study].b.Trials {
+		if t.State == hpo.Running {
 			out = append(out, t.Number)
 		}
 	}
@@ -208,8 +211,8 @@ func (s *journalState) runningTrials(study int) []int {
 
 // describeDamage says which trials a damaged line concerns, from its text and the trials
 // before it.
-func describeDamage(line int, offset int64, text []byte, problem string, st *journalState, format journalFormat) JournalDamage {
-	d := JournalDamage{Line: line, Offset: offset, Text: shorten(text), Problem: problem}
+func describeDamage(line int, offset int64, text []byte, problem string, st *journalState, format journalFormat) Damage {
+	d := Damage{Line: line, Offset: offset, Text: shorten(text), Problem: problem}
 	g := guessLine(text, st, format)
 	study := g.study
 	if study < 0 {
@@ -245,7 +248,7 @@ func describeDamage(line int, offset int64, text []byte, problem string, st *jou
 		if n < 0 {
 			n = nextOf(st, study)
 			if g.op != evCreate && study < len(st.studies) {
-				n = len(st.studies[study].b.trials)
+				n = len(st.studies[study].b.Trials)
 			}
 		}
 		d.Trials = []int{n}
@@ -302,36 +305,36 @@ func shorten(text []byte) string {
 	return s
 }
 
-// JournalReport is what CheckJournal found in a journal, or what RepairJournal did to it.
-type JournalReport struct {
+// Report is what Check found in a journal, or what Repair did to it.
+type Report struct {
 	Path  string
 	Lines int // complete lines
-	// FirstFormat is true for a journal of hw1's first format, which OpenJournal converts to
-	// Optuna's (RepairJournal repairs it in its own format).
+	// FirstFormat is true for a journal of hw1's first format, which Open converts to
+	// Optuna's (Repair repairs it in its own format).
 	FirstFormat bool
 	// Damage lists every damaged line, in file order.
-	Damage []JournalDamage
+	Damage []Damage
 	// TornOffset and TornBytes locate a torn last line (TornBytes 0: none). A torn last line
 	// is not damage: replays skip it and the next append cuts it off.
 	TornOffset, TornBytes int64
 	// Changes says, trial by trial, what a repair keeps, drops or changes.
 	Changes []string
-	// Counts of the trials as the journal holds them after a repair (for CheckJournal: as a
+	// Counts of the trials as the journal holds them after a repair (for Check: as a
 	// repair would leave them), over all its studies.
 	Trials, Complete, Pruned, Failed, Running, Waiting int
 	// Live lists the trials running in, and the workers registered by, live processes of this
-	// host; RepairJournal refuses to replace a journal that a live worker may write to.
+	// host; Repair refuses to replace a journal that a live worker may write to.
 	Live []string
-	// Backup is where RepairJournal copied the original journal ("" when it wrote nothing).
+	// Backup is where Repair copied the original journal ("" when it wrote nothing).
 	Backup string
 }
 
 // Damaged reports whether the journal has damaged lines (a torn last line is not damage).
-func (r *JournalReport) Damaged() bool { return len(r.Damage) > 0 }
+func (r *Report) Damaged() bool { return len(r.Damage) > 0 }
 
 // WriteText describes the report for a person: every damaged line with the trials it concerns,
 // then what a repair does (or did) trial by trial.
-func (r *JournalReport) WriteText(w io.Writer) error {
+func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "journal %s: %d lines\n", r.Path, r.Lines)
 	if r.FirstFormat {
@@ -365,10 +368,10 @@ func (r *JournalReport) WriteText(w io.Writer) error {
 	return err
 }
 
-// CheckJournal reads a journal (under a shared lock, so while hw1 workers write to it) and
-// reports every damaged line and what RepairJournal would do about it; it changes nothing. The
+// Check reads a journal (under a shared lock, so while hw1 workers write to it) and
+// reports every damaged line and what Repair would do about it; it changes nothing. The
 // error is for a journal that cannot be read at all.
-func CheckJournal(path string) (*JournalReport, error) {
+func Check(path string) (*Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -388,7 +391,7 @@ func CheckJournal(path string) (*JournalReport, error) {
 	return scanJournal(path, data, format).rep, nil
 }
 
-// RepairJournal rewrites a damaged journal without its damaged lines, and reports what it did.
+// Repair rewrites a damaged journal without its damaged lines, and reports what it did.
 // Every trial whose lines are intact is kept as it was, finished ones included. A trial whose
 // lines are partly damaged keeps what is certain, and Changes says what was dropped:
 //   - a damaged create line: the trial is recreated from the lines that follow it;
@@ -404,12 +407,12 @@ func CheckJournal(path string) (*JournalReport, error) {
 // then the new journal is written to a temporary file, fsynced and renamed over the journal,
 // all under the journal's locks (its flock and Optuna's lock); hw1 storages that still have
 // the old file open fail their next call instead of writing to it. A journal without damage is
-// left alone (a torn last line alone is cut off). RepairJournal refuses while a live process
+// left alone (a torn last line alone is cut off). Repair refuses while a live process
 // of this host works on the study (runs one of its trials, or registered as its worker and has
 // not exited); Optuna processes cannot be seen, so stop them before a repair (they would go on
 // reading the new file from where the old one ended). A journal of hw1's first format is
 // repaired in that format; opening it converts it.
-func RepairJournal(path string) (*JournalReport, error) {
+func Repair(path string) (*Report, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -498,17 +501,17 @@ func writeBackup(path string, data []byte) (string, error) {
 	return "", fmt.Errorf("journal %s: backup: no free name after %s", path, base)
 }
 
-// journalScan is the lenient replay behind CheckJournal and RepairJournal: it applies what it
+// journalScan is the lenient replay behind Check and Repair: it applies what it
 // can, records each damaged line, and recovers trial numbers from the lines that follow a
 // damaged one, so that one lost create line does not shift every later trial.
 type journalScan struct {
 	format journalFormat
 	st     journalState
 	out    [][]byte // the repaired journal, line by line
-	rep    *JournalReport
+	rep    *Report
 	// damagedAt holds, per trial, the damaged line that may have been its create (explained
 	// recreation), parameter (suspect) or finish line.
-	createLost, paramLost, finishLost map[trialRef]JournalDamage
+	createLost, paramLost, finishLost map[trialRef]Damage
 	recreated                         map[trialRef]bool
 	// pendingLost counts the damaged lines that may have been create or enqueue lines and
 	// have not yet explained a recreated trial: a line about trial n may recreate the trials
@@ -517,15 +520,15 @@ type journalScan struct {
 	pendingLost int
 	// studyLost holds the damaged lines that may have been CREATE_STUDY lines, not yet
 	// explained by a recreated study.
-	studyLost []JournalDamage
+	studyLost []Damage
 	host      string
 }
 
 func scanJournal(path string, data []byte, format journalFormat) *journalScan {
 	host, _ := os.Hostname()
-	sc := &journalScan{format: format, st: newJournalState(), rep: &JournalReport{Path: path, FirstFormat: format == formatLegacy}, host: host,
-		createLost: map[trialRef]JournalDamage{}, paramLost: map[trialRef]JournalDamage{},
-		finishLost: map[trialRef]JournalDamage{}, recreated: map[trialRef]bool{}}
+	sc := &journalScan{format: format, st: newJournalState(), rep: &Report{Path: path, FirstFormat: format == formatLegacy}, host: host,
+		createLost: map[trialRef]Damage{}, paramLost: map[trialRef]Damage{},
+		finishLost: map[trialRef]Damage{}, recreated: map[trialRef]bool{}}
 	if format == formatLegacy {
 		sc.st = newLegacyState(DefaultJournalStudy)
 	}
@@ -574,7 +577,7 @@ func (sc *journalScan) line(line int, offset int64, text []byte) {
 	// was lost. The trial's own lines say it existed, so it is recreated.
 	if ev.study >= 0 && ev.study < len(sc.st.studies) {
 		st := sc.st.studies[ev.study]
-		have := len(st.b.trials)
+		have := len(st.b.Trials)
 		again := false
 		switch {
 		case (ev.op == evCreate || ev.op == evEnqueue || ev.op == evAdd) && ev.number != nil && *ev.number > have:
@@ -588,7 +591,7 @@ func (sc *journalScan) line(line int, offset int64, text []byte) {
 				sc.recreate(st, n, ev.time, line, offset, text)
 				again = true
 			}
-		case isTrialEvent(ev.op) && ev.trial() >= 0 && st.b.trials[ev.trial()].State == Waiting && ev.op != evAttr && ev.op != evReason && ev.op != evTrialAttr:
+		case isTrialEvent(ev.op) && ev.trial() >= 0 && st.b.Trials[ev.trial()].State == hpo.Waiting && ev.op != evAttr && ev.op != evReason && ev.op != evTrialAttr:
 			if sc.mayRecreate(1) {
 				sc.recreate(st, ev.trial(), ev.time, line, offset, text)
 				again = true
@@ -606,7 +609,7 @@ func (sc *journalScan) line(line int, offset int64, text []byte) {
 		sc.damaged(line, offset, text, err.Error())
 		return
 	}
-	if ev.op == evFinish && (ev.state == Complete || ev.state == Pruned) {
+	if ev.op == evFinish && (ev.state == hpo.Complete || ev.state == hpo.Pruned) {
 		key := trialRef{ev.study, ev.trial()}
 		if d, ok := sc.paramLost[key]; ok {
 			was := fmt.Sprintf("%s with value %v", ev.state, ev.value)
@@ -632,7 +635,7 @@ func (sc *journalScan) emit(ev *journalEvent) error {
 			ev.number = intp(nextOf(&sc.st, ev.study))
 		}
 		if ev.number == nil && ev.op == evEnqueue {
-			ev.number = intp(len(sc.st.studies[ev.study].b.trials))
+			ev.number = intp(len(sc.st.studies[ev.study].b.Trials))
 		}
 		line, err = json.Marshal(legacyRecordOf(ev))
 	case ev.raw != nil:
@@ -658,11 +661,11 @@ func (sc *journalScan) finishFailed(study, n int, reason string, t time.Time) {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	evs := []journalEvent{{op: evFinish, what: "finish", study: study, number: intp(n), state: Failed, value: math.NaN(), reason: reason, time: t}}
+	evs := []journalEvent{{op: evFinish, what: "finish", study: study, number: intp(n), state: hpo.Failed, value: math.NaN(), reason: reason, time: t}}
 	if sc.format == formatOptuna {
 		evs = []journalEvent{
 			{op: evReason, what: "reason", study: study, number: intp(n), reason: reason},
-			{op: evFinish, what: "finish", study: study, number: intp(n), state: Failed, value: math.NaN(), time: t},
+			{op: evFinish, what: "finish", study: study, number: intp(n), state: hpo.Failed, value: math.NaN(), time: t},
 		}
 	}
 	for i := range evs {
@@ -706,8 +709,8 @@ func (sc *journalScan) mayRecreate(n int) bool {
 
 // recreateBelow recreates the trials numbered below n that no line created.
 func (sc *journalScan) recreateBelow(st *journalStudy, n int, t time.Time, line int, offset int64, text []byte) {
-	for len(st.b.trials) < n {
-		sc.recreate(st, len(st.b.trials), t, line, offset, text)
+	for len(st.b.Trials) < n {
+		sc.recreate(st, len(st.b.Trials), t, line, offset, text)
 	}
 }
 
@@ -723,7 +726,7 @@ func (sc *journalScan) recreate(st *journalStudy, n int, t time.Time, line int, 
 		sc.change(fmt.Sprintf("trial %d: its create line (line %d) is damaged; recreated from the lines that follow", n, d.Line))
 		return
 	}
-	d := JournalDamage{Line: line, Offset: offset, Text: shorten(text),
+	d := Damage{Line: line, Offset: offset, Text: shorten(text),
 		Problem: fmt.Sprintf("trial %d has no create line before this one (a line is missing)", n), Trials: []int{n},
 		Concerns: fmt.Sprintf("trial %d", n)}
 	sc.rep.Damage = append(sc.rep.Damage, d)
@@ -736,11 +739,11 @@ func (sc *journalScan) recreate(st *journalStudy, n int, t time.Time, line int, 
 func (sc *journalScan) recreateStudy(ev *journalEvent) {
 	lost := sc.studyLost[0]
 	sc.studyLost = sc.studyLost[1:]
-	name, dir := "", Direction("")
+	name, dir := "", hpo.Direction("")
 	if ev.op == evStudyAttr && ev.key == attrHW1Study {
 		var copyOf struct{ Name, Direction string }
 		if json.Unmarshal(ev.attr, &copyOf) == nil {
-			name, dir = copyOf.Name, Direction(copyOf.Direction)
+			name, dir = copyOf.Name, hpo.Direction(copyOf.Direction)
 		}
 	}
 	if m := reStudyName.FindStringSubmatch(lost.Text); name == "" && m != nil {
@@ -757,7 +760,7 @@ func (sc *journalScan) recreateStudy(ev *journalEvent) {
 		how = "its name is lost: named " + strconv.Quote(name)
 	}
 	if dir == "" {
-		dir = Minimize
+		dir = hpo.Minimize
 		how += "; its direction is lost: recreated as MINIMIZE (rename and redo if it maximized)"
 	}
 	evs := studyEvents(name, dir, "hw1-repair", len(sc.st.studies))
@@ -798,8 +801,8 @@ func (sc *journalScan) damaged(line int, offset int64, text []byte, problem stri
 	}
 	switch {
 	case g.op == evDirection:
-		if m := reDir.FindSubmatch(text); m != nil && sc.st.studies[0].b.direction == "" {
-			ev := journalEvent{op: evDirection, what: "study", dirs: []Direction{Direction(m[1])}}
+		if m := reDir.FindSubmatch(text); m != nil && sc.st.studies[0].b.Direction == "" {
+			ev := journalEvent{op: evDirection, what: "study", dirs: []hpo.Direction{hpo.Direction(m[1])}}
 			if sc.emit(&ev) == nil {
 				sc.change(fmt.Sprintf("the study's direction %s is read back from the damaged line %d", m[1], line))
 				return
@@ -828,7 +831,7 @@ func (sc *journalScan) damaged(line int, offset int64, text []byte, problem stri
 			sc.change(fmt.Sprintf("line %d (%s) is dropped", line, g.what))
 		}
 	default: // param, finish, or a line nothing can be read from
-		if g.op == "" && sc.format == formatLegacy && sc.st.studies[0].b.direction == "" {
+		if g.op == "" && sc.format == formatLegacy && sc.st.studies[0].b.Direction == "" {
 			sc.change(fmt.Sprintf("if line %d was the study's line, its direction is lost: the next study opened on the journal sets it, so open it with the direction it had", line))
 		}
 		for _, t := range d.Trials {
@@ -854,8 +857,8 @@ func (sc *journalScan) damaged(line int, offset int64, text []byte, problem stri
 // fails them if their worker is dead).
 func (sc *journalScan) finish() {
 	for _, st := range sc.st.studies {
-		for _, t := range st.b.trials {
-			if t.State != Running {
+		for _, t := range st.b.Trials {
+			if t.State != hpo.Running {
 				continue
 			}
 			key := trialRef{st.id, t.Number}
@@ -872,7 +875,7 @@ func (sc *journalScan) finish() {
 				continue
 			}
 			sc.finishFailed(st.id, t.Number, reason, time.Now())
-			if t.State == Failed {
+			if t.State == hpo.Failed {
 				sc.change(fmt.Sprintf("trial %d: was RUNNING; now FAIL (%s)", t.Number, strings.TrimPrefix(reason, "journal repair: ")))
 			}
 		}
@@ -889,18 +892,18 @@ func (sc *journalScan) finish() {
 	}
 	sort.SliceStable(sc.rep.Damage, func(a, b int) bool { return sc.rep.Damage[a].Offset < sc.rep.Damage[b].Offset })
 	for _, st := range sc.st.studies {
-		for _, t := range st.b.trials {
+		for _, t := range st.b.Trials {
 			sc.rep.Trials++
 			switch t.State {
-			case Complete:
+			case hpo.Complete:
 				sc.rep.Complete++
-			case Pruned:
+			case hpo.Pruned:
 				sc.rep.Pruned++
-			case Failed:
+			case hpo.Failed:
 				sc.rep.Failed++
-			case Running:
+			case hpo.Running:
 				sc.rep.Running++
-			case Waiting:
+			case hpo.Waiting:
 				sc.rep.Waiting++
 			}
 		}

@@ -1,4 +1,4 @@
-package hpo
+package journal
 
 import (
 	"bytes"
@@ -13,27 +13,29 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
 )
 
-// JournalStorage keeps a study in a journal file of Optuna's JournalStorage format
-// (journal_optuna.go): one JSON line per operation (CREATE_STUDY, CREATE_TRIAL,
+// Storage keeps a study in a journal file of Optuna's JournalStorage format
+// (optuna.go): one JSON line per operation (CREATE_STUDY, CREATE_TRIAL,
 // SET_TRIAL_PARAM, ...), so that optuna.load_study with
 // JournalStorage(JournalFileBackend(path)) and optuna-dashboard read what hw1 writes, and a
 // study begun by Optuna is continued here. Reopening the file replays it, so a study resumes
-// where it stopped. A journal may hold several studies; a JournalStorage works on one, named
-// by JournalStudy.
+// where it stopped. A journal may hold several studies; a Storage works on one, named
+// by WithStudy.
 //
 // Several processes may share the file, hw1's and Optuna's: every append holds Optuna's lock
-// (journal_lock.go) and, for hw1's, an exclusive flock of the journal too, and first replays
+// (lock.go) and, for hw1's, an exclusive flock of the journal too, and first replays
 // what the others appended, so trial numbers come from the order of the lines and never
 // collide; readers share the flock. The file is fsynced when a trial finishes.
 //
 // The journal is checked as it is replayed: a complete line that is not valid JSON, or an
 // operation that does not fit the trials before it (a parameter of a trial that was never
 // created, a second finish, a create line hw1 wrote whose trial_id is not the next), stops the
-// replay with a *JournalError naming the line, its byte offset and the trials it concerns,
-// and nothing is written to the file from then on: OpenJournal fails and a storage already
-// open fails every call. The damage is shown by CheckJournal and removed by RepairJournal.
+// replay with a *Error naming the line, its byte offset and the trials it concerns,
+// and nothing is written to the file from then on: Open fails and a storage already
+// open fails every call. The damage is shown by Check and removed by Repair.
 // What Optuna's own replay ignores is ignored here too: a second start of an enqueued trial
 // (the first one wins), a parameter whose distribution Optuna refuses (its writer got the
 // error), a trial of a deleted study.
@@ -51,15 +53,15 @@ import (
 //     process left it, after Optuna's grace period of 30 s otherwise.
 //
 // A journal of hw1's first format is converted to Optuna's once, when opened
-// (journal_legacy.go).
+// (legacy.go).
 //
-// A live JournalStorage holds an open file: a journal replaced under it (RepairJournal renames
+// A live Storage holds an open file: a journal replaced under it (Repair renames
 // a new file over the old one) makes its next call fail instead of writing to the old file.
-type JournalStorage struct {
+type Storage struct {
 	mu   sync.Mutex
 	path string
 	name string // the study
-	// fallback names the study of a journal that holds none (JournalDefaultStudy).
+	// fallback names the study of a journal that holds none (WithDefaultStudy).
 	fallback string
 	f        *os.File
 	lock     *optunaLock
@@ -76,26 +78,26 @@ type JournalStorage struct {
 	warn   io.Writer
 }
 
-// DefaultJournalStudy is the study OpenJournal opens in a journal that holds none when no
-// JournalStudy option names one: NewStudy's default name.
+// DefaultWithStudy is the study Open opens in a journal that holds none when no
+// WithStudy option names one: NewStudy's default name.
 const DefaultJournalStudy = "study"
 
-// JournalOption configures OpenJournal.
-type JournalOption func(*journalConfig)
+// Option configures Open.
+type Option func(*journalConfig)
 
 type journalConfig struct{ study, fallback string }
 
-// JournalStudy names the study of the journal to open, created by the first NewStudy on the
-// storage if the journal does not hold it yet. Without it, OpenJournal opens the journal's one
-// study, or DefaultJournalStudy in a journal that holds none, and fails on a journal that
+// WithStudy names the study of the journal to open, created by the first NewStudy on the
+// storage if the journal does not hold it yet. Without it, Open opens the journal's one
+// study, or DefaultWithStudy in a journal that holds none, and fails on a journal that
 // holds several.
-func JournalStudy(name string) JournalOption { return func(c *journalConfig) { c.study = name } }
+func WithStudy(name string) Option { return func(c *journalConfig) { c.study = name } }
 
-// JournalDefaultStudy names the study of a journal that holds none yet (instead of
-// DefaultJournalStudy), and of a journal of hw1's first format when it is converted; a journal
+// WithDefaultStudy names the study of a journal that holds none yet (instead of
+// DefaultWithStudy), and of a journal of hw1's first format when it is converted; a journal
 // that holds one study opens it, whatever its name. For a journal that belongs to one study
 // (a results folder's), whose name it should carry for Optuna and optuna-dashboard.
-func JournalDefaultStudy(name string) JournalOption {
+func WithDefaultStudy(name string) Option {
 	return func(c *journalConfig) { c.fallback = name }
 }
 
@@ -106,11 +108,11 @@ var errJournalReplaced = errors.New("journal replaced")
 // index or a running trial of a closed one counts as dead although its process lives.
 var openJournals sync.Map
 
-// OpenJournal opens (creating if needed) a journal file and replays it. Trials left RUNNING by
+// Open opens (creating if needed) a journal file and replays it. Trials left RUNNING by
 // a dead process of this host are marked failed. A damaged journal is not opened: the error is
-// a *JournalError, and the file is left as it was. A journal of hw1's first format is
+// a *Error, and the file is left as it was. A journal of hw1's first format is
 // converted to Optuna's first, with a message and a backup of the original.
-func OpenJournal(path string, opts ...JournalOption) (*JournalStorage, error) {
+func Open(path string, opts ...Option) (*Storage, error) {
 	var c journalConfig
 	for _, o := range opts {
 		o(&c)
@@ -127,7 +129,7 @@ func OpenJournal(path string, opts ...JournalOption) (*JournalStorage, error) {
 	}
 }
 
-func openJournalOnce(path string, c journalConfig, host string) (*JournalStorage, error) {
+func openJournalOnce(path string, c journalConfig, host string) (*Storage, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -139,7 +141,7 @@ func openJournalOnce(path string, c journalConfig, host string) (*JournalStorage
 	}
 	id := "hw1-" + strconv.FormatUint(rand.Uint64(), 36)
 	self := fmt.Sprintf("%s:%d", host, os.Getpid())
-	j := &JournalStorage{path: path, name: c.study, fallback: c.fallback, f: f, lock: lock, st: newJournalState(), tornAt: -1, host: host,
+	j := &Storage{path: path, name: c.study, fallback: c.fallback, f: f, lock: lock, st: newJournalState(), tornAt: -1, host: host,
 		self: self, id: id, worker: self + ":" + id, warn: defaultLog}
 	openJournals.Store(j.id, true)
 	if err := j.start(); err != nil {
@@ -150,15 +152,15 @@ func openJournalOnce(path string, c journalConfig, host string) (*JournalStorage
 }
 
 // Path returns the journal's file name.
-func (j *JournalStorage) Path() string { return j.path }
+func (j *Storage) Path() string { return j.path }
 
 // StudyName returns the name of the study the storage works on.
-func (j *JournalStorage) StudyName() string { return j.name }
+func (j *Storage) StudyName() string { return j.name }
 
 // start converts a first-format journal, replays, names the study and marks RUNNING trials
 // of dead local processes failed, under the write locks so that two processes opening at once
 // do not both do it.
-func (j *JournalStorage) start() error {
+func (j *Storage) start() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	release, err := lockJournal(j.f, j.path, lockExclusive, j.lock)
@@ -187,7 +189,7 @@ func (j *JournalStorage) start() error {
 		case 1:
 			j.name = names[0]
 		default:
-			return fmt.Errorf("journal %s holds %d studies (%s): name the one to open (hpo.JournalStudy)", j.path, len(names), strings.Join(names, ", "))
+			return fmt.Errorf("journal %s holds %d studies (%s): name the one to open (journal.WithStudy)", j.path, len(names), strings.Join(names, ", "))
 		}
 	}
 	if st := j.study(); st != nil && len(st.dirs) != 1 {
@@ -197,7 +199,7 @@ func (j *JournalStorage) start() error {
 }
 
 // newStudyName is the name of the study created in a journal that holds none.
-func (j *JournalStorage) newStudyName() string {
+func (j *Storage) newStudyName() string {
 	if j.fallback != "" {
 		return j.fallback
 	}
@@ -205,10 +207,10 @@ func (j *JournalStorage) newStudyName() string {
 }
 
 // study returns the storage's study, or nil while the journal does not hold it.
-func (j *JournalStorage) study() *journalStudy { return j.st.byName(j.name) }
+func (j *Storage) study() *journalStudy { return j.st.byName(j.name) }
 
 // mustStudy returns the storage's study, or says that it is missing.
-func (j *JournalStorage) mustStudy() (*journalStudy, error) {
+func (j *Storage) mustStudy() (*journalStudy, error) {
 	if st := j.study(); st != nil {
 		return st, nil
 	}
@@ -217,14 +219,14 @@ func (j *JournalStorage) mustStudy() (*journalStudy, error) {
 
 // reapLocked fails the RUNNING trials whose worker is known dead (the caller holds the write
 // locks and has replayed).
-func (j *JournalStorage) reapLocked() error {
+func (j *Storage) reapLocked() error {
 	st := j.study()
 	if st == nil {
 		return nil
 	}
 	reaped := false
-	for _, t := range st.b.trials {
-		if t.State != Running {
+	for _, t := range st.b.Trials {
+		if t.State != hpo.Running {
 			continue
 		}
 		w, ok := st.creator[t.Number]
@@ -233,8 +235,8 @@ func (j *JournalStorage) reapLocked() error {
 		}
 		now := time.Now()
 		if err := j.appendEvents(false,
-			journalEvent{op: evReason, study: st.id, number: intp(t.Number), reason: reasonWorkerDied(w.raw)},
-			journalEvent{op: evFinish, study: st.id, number: intp(t.Number), state: Failed, value: math.NaN(), time: now}); err != nil {
+			journalEvent{op: evReason, study: st.id, number: intp(t.Number), reason: hpo.ReasonWorkerDied(w.raw)},
+			journalEvent{op: evFinish, study: st.id, number: intp(t.Number), state: hpo.Failed, value: math.NaN(), time: now}); err != nil {
 			return err
 		}
 		reaped = true
@@ -247,19 +249,9 @@ func (j *JournalStorage) reapLocked() error {
 	return nil
 }
 
-// The FailReason of a trial whose worker died is "worker <host:pid> died while ...".
-const (
-	reasonWorkerDiedPrefix = "worker "
-	reasonWorkerDiedSuffix = " died while the trial was running"
-)
-
-func reasonWorkerDied(worker string) string {
-	return reasonWorkerDiedPrefix + worker + reasonWorkerDiedSuffix
-}
-
 // alive reports whether a worker may still run: a process of another host, or one that cannot
 // be named (an Optuna process), counts as alive since nothing here can tell.
-func (j *JournalStorage) alive(w workerRef) bool { return workerAlive(w, j.host) }
+func (j *Storage) alive(w workerRef) bool { return workerAlive(w, j.host) }
 
 func workerAlive(w workerRef, host string) bool {
 	if w.pid == 0 || w.host != host {
@@ -321,7 +313,7 @@ func lockJournal(f *os.File, path string, how lockKind, lock *optunaLock) (relea
 }
 
 // locked runs fn holding the journal's locks of the given kind.
-func (j *JournalStorage) locked(how lockKind, fn func() error) error {
+func (j *Storage) locked(how lockKind, fn func() error) error {
 	release, err := lockJournal(j.f, j.path, how, j.lock)
 	if err != nil {
 		return err
@@ -389,17 +381,17 @@ func replaceJournal(path string, data []byte) (*os.File, error) {
 }
 
 // replay applies the lines appended since the last replay (by anyone). A damaged line stops it
-// there with a *JournalError; the lines before it stay applied, and the next replay meets the
+// there with a *Error; the lines before it stay applied, and the next replay meets the
 // same line again, so a damaged journal fails every call. write says the caller holds the
 // write locks: a last line without its newline is then a write cut short (a torn line) and is
 // warned about; a reader may be seeing a line being written, and stops before it.
-func (j *JournalStorage) replay(write bool) error {
+func (j *Storage) replay(write bool) error {
 	st, err := j.f.Stat()
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
 	if st.Size() < j.offset {
-		return fmt.Errorf("journal %s shrank from %d to %d bytes while open: it was edited; %s", j.path, j.offset, st.Size(), JournalRecoveryHint(j.path))
+		return fmt.Errorf("journal %s shrank from %d to %d bytes while open: it was edited; %s", j.path, j.offset, st.Size(), RecoveryHint(j.path))
 	}
 	j.torn = false
 	if st.Size() == j.offset {
@@ -435,7 +427,7 @@ func (j *JournalStorage) replay(write bool) error {
 	return nil
 }
 
-func (j *JournalStorage) applyLine(text []byte) error {
+func (j *Storage) applyLine(text []byte) error {
 	ev, err := j.st.decodeOptuna(text)
 	if err != nil {
 		return err
@@ -445,7 +437,7 @@ func (j *JournalStorage) applyLine(text []byte) error {
 
 // replayForWrite replays and cuts off a torn last line, so that the next line does not get
 // glued onto it (the caller holds the write locks).
-func (j *JournalStorage) replayForWrite() error {
+func (j *Storage) replayForWrite() error {
 	if err := j.replay(true); err != nil {
 		return err
 	}
@@ -462,7 +454,7 @@ func (j *JournalStorage) replayForWrite() error {
 // replayed), and applies them, so the local view matches what a replay of the file gives.
 // Each line is first decoded back and checked as a replay would, so that nothing is written
 // that a replay, hw1's or Optuna's, would refuse or ignore.
-func (j *JournalStorage) appendEvents(sync bool, evs ...journalEvent) error {
+func (j *Storage) appendEvents(sync bool, evs ...journalEvent) error {
 	for i := range evs {
 		ev := &evs[i]
 		if ev.worker == "" {
@@ -509,7 +501,7 @@ func (j *JournalStorage) appendEvents(sync bool, evs ...journalEvent) error {
 
 // write replays, lets check validate against the fresh state, then appends what events
 // returns.
-func (j *JournalStorage) write(sync bool, events func(st *journalStudy) ([]journalEvent, error)) error {
+func (j *Storage) write(sync bool, events func(st *journalStudy) ([]journalEvent, error)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.locked(lockExclusive, func() error {
@@ -533,7 +525,7 @@ func (j *JournalStorage) write(sync bool, events func(st *journalStudy) ([]journ
 
 // read replays under a shared lock and runs fn on the fresh state (st nil: the journal does
 // not hold the study yet).
-func (j *JournalStorage) read(fn func(st *journalStudy)) error {
+func (j *Storage) read(fn func(st *journalStudy)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.locked(lockShared, func() error {
@@ -547,7 +539,7 @@ func (j *JournalStorage) read(fn func(st *journalStudy)) error {
 
 // SetDirection implements Storage: it creates the study (Optuna's CREATE_STUDY) when the
 // journal does not hold it yet.
-func (j *JournalStorage) SetDirection(d Direction) error {
+func (j *Storage) SetDirection(d hpo.Direction) error {
 	if _, err := optunaDirection(d); err != nil {
 		return err
 	}
@@ -582,7 +574,7 @@ func (j *JournalStorage) SetDirection(d Direction) error {
 
 // RegisterWorker implements Storage: the index is the lowest whose latest registrant is dead
 // (a process of this host that is gone, or a storage of this process that was closed).
-func (j *JournalStorage) RegisterWorker() (int, error) {
+func (j *Storage) RegisterWorker() (int, error) {
 	k := 0
 	err := j.write(false, func(st *journalStudy) ([]journalEvent, error) {
 		for {
@@ -598,15 +590,15 @@ func (j *JournalStorage) RegisterWorker() (int, error) {
 }
 
 // EnqueueTrial implements Storage.
-func (j *JournalStorage) EnqueueTrial(fixed map[string]any, skipIfExists bool) (int, bool, error) {
+func (j *Storage) EnqueueTrial(fixed map[string]any, skipIfExists bool) (int, bool, error) {
 	n, added := -1, false
 	err := j.write(true, func(st *journalStudy) ([]journalEvent, error) {
 		if skipIfExists {
-			if n = st.b.sameTrial(fixed); n >= 0 {
+			if n = st.b.SameTrial(fixed); n >= 0 {
 				return nil, nil
 			}
 		}
-		n, added = len(st.b.trials), true
+		n, added = len(st.b.Trials), true
 		return []journalEvent{{op: evEnqueue, number: intp(n), fixed: fixed}}, nil
 	})
 	return n, added, err
@@ -615,8 +607,8 @@ func (j *JournalStorage) EnqueueTrial(fixed map[string]any, skipIfExists bool) (
 // CreateTrial implements Storage. It first fails the running trials of dead local workers, so
 // that a worker killed mid-trial does not hold a place under the target. Starting a WAITING
 // trial is Optuna's SET_TRIAL_STATE_VALUES to RUNNING; a new trial is a CREATE_TRIAL line.
-func (j *JournalStorage) CreateTrial(limit int) (FrozenTrial, error) {
-	var out FrozenTrial
+func (j *Storage) CreateTrial(limit int) (hpo.FrozenTrial, error) {
+	var out hpo.FrozenTrial
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	err := j.locked(lockExclusive, func() error {
@@ -630,32 +622,32 @@ func (j *JournalStorage) CreateTrial(limit int) (FrozenTrial, error) {
 		if err != nil {
 			return err
 		}
-		if used := st.b.budgetUsed(); limit > 0 && used >= limit {
-			return fmt.Errorf("%d trials complete, pruned or running: %w", used, ErrMaxTrials)
+		if used := st.b.BudgetUsed(); limit > 0 && used >= limit {
+			return fmt.Errorf("%d trials complete, pruned or running: %w", used, hpo.ErrMaxTrials)
 		}
-		n := st.b.nextNumber()
+		n := st.b.NextNumber()
 		if err := j.appendEvents(false, journalEvent{op: evCreate, study: st.id, number: intp(n), time: time.Now()}); err != nil {
 			return err
 		}
-		out = st.b.trials[n].Clone()
+		out = st.b.Trials[n].Clone()
 		return nil
 	})
 	return out, err
 }
 
 func running(st *journalStudy, number int) error {
-	_, err := st.b.running(number)
+	_, err := st.b.Running(number)
 	return err
 }
 
 // SetParam implements Storage. A distribution that Optuna would refuse for the study (another
 // kind, log scale or set of choices than the parameter's in an earlier trial) is refused here.
-func (j *JournalStorage) SetParam(number int, name string, d Distribution, v float64) error {
+func (j *Storage) SetParam(number int, name string, d hpo.Distribution, v float64) error {
 	return j.write(false, func(st *journalStudy) ([]journalEvent, error) {
 		if err := running(st, number); err != nil {
 			return nil, err
 		}
-		if old, ok := st.b.trials[number].Distributions[name]; ok && !old.Equal(d) {
+		if old, ok := st.b.Trials[number].Distributions[name]; ok && !old.Equal(d) {
 			return nil, fmt.Errorf("trial %d parameter %q: distribution %s differs from earlier %s", number, name, d, old)
 		} else if !ok {
 			if err := st.studyCompatible(name, d); err != nil {
@@ -667,12 +659,12 @@ func (j *JournalStorage) SetParam(number int, name string, d Distribution, v flo
 }
 
 // Report implements Storage; a second report at the same step writes nothing.
-func (j *JournalStorage) Report(number, step int, v float64) error {
+func (j *Storage) Report(number, step int, v float64) error {
 	return j.write(false, func(st *journalStudy) ([]journalEvent, error) {
 		if err := running(st, number); err != nil {
 			return nil, err
 		}
-		if _, done := st.b.trials[number].Intermediate[step]; done {
+		if _, done := st.b.Trials[number].Intermediate[step]; done {
 			return nil, nil
 		}
 		return []journalEvent{{op: evReport, number: intp(number), step: step, value: v}}, nil
@@ -680,7 +672,7 @@ func (j *JournalStorage) Report(number, step int, v float64) error {
 }
 
 // SetSystemAttr implements Storage.
-func (j *JournalStorage) SetSystemAttr(number int, key string, v float64) error {
+func (j *Storage) SetSystemAttr(number int, key string, v float64) error {
 	return j.write(false, func(st *journalStudy) ([]journalEvent, error) {
 		if err := running(st, number); err != nil {
 			return nil, err
@@ -691,7 +683,7 @@ func (j *JournalStorage) SetSystemAttr(number int, key string, v float64) error 
 
 // FinishTrial implements Storage; the journal is fsynced so that a finished trial survives.
 // A reason is written first, as the trial's system attribute "fail_reason".
-func (j *JournalStorage) FinishTrial(number int, state TrialState, v float64, reason string) error {
+func (j *Storage) FinishTrial(number int, state hpo.TrialState, v float64, reason string) error {
 	return j.write(true, func(st *journalStudy) ([]journalEvent, error) {
 		if err := running(st, number); err != nil {
 			return nil, err
@@ -708,37 +700,37 @@ func (j *JournalStorage) FinishTrial(number int, state TrialState, v float64, re
 }
 
 // Trials implements Storage.
-func (j *JournalStorage) Trials() ([]FrozenTrial, error) {
-	var out []FrozenTrial
+func (j *Storage) Trials() ([]hpo.FrozenTrial, error) {
+	var out []hpo.FrozenTrial
 	err := j.read(func(st *journalStudy) {
 		if st != nil {
-			out = st.b.snapshot()
+			out = st.b.Snapshot()
 		}
 	})
 	return out, err
 }
 
-// sharedTrials implements sharedStorage.
-func (j *JournalStorage) sharedTrials() ([]FrozenTrial, error) {
-	var out []FrozenTrial
+// SharedTrials implements SharedStorage.
+func (j *Storage) SharedTrials() ([]hpo.FrozenTrial, error) {
+	var out []hpo.FrozenTrial
 	err := j.read(func(st *journalStudy) {
 		if st != nil {
-			out = st.b.snapshotShared()
+			out = st.b.SnapshotShared()
 		}
 	})
 	return out, err
 }
 
 // Trial implements Storage.
-func (j *JournalStorage) Trial(number int) (FrozenTrial, error) {
-	var out FrozenTrial
+func (j *Storage) Trial(number int) (hpo.FrozenTrial, error) {
+	var out hpo.FrozenTrial
 	var err error
 	rerr := j.read(func(st *journalStudy) {
 		if st == nil {
 			err = fmt.Errorf("trial %d does not exist (journal %s holds no study %q)", number, j.path, j.name)
 			return
 		}
-		out, err = st.b.get(number)
+		out, err = st.b.Get(number)
 	})
 	if rerr != nil {
 		return out, rerr
@@ -748,7 +740,7 @@ func (j *JournalStorage) Trial(number int) (FrozenTrial, error) {
 
 // Close implements Storage. The storage's worker index and running trials count as dead from
 // then on.
-func (j *JournalStorage) Close() error {
+func (j *Storage) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	openJournals.Delete(j.id)
@@ -759,3 +751,6 @@ func (j *JournalStorage) Close() error {
 	j.f = nil
 	return err
 }
+
+// defaultLog is where the package's warnings go (torn journal lines, dead workers).
+var defaultLog io.Writer = os.Stderr

@@ -1,11 +1,15 @@
-package hpo
+package samplers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"os"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/nprand"
 )
 
 // streamsGolden is testdata/optuna_streams.json (see optuna_streams.py).
@@ -45,7 +49,7 @@ type streamsGolden struct {
 
 func loadStreams(t *testing.T) *streamsGolden {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/optuna_streams.json")
+	raw, err := os.ReadFile("../testdata/optuna_streams.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +65,7 @@ func loadStreams(t *testing.T) *streamsGolden {
 func TestNumpyStream(t *testing.T) {
 	g := loadStreams(t)
 	for _, c := range g.Streams.Uniform {
-		r := newNumpyRand(c.Seed)
+		r := nprand.New(c.Seed)
 		for i, want := range c.First {
 			if got := r.Float64(); got != want {
 				t.Fatalf("seed %d draw %d: %v, NumPy %v", c.Seed, i, got, want)
@@ -78,7 +82,7 @@ func TestNumpyStream(t *testing.T) {
 			}
 		}
 	}
-	r := newNumpyRand(7)
+	r := nprand.New(7)
 	for _, c := range g.Streams.Randint {
 		for i, want := range c.Draws {
 			if got := r.IntN(c.N); got != want {
@@ -87,7 +91,7 @@ func TestNumpyStream(t *testing.T) {
 		}
 	}
 	for _, c := range g.Streams.Choice {
-		got := newNumpyRand(c.Seed).choiceP(c.P, len(c.Draws))
+		got := nprand.New(c.Seed).ChoiceP(c.P, len(c.Draws))
 		for i := range got {
 			if got[i] != c.Draws[i] {
 				t.Fatalf("choice over %d weights, draw %d: %d, NumPy %d", len(c.P), i, got[i], c.Draws[i])
@@ -118,7 +122,7 @@ func TestArgsortNumPy(t *testing.T) {
 }
 
 // The objectives of optuna_streams.py, written to round as Python does.
-func parityBranin(t *Trial) (float64, error) {
+func parityBranin(t *hpo.Trial) (float64, error) {
 	x1, err := t.SuggestFloat("x1", -5, 10)
 	if err != nil {
 		return 0, err
@@ -134,12 +138,12 @@ func parityBranin(t *Trial) (float64, error) {
 	return d*d + 10*(1-r)*math.Cos(x1) + 10, nil
 }
 
-func parityKinds(t *Trial) (float64, error) {
-	lr, err1 := t.SuggestFloat("lr", 1e-5, 1, Log())
+func parityKinds(t *hpo.Trial) (float64, error) {
+	lr, err1 := t.SuggestFloat("lr", 1e-5, 1, hpo.Log())
 	layers, err2 := t.SuggestInt("layers", 1, 6)
-	width, err3 := t.SuggestInt("width", 8, 512, Log())
-	drop, err4 := t.SuggestFloat("drop", 0, 0.5, Step(0.05))
-	batch, err5 := t.SuggestInt("batch", 16, 128, Step(16))
+	width, err3 := t.SuggestInt("width", 8, 512, hpo.Log())
+	drop, err4 := t.SuggestFloat("drop", 0, 0.5, hpo.Step(0.05))
+	batch, err5 := t.SuggestInt("batch", 16, 128, hpo.Step(16))
 	fixed, err6 := t.SuggestInt("fixed", 3, 3)
 	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return 0, err
@@ -157,7 +161,7 @@ func parityKinds(t *Trial) (float64, error) {
 	return v, nil
 }
 
-func parityCat(t *Trial) (float64, error) {
+func parityCat(t *hpo.Trial) (float64, error) {
 	opt, err := t.SuggestCategorical("opt", []string{"sgd", "adam", "rmsprop", "adagrad"})
 	if err != nil {
 		return 0, err
@@ -177,7 +181,7 @@ func parityCat(t *Trial) (float64, error) {
 	return v + (x-0.5)*(x-0.5), nil
 }
 
-func parityPruned(t *Trial) (float64, error) {
+func parityPruned(t *hpo.Trial) (float64, error) {
 	x, err := t.SuggestFloat("x", 0, 1)
 	if err != nil {
 		return 0, err
@@ -197,7 +201,7 @@ func parityPruned(t *Trial) (float64, error) {
 		return math.NaN(), nil
 	}
 	if (int(x*1000)+y)%3 == 0 {
-		return 0, ErrPruned
+		return 0, hpo.ErrPruned
 	}
 	return score, nil
 }
@@ -211,28 +215,28 @@ func parityPruned(t *Trial) (float64, error) {
 // decides, and Optuna's own result there depends on its BLAS.
 func TestSamplersMatchOptuna(t *testing.T) {
 	g := loadStreams(t)
-	objectives := map[string]Objective{"branin": parityBranin, "kinds": parityKinds, "cat": parityCat, "pruned": parityPruned}
-	directions := map[string]Direction{"branin": Minimize, "kinds": Minimize, "cat": Minimize, "pruned": Maximize}
+	objectives := map[string]hpo.Objective{"branin": parityBranin, "kinds": parityKinds, "cat": parityCat, "pruned": parityPruned}
+	directions := map[string]hpo.Direction{"branin": hpo.Minimize, "kinds": hpo.Minimize, "cat": hpo.Minimize, "pruned": hpo.Maximize}
 	compared := 0
 	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 	for _, c := range g.Studies {
-		var smp Sampler
+		var smp hpo.Sampler
 		switch c.Sampler {
 		case "tpe":
-			smp = NewTPESampler(c.Seed)
+			smp = NewTPE(WithSeed(c.Seed))
 		case "random":
-			smp = NewRandomSampler(c.Seed)
+			smp = hpo.NewRandomSampler(c.Seed)
 		default:
 			t.Fatalf("golden study with unknown sampler %q", c.Sampler)
 		}
 		if objectives[c.Objective] == nil {
 			t.Fatalf("golden study with unknown objective %q", c.Objective)
 		}
-		study, err := NewStudy(WithSampler(smp), WithPruner(NopPruner{}), WithDirection(directions[c.Objective]))
+		study, err := hpo.NewStudy(hpo.WithSampler(smp), hpo.WithPruner(hpo.NopPruner{}), hpo.WithDirection(directions[c.Objective]))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := study.Optimize(objectives[c.Objective], len(c.Trials), 0); err != nil {
+		if err := study.Optimize(context.Background(), objectives[c.Objective], hpo.NTrials(len(c.Trials))); err != nil {
 			t.Fatal(err)
 		}
 		trials, err := study.Trials()
@@ -259,7 +263,7 @@ func TestSamplersMatchOptuna(t *testing.T) {
 						name, c.Seed, i, p, v, w, got.Params, want.Params)
 				}
 			}
-			if state := map[TrialState]string{Complete: "COMPLETE", Pruned: "PRUNED", Failed: "FAIL"}[got.State]; state != want.State {
+			if state := map[hpo.TrialState]string{hpo.Complete: "COMPLETE", hpo.Pruned: "PRUNED", hpo.Failed: "FAIL"}[got.State]; state != want.State {
 				t.Fatalf("%s seed %d trial %d: state %s, Optuna %s", name, c.Seed, i, state, want.State)
 			}
 			if want.Value != nil && !close(got.Value, *want.Value) {
