@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/hpotest"
 	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
@@ -28,7 +29,7 @@ func cleanJournal(t *testing.T, n int) (string, []byte, []hpo.FrozenTrial) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(n)); err != nil {
+	if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(n)); err != nil {
 		t.Fatal(err)
 	}
 	trials, err := s.Trials()
@@ -348,7 +349,7 @@ func TestDamageWhileOpenWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(3)); err != nil {
+	if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(3)); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
@@ -358,7 +359,7 @@ func TestDamageWhileOpenWritesNothing(t *testing.T) {
 	f.WriteString("{\"op_code\":6,\"worker_id\":\"w\",\"trial_id\":1,#\n")
 	f.Close()
 	damaged, _ := os.ReadFile(path)
-	err = s.Optimize(context.Background(), mixedObjective, hpo.NTrials(3))
+	err = s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(3))
 	if !errors.Is(err, ErrDamaged) {
 		t.Fatalf("Optimize on a journal damaged under it: %v, want ErrJournalDamaged", err)
 	}
@@ -394,7 +395,7 @@ func TestTornLastLineIsCutBeforeTheNextAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(2)); err != nil {
+	if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(2)); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)

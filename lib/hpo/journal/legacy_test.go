@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/hpotest"
 )
 
 // testdata/legacy_v1.journal is a journal of hw1's first format, written by the journal code
@@ -25,7 +26,7 @@ import (
 // eight trials of legacyObjective (trial 3 failed with a reason, some pruned), and a second
 // enqueued trial left WAITING.
 
-// legacyObjective is the fixture's objective: mixedObjective, except that trial 3 fails.
+// legacyObjective is the fixture's objective: hpotest.MixedObjective, except that trial 3 fails.
 func legacyObjective(t *hpo.Trial) (float64, error) {
 	if t.Number() == 3 {
 		if _, err := t.SuggestCategorical("kind", []string{"a", "b"}); err != nil {
@@ -33,7 +34,7 @@ func legacyObjective(t *hpo.Trial) (float64, error) {
 		}
 		return 0, errors.New("diverged at epoch 2")
 	}
-	return mixedObjective(t)
+	return hpotest.MixedObjective(t)
 }
 
 var (

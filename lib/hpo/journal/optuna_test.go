@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/hpotest"
 	"github.com/dlworkbench/hw1/lib/hpo/pruners"
 	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
@@ -439,7 +440,7 @@ func TestJournalHoldsSeveralStudies(t *testing.T) {
 		s *hpo.Study
 		n int
 	}{{a, 2}, {b, 3}, {a, 1}} {
-		if err := step.s.Optimize(context.Background(), mixedObjective, hpo.NTrials(step.n)); err != nil {
+		if err := step.s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(step.n)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -520,7 +521,7 @@ func TestStaleHW1LockIsRemovedAtOnce(t *testing.T) {
 	warn := quietJournalWarnings(t)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
-	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
+	if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
@@ -531,7 +532,7 @@ func TestStaleHW1LockIsRemovedAtOnce(t *testing.T) {
 	start := time.Now()
 	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
 	defer j.Close()
-	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
+	if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	if took := time.Since(start); took > 5*time.Second || !strings.Contains(warn.String(), "died holding it") {
@@ -617,7 +618,7 @@ func TestOptunaLockIsWaitedFor(t *testing.T) {
 func TestReplayIgnoresWhatOptunaIgnores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "study.journal")
 	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(1))))
-	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(1)); err != nil {
+	if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.EnqueueTrial(map[string]any{"x": 0.5}); err != nil {

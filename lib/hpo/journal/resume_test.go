@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/hpotest"
 	"github.com/dlworkbench/hw1/lib/hpo/samplers"
 )
 
@@ -67,11 +68,11 @@ func openStudyOn(t *testing.T, path string, opts ...hpo.Option) (*hpo.Study, *St
 // TestResumedStudyGoesOnWithItsStream: a study resumed twice from its journal draws what the
 // uninterrupted study draws, so no trial is drawn twice.
 func TestResumedStudyGoesOnWithItsStream(t *testing.T) {
-	want := referenceParams(t, 11, mixedObjective, 12)
+	want := referenceParams(t, 11, hpotest.MixedObjective, 12)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	for _, n := range []int{5, 4, 3} {
 		s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(11))))
-		if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(n)); err != nil {
+		if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(n)); err != nil {
 			t.Fatal(err)
 		}
 		j.Close()
@@ -86,7 +87,7 @@ func TestResumedStudyGoesOnWithItsStream(t *testing.T) {
 	}
 }
 
-// cancelAt is an objective that runs mixedObjective but cancels the study's context in the
+// cancelAt is an objective that runs hpotest.MixedObjective but cancels the study's context in the
 // middle of the trials whose number is in at, then stops as a training loop would.
 func cancelAt(cancel context.CancelFunc, at ...int) hpo.Objective {
 	return func(t *hpo.Trial) (float64, error) {
@@ -101,7 +102,7 @@ func cancelAt(cancel context.CancelFunc, at ...int) hpo.Objective {
 				}
 			}
 		}
-		return mixedObjective(t)
+		return hpotest.MixedObjective(t)
 	}
 }
 
@@ -111,7 +112,7 @@ func cancelAt(cancel context.CancelFunc, at ...int) hpo.Objective {
 // trial is FAIL "interrupted", none is left RUNNING, and the trial after it draws the same
 // parameters.
 func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
-	want := referenceParams(t, 13, mixedObjective, 14)
+	want := referenceParams(t, 13, hpotest.MixedObjective, 14)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(13))), hpo.WithMaxTrials(14))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -135,7 +136,7 @@ func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
 	// Another process: reopen the journal.
 	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(13))), hpo.WithMaxTrials(14))
 	defer j.Close()
-	if err := s.Optimize(context.Background(), record(mixedObjective)); err != nil {
+	if err := s.Optimize(context.Background(), record(hpotest.MixedObjective)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
@@ -178,10 +179,10 @@ func TestInterruptedStudyGivesTheSameTrials(t *testing.T) {
 // trial draws its parameters again; the finished trials are those of the uninterrupted study.
 func TestKilledTrialIsDrawnAgain(t *testing.T) {
 	quietJournalWarnings(t)
-	want := referenceParams(t, 17, mixedObjective, 8)
+	want := referenceParams(t, 17, hpotest.MixedObjective, 8)
 	path := filepath.Join(t.TempDir(), "study.journal")
 	s, j := openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(17))))
-	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(4)); err != nil {
+	if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	tr, err := s.Ask()
@@ -194,7 +195,7 @@ func TestKilledTrialIsDrawnAgain(t *testing.T) {
 
 	s, j = openStudyOn(t, path, hpo.WithSampler(samplers.NewTPE(samplers.WithSeed(17))))
 	defer j.Close()
-	if err := s.Optimize(context.Background(), mixedObjective, hpo.NTrials(4)); err != nil {
+	if err := s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(4)); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := s.Trials()
@@ -236,7 +237,7 @@ func TestWorkersShareTheStudy(t *testing.T) {
 				started.Wait()
 			}
 			time.Sleep(time.Millisecond)
-			return mixedObjective(tr)
+			return hpotest.MixedObjective(tr)
 		}
 		wg.Add(1)
 		go func(w int) {
