@@ -25,9 +25,12 @@ type FileError struct {
 	Field string
 	// Offset is a byte offset in the (decompressed) stream; -1 when not applicable.
 	Offset int64
-	Err    error
+	// Err is what is wrong there.
+	Err error
 }
 
+// Error reads "FILE line N field \"F\" offset O: what is wrong", with the
+// parts that apply.
 func (e *FileError) Error() string {
 	s := e.File
 	if e.Line > 0 {
@@ -42,6 +45,7 @@ func (e *FileError) Error() string {
 	return s + ": " + e.Err.Error()
 }
 
+// Unwrap returns Err.
 func (e *FileError) Unwrap() error { return e.Err }
 
 func lineError(file string, line int, field string, format string, args ...any) error {

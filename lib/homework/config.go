@@ -261,10 +261,13 @@ func lineAt(raw []byte, offset int64) int {
 // config.json ("timeout_seconds", "space.n_units"), so that a caller can say
 // where the value came from (a flag, a file).
 type FieldError struct {
+	// Field is the field's name in config.json.
 	Field string
-	Msg   string
+	// Msg says what is wrong with its value.
+	Msg string
 }
 
+// Error reads "FIELD: what is wrong".
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 func fieldErr(field, format string, args ...any) error {
