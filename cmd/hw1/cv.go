@@ -114,14 +114,17 @@ func runCV(args []string, stdout, stderr io.Writer) int {
 	var hp nn.Hyperparameters
 	if task == "regression" {
 		spec, hp = nn.SeedRegressionBest()
-		if *folds == 0 {
-			*folds = 5
-		}
 	} else {
 		spec, hp = nn.SeedClassificationBest()
-		if *folds == 0 {
-			*folds = 10
+	}
+	if *folds == 0 {
+		// The seed preset's k (5 for the regression, 10 for the classification).
+		seedCfg, err := homework.Preset(task, "seed")
+		if err != nil {
+			fmt.Fprintf(stderr, "hw1 cv: %v\n", err)
+			return 2
 		}
+		*folds = seedCfg.Folds
 	}
 	if *epochs > 0 {
 		hp.Epochs = *epochs

@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/dlworkbench/hw1/lib/backend"
 )
 
 // command is one subcommand of hw1.
@@ -35,11 +37,11 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 }
 
 // backendUsage documents every command's --backend flag (lib/backend decides).
-const backendUsage = "backend: go, xla, xla:cpu, xla:cuda or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else XLA CUDA or CPU when a plugin is found, else go)"
+const backendUsage = "backend: " + backend.Names + " (default: " + backend.DefaultOrder + ")"
 
 // taskBackendUsage documents the --backend flag of the commands that run a
 // task (homework.ChooseBackend decides).
-const taskBackendUsage = "backend: go, xla, xla:cpu, xla:cuda or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else go for the regression, which runs its small MLPs faster, and for the classification XLA CUDA or CPU when a plugin is found, else go)"
+const taskBackendUsage = "backend: " + backend.Names + " (default: go for the regression, which runs its small MLPs faster, unless $GOMLX_BACKEND names one; for the classification " + backend.DefaultOrder + ")"
 
 // parseExit is the exit code of a command whose flags did not parse: 0 for
 // -h (the usage was asked for), 2 for a bad flag.

@@ -79,6 +79,13 @@ var (
 	cache   = map[string]*Choice{}
 )
 
+// Names are the values New accepts, for a flag's help.
+const Names = "go, xla, xla:cpu, xla:cuda or xla:/abs/plugin.so"
+
+// DefaultOrder is how New chooses when nothing names a backend, in words, for
+// help texts: the order is written here and in New only.
+const DefaultOrder = "$GOMLX_BACKEND, else XLA CUDA (a CUDA plugin and an NVIDIA GPU), else XLA CPU when a plugin is found, else go"
+
 // New chooses a backend. explicit is the value of a --backend flag ("" when
 // not given): "go", "xla", "xla:cpu", "xla:cuda" or "xla:/abs/plugin.so".
 // Without it, $GOMLX_BACKEND is used; without both, XLA CUDA when a CUDA

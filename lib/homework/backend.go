@@ -22,7 +22,7 @@ const regressionGoReason = "the default for the regression task (faster than XLA
 // ChooseBackend is the backend a task runs on: explicit (the configuration's
 // backend field, or a --backend flag) when given, else $GOMLX_BACKEND when
 // set, else the pure-Go backend for the regression task and lib/backend's
-// default (XLA CUDA or CPU when a plugin is found, else pure Go) for the
+// default (backend.New, backend.DefaultOrder) for the
 // classification. The choice's Reason says which rule chose it.
 func ChooseBackend(task, explicit string) (*backend.Choice, error) {
 	if task != TaskRegression || explicit != "" || os.Getenv(backend.EnvVar) != "" {

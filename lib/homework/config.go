@@ -124,8 +124,8 @@ type Config struct {
 
 // Known names, in one place.
 var (
-	Optimizers  = []string{"Adam", "SGD", "RMSprop"}
-	Activations = []string{"relu", "tanh", "sigmoid", "leaky_relu", "elu"}
+	Optimizers  = []string{nn.OptimizerAdam, nn.OptimizerSGD, nn.OptimizerRMSprop}
+	Activations = []string{nn.ActivationReLU, nn.ActivationTanh, nn.ActivationSigmoid, nn.ActivationLeakyReLU, nn.ActivationELU}
 	Losses      = map[string]string{TaskRegression: "mse", TaskClassification: "cross_entropy"}
 )
 
@@ -168,7 +168,7 @@ var seedRegressionSpace = Space{
 	LearningRate: FloatRange{Low: 1e-4, High: 1e-2, Log: true},
 	WeightDecay:  FloatRange{Low: 1e-7, High: 0.1, Log: true},
 	Momentum:     FloatRange{Low: 0, High: 0.9},
-	Optimizers:   []string{"Adam", "SGD", "RMSprop"},
+	Optimizers:   Optimizers,
 	Activation:   "relu",
 	Loss:         "mse",
 }
@@ -181,7 +181,7 @@ var seedClassificationSpace = Space{
 	LearningRate: FloatRange{Low: 1e-4, High: 1e-2, Log: true},
 	WeightDecay:  FloatRange{Low: 1e-4, High: 1e-2, Log: true},
 	Momentum:     FloatRange{Low: 0, High: 0.9},
-	Optimizers:   []string{"Adam", "SGD", "RMSprop"},
+	Optimizers:   Optimizers,
 	Activation:   "relu",
 	Loss:         "cross_entropy",
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/data"
 )
 
 // TestBadDataGivesErrors calls every figure function with broken data: each
@@ -105,10 +107,10 @@ func TestBadDataGivesErrors(t *testing.T) {
 			return err
 		}, "pixels"},
 		{"samples label out of range", func() error {
-			_, err := Samples(c.Samples[:1], []int{12}, nil, FashionMNISTClasses)
+			_, err := Samples(c.Samples[:1], []int{12}, nil, data.ClassNames[:])
 			return err
 		}, "label 12"},
-		{"samples mismatched", func() error { _, err := Samples(c.Samples[:2], []int{1}, nil, FashionMNISTClasses); return err }, "labels"},
+		{"samples mismatched", func() error { _, err := Samples(c.Samples[:2], []int{1}, nil, data.ClassNames[:]); return err }, "labels"},
 		{"study no trials", func() error { _, err := OptimizationHistory(Study{Direction: "minimize"}); return err }, "no trials"},
 		{"study direction", func() error { _, err := Slice(badDir); return err }, "direction"},
 		{"study NaN value", func() error { _, err := ParallelCoordinate(nanStudy); return err }, "NaN"},

@@ -48,9 +48,3 @@ func ActivationsName(h float64) string {
 	// A '+' from an exponent is legal but awkward in URLs and shells.
 	return namePrefixActivations + strings.ReplaceAll(s, "+", "")
 }
-
-// FashionMNISTClasses are the class names of Fashion-MNIST, by label.
-var FashionMNISTClasses = []string{
-	"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-}

@@ -8,6 +8,8 @@ package plot
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/dlworkbench/hw1/lib/data"
 )
 
 // SyntheticRegression returns made-up regression results: noisy points of a
@@ -106,7 +108,7 @@ func SyntheticRegression(seed uint64) RegressionResults {
 // feature maps computed from them on a drawn "trouser".
 func SyntheticClassification(seed uint64) ClassificationResults {
 	rng := rand.New(rand.NewPCG(seed, 2))
-	c := ClassificationResults{Classes: FashionMNISTClasses}
+	c := ClassificationResults{Classes: data.ClassNames[:]}
 	const k = 10
 	for range k {
 		c.TestAcc = append(c.TestAcc, 0.885+0.01*rng.Float64())
