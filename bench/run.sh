@@ -25,7 +25,9 @@
 # default 0, the whole epoch), XLA_LENET5_STEPS (same for xla; quick mode
 # default 300), REGRESSION_STUDY_TRIALS (50), CLASSIFICATION_STUDY_TRIALS
 # (20), HOMEWORK_REGRESSION_TRIALS (50), HOMEWORK_CLASSIFICATION_TRIALS
-# (20), HOMEWORK_TIMEOUT (seconds per homework run, default 21600).
+# (20), HOMEWORK_TIMEOUT (seconds per homework run, default 21600),
+# BENCH_SETTLE_S (before each run, wait up to this long for the 1-minute load
+# to fall to half the cores; default 90, 0 with --smoke; 0: no wait).
 #
 # A run that starts while the 1-minute load average exceeds half the cores
 # is noisy: the table's verdicts over it read "noisy" instead of yes/no.
@@ -52,7 +54,7 @@ while [ $# -gt 0 ]; do
 	--backends) backends=$2; shift ;;
 	--only) only=$2; shift ;;
 	--out) out=$2; shift ;;
-	-h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -174,9 +176,27 @@ project_backends() {
 
 # measure NAME CMD...: runs CMD, appends its JSON line to the results and
 # keeps its stderr; a failure is reported and the bench goes on.
+# settle waits, up to $BENCH_SETTLE_S seconds (default 90; 0: no wait), for the
+# 1-minute load to fall to half the cores: the previous run's own threads keep
+# it above that for about 40 s after they end, and a run that starts above it
+# is noisy (bench/go/table.go). It says when it gave up.
+settle() {
+	local limit=${BENCH_SETTLE_S:-$([ "$smoke" = 1 ] && echo 0 || echo 90)} waited=0 half
+	half=$(($(nproc) / 2))
+	while awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v h="$half" 'BEGIN{exit !(l > h)}'; do
+		if [ "$waited" -ge "$limit" ]; then
+			echo "  (load $(cut -d' ' -f1 /proc/loadavg) still above $half after ${limit}s: the next run will be noisy)" >&2
+			return
+		fi
+		sleep 5
+		waited=$((waited + 5))
+	done
+}
+
 measure() {
 	local name=$1
 	shift
+	settle
 	local start=$SECONDS
 	local line limit=$item_timeout
 	case "$name" in homework-*) limit=$hw_timeout ;; esac
