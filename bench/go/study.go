@@ -35,6 +35,8 @@ func studyMain(args []string) error {
 	trials := fs.Int("trials", 0, "trials of the study (default: 50 for the regression, 20 for the classification)")
 	maxEpochs := fs.Int("max-epochs", 0, "cap both ends of the epochs range at this (0: the range above; smoke runs use 1)")
 	verbose := fs.Bool("v", false, "log each trial on stderr")
+	batchBits := fs.Int("batch-bits", -1, "pad batches to buckets of this many bits (nn.Padding; -1: the backend's default)")
+	widthBits := fs.Int("width-bits", -1, "pad hidden widths to buckets of this many bits (-1: the backend's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +67,16 @@ func studyMain(args []string) error {
 	// how much training each did.
 	cfg.Seed, cfg.PrunerStartupTrials, cfg.PrunerWarmupSteps, cfg.EnqueueSeedBest = c.seed, 5, 0, false
 	capEpochs(&cfg.Space, *maxEpochs)
+	if *batchBits >= 0 || *widthBits >= 0 {
+		p := nn.DefaultPadding(choice.Backend)
+		if *batchBits >= 0 {
+			p.BatchBits = *batchBits
+		}
+		if *widthBits >= 0 {
+			p.WidthBits = *widthBits
+		}
+		cfg.Padding = homework.Padding{Mode: homework.PaddingBuckets, Buckets: p}
+	}
 	logTo := io.Discard
 	if *verbose {
 		logTo = os.Stderr
@@ -97,6 +109,9 @@ func studyMain(args []string) error {
 	}
 	sp := cfg.Space
 	fields["epochs_range"], fields["seed"] = []int{sp.Epochs.Low, sp.Epochs.High}, cfg.Seed
+	if cfg.Padding.Mode == homework.PaddingBuckets {
+		fields["batch_bits"], fields["width_bits"] = cfg.Padding.Buckets.BatchBits, cfg.Padding.Buckets.WidthBits
+	}
 	for k, v := range st.fields() {
 		fields[k] = v
 	}

@@ -25,7 +25,7 @@ func TestReadmeShowsExample(t *testing.T) {
 	if i < 0 || j < 0 {
 		t.Fatal("example_test.go: no func Example_study")
 	}
-	want := s[i : i+j+2]
+	want := s[i : i+j+3] // through the closing brace's newline
 
 	r := string(readme)
 	k := strings.Index(r, "## Using it from Go")

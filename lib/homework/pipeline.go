@@ -305,10 +305,16 @@ func (r *Run) timedStudy(worker bool, f func() error) error {
 	r.mu.Lock()
 	ran := len(r.ran)
 	r.mu.Unlock()
-	total := studyTime{Seconds: r.Timings["study_seconds"] + st.Seconds, Runs: r.StudyRuns + 1,
+	// A run counts as one when it trained (or was interrupted): a notebook
+	// cell that reopens a finished study only adds its seconds.
+	countRun := ran > 0 || errors.Is(err, ErrInterrupted)
+	total := studyTime{Seconds: r.Timings["study_seconds"] + st.Seconds, Runs: r.StudyRuns,
 		Compilations: addStats(r.Compilations["study"], st.Compilations)}
+	if countRun {
+		total.Runs++
+	}
 	if !worker && (err == nil || errors.Is(err, ErrInterrupted) || ran > 0) {
-		if rec, rerr := r.res.addStudyTime(st.Seconds, st.Compilations); rerr != nil {
+		if rec, rerr := r.res.addStudyTime(st.Seconds, st.Compilations, countRun); rerr != nil {
 			fmt.Fprintf(r.log, "study %q: its time is not recorded: %v\n", r.Config.Study, rerr)
 		} else {
 			total = rec

@@ -76,7 +76,10 @@ func (r *Run) RunStudy() error { return r.study(false) }
 func (r *Run) RunTrials() error { return r.study(true) }
 
 func (r *Run) study(worker bool) error {
-	r.studyFigs = nil
+	// A new study invalidates what was built on the last one: its best
+	// model (runStudy), the cross-validation and its figures, so that
+	// WriteResults cannot commit an old CV beside a new study.
+	r.studyFigs, r.figs, r.animations, r.CV = nil, nil, nil, nil
 	return r.timedStudy(worker, func() error {
 		train, val, unit, err := r.task.studySets(r)
 		if err != nil {

@@ -112,6 +112,14 @@ func (r *Run) checkResume(study *hpo.Study) error {
 					return err
 				}
 			}
+			if len(trials) == 0 {
+				// A new study: a study_timings.json left by an earlier
+				// study of this folder (its journal since removed) is not
+				// this one's; it is kept aside, not counted.
+				if err := r.res.setAsideStudyTime(); err != nil {
+					return err
+				}
+			}
 			rec := studyRecord{Study: r.Config.Study, Task: r.Config.Task, Seed: r.Config.Seed, Space: r.Config.Space, Created: time.Now().UTC()}
 			data, err := json.MarshalIndent(rec, "", "  ")
 			if err != nil {

@@ -29,7 +29,8 @@ import (
 type studyTime struct {
 	// Seconds is the wall time of the runs of the study, added up.
 	Seconds float64 `json:"seconds"`
-	// Runs is how many runs of RunStudy the seconds add up.
+	// Runs is how many runs of RunStudy ran trials (or were interrupted):
+	// a run that only replays a finished study adds its seconds, not a run.
 	Runs int `json:"runs"`
 	// Compilations are the graphs those runs compiled.
 	Compilations nn.CompileStats `json:"compilations"`
@@ -57,10 +58,11 @@ func (r *results) readStudyTime() (studyTime, error) {
 	return st, nil
 }
 
-// addStudyTime adds one run of the study to study_timings.json and returns
-// the record with it. An unreadable record is left as it is (an error):
-// nothing already counted is overwritten.
-func (r *results) addStudyTime(seconds float64, compiled nn.CompileStats) (studyTime, error) {
+// addStudyTime adds one run of the study to study_timings.json (its seconds
+// and graphs; the run itself when countRun) and returns the record with it.
+// An unreadable record is left as it is (an error): nothing already counted
+// is overwritten.
+func (r *results) addStudyTime(seconds float64, compiled nn.CompileStats, countRun bool) (studyTime, error) {
 	var st studyTime
 	err := r.locked(func() error {
 		var err error
@@ -68,7 +70,9 @@ func (r *results) addStudyTime(seconds float64, compiled nn.CompileStats) (study
 			return err
 		}
 		st.Seconds += seconds
-		st.Runs++
+		if countRun {
+			st.Runs++
+		}
 		st.Compilations.Graphs += compiled.Graphs
 		st.Compilations.Seconds += compiled.Seconds
 		st.Updated = time.Now().UTC()
@@ -82,6 +86,22 @@ func (r *results) addStudyTime(seconds float64, compiled nn.CompileStats) (study
 		return nil
 	})
 	return st, err
+}
+
+// setAsideStudyTime renames study_timings.json to
+// study_timings.json.old-<UTC time> when there is one; the caller holds the
+// folder's lock (a new study starts counting from zero, and the old record
+// is not lost).
+func (r *results) setAsideStudyTime() error {
+	path := r.path(FileStudyTimings)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	old := path + ".old-" + time.Now().UTC().Format("20060102T150405.000000000Z")
+	if err := os.Rename(path, old); err != nil {
+		return fmt.Errorf("results folder %s: a new study, but %s of an earlier one cannot be set aside: %w", r.dir, FileStudyTimings, err)
+	}
+	return nil
 }
 
 // stepStats is what one step of this process took: its seconds and the

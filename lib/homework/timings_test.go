@@ -18,8 +18,8 @@ import (
 // runs each cell as a program): the study in the first, the study reopened
 // in the second, the study reopened, the cross-validation and the results in
 // the third. summary.json then reports the seconds and compilations of all
-// three runs of the study, not the third's alone; a resume with more trials
-// adds its own. The models of the study and of the cross-validation get the
+// three, not the third's alone, and one run (the one that trained); a resume
+// with more trials adds its own. The models of the study and of the cross-validation get the
 // configured padding, and summary.json records it.
 func TestStudySecondsOfEarlierRunsReported(t *testing.T) {
 	needData(t, false)
@@ -73,8 +73,10 @@ func TestStudySecondsOfEarlierRunsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := readSummary(t, r.Dir())
-	if s.StudyRuns != 3 {
-		t.Errorf("study_runs %d, want 3", s.StudyRuns)
+	// Only the first run trained: the two that reopened the finished study
+	// add their seconds, not runs.
+	if s.StudyRuns != 1 {
+		t.Errorf("study_runs %d, want 1", s.StudyRuns)
 	}
 	if got := s.Timings["study_seconds"]; got < second || got != r.Timings["study_seconds"] {
 		t.Errorf("study_seconds %v: want the three runs' (>= %v after two, %v in the run)", got, second, r.Timings["study_seconds"])
@@ -91,10 +93,10 @@ func TestStudySecondsOfEarlierRunsReported(t *testing.T) {
 	if want := (PaddingRecord{Setting: PaddingBuckets, Padding: buckets}); s.Padding != want {
 		t.Errorf("summary padding %+v, want %+v", s.Padding, want)
 	}
-	if sum.StudyRuns != 3 {
+	if sum.StudyRuns != 1 {
 		t.Errorf("the returned summary has study_runs %d", sum.StudyRuns)
 	}
-	for _, want := range []string{`study "regression_smoke": done in `, " s over 3 runs), compiled ", "cross-validation: done in ", " graphs in "} {
+	for _, want := range []string{`study "regression_smoke": done in `, "cross-validation: done in ", " graphs in "} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("the log lacks %q:\n%s", want, log.String())
 		}
@@ -108,7 +110,7 @@ func TestStudySecondsOfEarlierRunsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = readSummary(t, r.Dir())
-	if s.StudyRuns != 4 || s.Timings["study_seconds"] <= before {
+	if s.StudyRuns != 2 || s.Timings["study_seconds"] <= before {
 		t.Errorf("after a resume: study_runs %d, study_seconds %v (was %v)", s.StudyRuns, s.Timings["study_seconds"], before)
 	}
 	raw, err := os.ReadFile(filepath.Join(r.Dir(), FileStudyTimings))
@@ -119,7 +121,7 @@ func TestStudySecondsOfEarlierRunsReported(t *testing.T) {
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		t.Fatal(err)
 	}
-	if rec.Runs != 4 || rec.Seconds != s.Timings["study_seconds"] {
+	if rec.Runs != 2 || rec.Seconds != s.Timings["study_seconds"] {
 		t.Errorf("%s records %+v; summary.json says %d runs, %v s", FileStudyTimings, rec, s.StudyRuns, s.Timings["study_seconds"])
 	}
 }
@@ -127,11 +129,63 @@ func TestStudySecondsOfEarlierRunsReported(t *testing.T) {
 // TestUnreadableStudyTimeIsKept: a study_timings.json that cannot be read is
 // left as it is (nothing counted is overwritten); the run says so and
 // reports its own seconds.
+// TestNewStudySetsAsideOldTimes: a study started afresh on a folder whose
+// journal and study.json were removed does not count the earlier study's
+// seconds; the earlier record is kept aside, not lost. And a study run again
+// after its cross-validation makes WriteResults refuse until the CV is run
+// again, instead of committing the old CV beside the new study.
+func TestNewStudySetsAsideOldTimes(t *testing.T) {
+	needData(t, false)
+	cfg := smoke(t, TaskRegression, "go")
+	r, err := NewRegression(cfg, Options{Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.RunStudy(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RunCV(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RunStudy(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.WriteResults(); err == nil || !strings.Contains(err.Error(), "RunCV") {
+		t.Errorf("WriteResults after a new RunStudy without RunCV: %v, want the CV asked for", err)
+	}
+	first := r.Timings["study_seconds"]
+	for _, f := range []string{FileJournal, FileStudy} {
+		if err := os.Remove(filepath.Join(r.Dir(), f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r2, err := NewRegression(cfg, Options{Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if err := r2.RunStudy(); err != nil {
+		t.Fatal(err)
+	}
+	// Not set aside, the record would say two runs, the old one's seconds
+	// included.
+	if r2.StudyRuns != 1 {
+		t.Errorf("the new study: %d runs, %v s (the old one had %v s)", r2.StudyRuns, r2.Timings["study_seconds"], first)
+	}
+	old, _ := filepath.Glob(filepath.Join(r.Dir(), FileStudyTimings+".old-*"))
+	if len(old) != 1 {
+		t.Errorf("the earlier study's %s set aside as %v, want one file", FileStudyTimings, old)
+	}
+}
+
 func TestUnreadableStudyTimeIsKept(t *testing.T) {
 	needData(t, false)
 	cfg := smoke(t, TaskRegression, "go")
 	dir := cfg.ResultsDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// A study, then its record damaged, then a resume with one more trial
+	// (a new study would set an earlier record aside instead).
+	if _, err := Regression(cfg, Options{Log: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	bad := []byte(`{"seconds": 12, "runs": "many"}`)
@@ -139,6 +193,7 @@ func TestUnreadableStudyTimeIsKept(t *testing.T) {
 	if err := os.WriteFile(path, bad, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	cfg.Trials++
 	var log bytes.Buffer
 	sum, err := Regression(cfg, Options{Log: &log})
 	if err != nil {

@@ -154,7 +154,6 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
 	loaded = true
-	ws.batchSizes[hp.BatchSize] = true
 	exec, err := ws.trainExec(kind)
 	if err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
@@ -183,6 +182,9 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	if m.Padding.BatchBits > 0 {
 		padTo = m.Padding.Batch(min(hp.BatchSize, n))
 	}
+	// The pool counts the train shapes a workspace compiled: with padding,
+	// many batch sizes share one.
+	ws.batchSizes[max(padTo, min(hp.BatchSize, n))] = true
 	order := make([]int, n)
 	for epoch := 1; epoch <= hp.Epochs; epoch++ {
 		start := time.Now()
@@ -251,6 +253,13 @@ func mix(seed int64, stream uint64) int64 {
 	return int64(z ^ (z >> 31))
 }
 
+// masked keeps the values of the real examples of a batch (mask 1) and puts 0
+// for the padding, whatever the padded examples' values (a select, not a
+// product: an infinite loss times 0 would be NaN).
+func masked(values, mask *Node) *Node {
+	return Where(GreaterThan(mask, ZerosLike(mask)), values, ZerosLike(values))
+}
+
 // trainExec returns the compiled train step for an optimizer, building it the
 // first time. Compiled graphs are kept per batch shape by GoMLX, so an epoch
 // compiles at most twice (full batches and the last one), once with batch
@@ -267,7 +276,7 @@ func (ws *workspace) trainExec(kind string) (*model.Exec, error) {
 		out := ws.forward(store, x, nil)
 		// The mean over the real examples of the batch (mask 1): padded
 		// examples add nothing to the loss or its gradient.
-		loss := Div(ReduceAllSum(Mul(exampleLosses(spec.Loss, out, y), mask)), ReduceAllSum(mask))
+		loss := Div(ReduceAllSum(masked(exampleLosses(spec.Loss, out, y), mask)), ReduceAllSum(mask))
 		params := ws.vars
 		nodes := make([]*Node, len(params))
 		for i, v := range params {
@@ -368,7 +377,7 @@ func (ws *workspace) evaluate(d *Data, batch int) (loss, accuracy float64, err e
 		spec := ws.spec
 		ws.eval, err = model.NewExec(ws.backend, ws.store, func(scope *model.Scope, x, y, mask *Node) []*Node {
 			out := ws.forward(scope.Store(), x, nil)
-			return []*Node{ReduceAllSum(Mul(exampleLosses(spec.Loss, out, y), mask)), correctCount(spec, out, y, mask)}
+			return []*Node{ReduceAllSum(masked(exampleLosses(spec.Loss, out, y), mask)), correctCount(spec, out, y, mask)}
 		})
 		if err != nil {
 			return 0, 0, fmt.Errorf("building the evaluation graph: %w", err)

@@ -77,7 +77,8 @@ type workspace struct {
 	eval    *model.Exec
 	predict *model.Exec
 	taps    *model.Exec
-	// batchSizes seen in training: each compiled one or two train graphs.
+	// batchSizes are the train batch shapes compiled (padded sizes with
+	// batch buckets; each exact size compiled one or two graphs).
 	batchSizes map[int]bool
 	// compiled are the graphs run at least once, by name and input shape.
 	compiled map[string]bool

@@ -36,6 +36,14 @@ func closeTo(a, b []float64) error {
 	return nil
 }
 
+func float64s(xs []float32) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
+
 // fitBoth trains two models of spec from one seed, exact shapes and padded,
 // and compares their histories, weights and predictions.
 func fitBoth(t *testing.T, be *backend.Choice, spec Spec, pad Padding, train, val *Data, hp Hyperparameters) {
@@ -109,6 +117,10 @@ func fitBoth(t *testing.T, be *backend.Choice, spec Spec, pad Padding, train, va
 	for i := range ae {
 		if !slices.Equal(ap[i].Shape, ae[i].Shape) {
 			t.Errorf("activations of %s: padded shape %v, exact %v", ae[i].Layer, ap[i].Shape, ae[i].Shape)
+			continue
+		}
+		if err := closeTo(float64s(ap[i].Values), float64s(ae[i].Values)); err != nil {
+			t.Errorf("activations of %s, padded against exact: %v", ae[i].Layer, err)
 		}
 	}
 }

@@ -361,7 +361,7 @@ func TestDamageWhileOpenWritesNothing(t *testing.T) {
 	damaged, _ := os.ReadFile(path)
 	err = s.Optimize(context.Background(), hpotest.MixedObjective, hpo.NTrials(3))
 	if !errors.Is(err, ErrDamaged) {
-		t.Fatalf("Optimize on a journal damaged under it: %v, want ErrJournalDamaged", err)
+		t.Fatalf("Optimize on a journal damaged under it: %v, want ErrDamaged", err)
 	}
 	if now, _ := os.ReadFile(path); !bytes.Equal(now, damaged) {
 		t.Fatalf("the study appended to a damaged journal:\n%s", now[len(damaged):])

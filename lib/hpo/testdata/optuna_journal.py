@@ -1,4 +1,4 @@
-"""Optuna's side of the journal interop tests (lib/hpo/journal_optuna_test.go).
+"""Optuna's side of the journal interop tests (lib/hpo/journal/optuna_test.go).
 
 Run by the tests with the project venv's Python (Optuna pinned in scripts/requirements-optuna.txt):
 

@@ -1,10 +1,10 @@
-"""Golden data for TestConstantLiarMatchesOptuna (samplers_liar_test.go): seeded studies of
+"""Golden data for TestConstantLiarMatchesOptuna (lib/hpo/samplers/liar_test.go): seeded studies of
 Optuna 5.0's TPESampler(seed=seed, constant_liar=True), univariate and multivariate, run by four
 simulated parallel workers in one process. Trials are asked while others are still RUNNING and
 told out of order (a seeded schedule, recorded as "events"), so that most TPE trials are sampled
 with one to three running trials that the constant liar counts as worst. Each trial records its
 parameters (internal representation), state, value and "tie" (see below). The Go test replays
-the same asks and tells on hpo.NewOptuna5TPESampler (multivariate switched off for the
+the same asks and tells on samplers.NewOptuna5TPE (multivariate switched off for the
 univariate studies) and must get the same trials.
 
 Regenerate (the project venv: Optuna 5.0.0, NumPy 2.4):
