@@ -66,16 +66,24 @@ type Padding struct {
 	Buckets nn.Padding
 }
 
-// Resolve is the padding models get on the chosen backend: for "auto",
-// nn.DefaultPadding's choice.
-func (p Padding) Resolve(choice *backend.Choice) nn.Padding {
+// Resolve is the padding a task's models get on the chosen backend: for
+// "auto", nn.DefaultPadding's choice for the task's network.
+func (p Padding) Resolve(choice *backend.Choice, task string) nn.Padding {
 	switch p.Mode {
 	case PaddingNone:
 		return nn.NoPadding
 	case PaddingBuckets:
 		return p.Buckets
 	}
-	return nn.DefaultPadding(choice.Backend)
+	return nn.DefaultPadding(choice.Backend, taskKind(task))
+}
+
+// taskKind is the kind of network a task trains (nn.Spec.Kind).
+func taskKind(task string) string {
+	if task == TaskClassification {
+		return nn.KindLeNet5
+	}
+	return nn.KindMLP
 }
 
 // String is the setting as the configuration writes it.
@@ -154,10 +162,10 @@ type PaddingRecord struct {
 }
 
 // record is the padding as summary.json records it on the chosen backend.
-func (p Padding) record(choice *backend.Choice) PaddingRecord {
+func (p Padding) record(choice *backend.Choice, task string) PaddingRecord {
 	setting := p.Mode
 	if setting == "" {
 		setting = PaddingAuto
 	}
-	return PaddingRecord{Setting: setting, Padding: p.Resolve(choice)}
+	return PaddingRecord{Setting: setting, Padding: p.Resolve(choice, task)}
 }

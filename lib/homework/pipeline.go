@@ -230,7 +230,7 @@ func (r *Run) init(task string, cfg Config, opts Options) error {
 	}
 	fmt.Fprintln(opts.Log, choice)
 	r.Config, r.Backend, r.log, r.opts = cfg, choice, opts.Log, opts
-	r.Padding = cfg.Padding.Resolve(choice)
+	r.Padding = cfg.Padding.Resolve(choice, task)
 	r.Timings, r.Compilations = map[string]float64{}, map[string]nn.CompileStats{}
 	return nil
 }

@@ -98,7 +98,7 @@ func (r *Run) summary(checkpoints []string) (*Summary, error) {
 		Backend: r.Backend.Name, BackendDetail: r.Backend.String(), Versions: backend.Versions(),
 		ResultsDir: r.res.dir, StudyStats: stats, BestModel: r.Best, BestFold: r.CV.Best(),
 		Metrics: map[string]float64{}, Timings: maps.Clone(r.Timings), StudyRuns: r.StudyRuns,
-		Compilations: maps.Clone(r.Compilations), Padding: r.Config.Padding.record(r.Backend),
+		Compilations: maps.Clone(r.Compilations), Padding: r.Config.Padding.record(r.Backend, r.Config.Task),
 		Checkpoints: checkpoints, Finished: time.Now().UTC(),
 	}
 	if step, st := r.soFar(); step != "" {

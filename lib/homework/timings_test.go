@@ -264,10 +264,10 @@ func TestPaddingSetting(t *testing.T) {
 	}
 
 	goChoice := backend.Go()
-	if got := (Padding{}).Resolve(goChoice); got != nn.DefaultPadding(goChoice.Backend) {
-		t.Errorf("auto on go: %+v, want nn.DefaultPadding's %+v", got, nn.DefaultPadding(goChoice.Backend))
+	if got := (Padding{}).Resolve(goChoice, TaskRegression); got != nn.DefaultPadding(goChoice.Backend, nn.KindMLP) {
+		t.Errorf("auto on go: %+v, want nn.DefaultPadding's %+v", got, nn.DefaultPadding(goChoice.Backend, nn.KindMLP))
 	}
-	if got := (Padding{Mode: PaddingNone}).Resolve(goChoice); got != nn.NoPadding {
+	if got := (Padding{Mode: PaddingNone}).Resolve(goChoice, TaskRegression); got != nn.NoPadding {
 		t.Errorf("none: %+v", got)
 	}
 }

@@ -183,7 +183,7 @@ func New(backend compute.Backend, spec Spec, seed int64) (*Model, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("nn.New: %w", err)
 	}
-	m := &Model{Spec: spec, Seed: seed, backend: backend, Padding: DefaultPadding(backend)}
+	m := &Model{Spec: spec, Seed: seed, backend: backend, Padding: DefaultPadding(backend, spec.Kind)}
 	ws, err := m.workspace()
 	if err != nil {
 		return nil, fmt.Errorf("nn.New: %w", err)

@@ -40,17 +40,23 @@ type Padding struct {
 // NoPadding compiles every shape as it is.
 var NoPadding = Padding{}
 
-// DefaultPadding is what New gives a model on a backend: buckets on XLA,
-// where a compilation costs a second (3 bits of batch, 25% padding at most;
-// widths up to a power of two, which an MLP on a CPU hardly notices), and
-// exact shapes on the pure-Go backend, which compiles in milliseconds and
-// pays for every padded example. docs/PERFORMANCE.md has the measurements.
-func DefaultPadding(backend compute.Backend) Padding {
+// DefaultPadding is what New gives a model of a kind (Spec.Kind) on a
+// backend, from the measurements in docs/PERFORMANCE.md. On XLA, where a
+// compilation costs about a second: for LeNet5 batches of 3 bits (at most
+// 25% padding, 8-16% of a step); for an MLP widths and batches up to a power
+// of two (a small network's step hardly grows with its batch, and a 50-trial
+// regression study took 31.6 s instead of 44.8 s with 3 bits: 30 graphs
+// compiled instead of 41). On the pure-Go backend exact shapes: it compiles
+// in milliseconds and pays for every padded example.
+func DefaultPadding(backend compute.Backend, kind string) Padding {
 	// The pure-Go backend's String is "go" (its Name is "Go Backend").
 	if backend != nil && backend.String() == "go" {
 		return NoPadding
 	}
-	return Padding{BatchBits: 3, WidthBits: 1}
+	if kind == KindLeNet5 {
+		return Padding{BatchBits: 3}
+	}
+	return Padding{BatchBits: 1, WidthBits: 1}
 }
 
 // Validate says what is wrong with the padding.

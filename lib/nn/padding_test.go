@@ -194,13 +194,15 @@ func TestPaddingCompilesOnce(t *testing.T) {
 
 func TestDefaultPadding(t *testing.T) {
 	for _, be := range backendtest.ForTests(t) {
-		got := DefaultPadding(be.Backend)
-		want := Padding{BatchBits: 3, WidthBits: 1}
+		want, wantLeNet := Padding{BatchBits: 1, WidthBits: 1}, Padding{BatchBits: 3}
 		if be.Name == "go" {
-			want = NoPadding
+			want, wantLeNet = NoPadding, NoPadding
 		}
-		if got != want {
-			t.Errorf("%s: DefaultPadding %+v, want %+v", be.ID(), got, want)
+		if got := DefaultPadding(be.Backend, KindMLP); got != want {
+			t.Errorf("%s: DefaultPadding of an MLP %+v, want %+v", be.ID(), got, want)
+		}
+		if got := DefaultPadding(be.Backend, KindLeNet5); got != wantLeNet {
+			t.Errorf("%s: DefaultPadding of LeNet5 %+v, want %+v", be.ID(), got, wantLeNet)
 		}
 		m, err := New(be.Backend, MLP([]int{4}, nil, ActivationReLU), 1)
 		if err != nil {
