@@ -68,7 +68,7 @@ func studyMain(args []string) error {
 	cfg.Seed, cfg.PrunerStartupTrials, cfg.PrunerWarmupSteps, cfg.EnqueueSeedBest = c.seed, 5, 0, false
 	capEpochs(&cfg.Space, *maxEpochs)
 	if *batchBits >= 0 || *widthBits >= 0 {
-		p := nn.DefaultPadding(choice.Backend, map[string]string{homework.TaskRegression: nn.KindMLP, homework.TaskClassification: nn.KindLeNet5}[*task])
+		p := homework.Padding{}.Resolve(choice, *task) // the task's default on this backend
 		if *batchBits >= 0 {
 			p.BatchBits = *batchBits
 		}

@@ -178,10 +178,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 	n := train.Len()
 	// Every batch, the last one included, is padded to one bucket when the
 	// model's Padding has batch buckets: one compiled train graph.
-	padTo := 0
-	if m.Padding.BatchBits > 0 {
-		padTo = m.Padding.Batch(min(hp.BatchSize, n))
-	}
+	padTo := ws.padTo(min(hp.BatchSize, n))
 	// The pool counts the train shapes a workspace compiled: with padding,
 	// many batch sizes share one.
 	ws.batchSizes[max(padTo, min(hp.BatchSize, n))] = true
@@ -359,10 +356,10 @@ func (m *Model) Evaluate(d *Data) (loss, accuracy float64, err error) {
 
 const defaultEvalBatch = 500
 
-// evalPadding is the size evaluation and prediction pad their batches of up
-// to chunk examples to (0: none). The workspace does not know the model's
-// Padding, so it is set by the model before each use.
-func (ws *workspace) evalPadding(chunk int) int {
+// padTo is the size training, evaluation and prediction pad their batches
+// of up to chunk examples to (0: none), from the Padding of the model using
+// the workspace (set by Model.workspace).
+func (ws *workspace) padTo(chunk int) int {
 	if ws.batchBits <= 0 {
 		return 0
 	}
@@ -386,7 +383,7 @@ func (ws *workspace) evaluate(d *Data, batch int) (loss, accuracy float64, err e
 	}
 	n := d.Len()
 	rows := make([]int, 0, batch)
-	padTo := ws.evalPadding(min(batch, n))
+	padTo := ws.padTo(min(batch, n))
 	var lossSum, correct float64
 	for lo := 0; lo < n; lo += batch {
 		rows = rows[:0]
@@ -443,7 +440,7 @@ func (ws *workspace) predictAll(d *Data) ([]float64, error) {
 	k := ws.spec.NumOutputs()
 	out := make([]float64, 0, n*k)
 	rows := make([]int, 0, defaultEvalBatch)
-	padTo := ws.evalPadding(min(defaultEvalBatch, n))
+	padTo := ws.padTo(min(defaultEvalBatch, n))
 	for lo := 0; lo < n; lo += defaultEvalBatch {
 		rows = rows[:0]
 		for i := lo; i < min(lo+defaultEvalBatch, n); i++ {

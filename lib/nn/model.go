@@ -291,7 +291,7 @@ func (m *Model) load(ws *workspace) error {
 		return fmt.Errorf("model has %d weight tensors, its workspace %d", len(m.weights), len(ws.vars))
 	}
 	for i, v := range ws.vars {
-		t, err := padTensor(m.weights[i], v.Shape().Dimensions)
+		t, err := resizeTensor(m.weights[i], v.Shape().Dimensions)
 		if err == nil {
 			err = v.SetValue(t)
 		}
@@ -321,7 +321,7 @@ func (m *Model) store(ws *workspace) error {
 	for i, v := range ws.vars {
 		value, err := v.Value()
 		if err == nil {
-			m.weights[i], err = cropTensor(value, m.weights[i].Shape().Dimensions)
+			m.weights[i], err = resizeTensor(value, m.weights[i].Shape().Dimensions)
 		}
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", m.names[i], err)

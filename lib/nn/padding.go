@@ -157,15 +157,11 @@ func (ws *workspace) timedFirstCall(key string, call func() error) error {
 	return err
 }
 
-// padTensor copies t into a tensor of dims (each at least t's), zero where t
-// has no value; cropTensor copies the leading part of t of shape dims (each
-// at most t's). Equal dims give a plain copy.
-func padTensor(t *tensors.Tensor, dims []int) (*tensors.Tensor, error)  { return reshapeCopy(t, dims) }
-func cropTensor(t *tensors.Tensor, dims []int) (*tensors.Tensor, error) { return reshapeCopy(t, dims) }
-
-// reshapeCopy copies the common corner of t and a new tensor of dims, rank
-// 1 or 2 (an MLP's biases and weights) when the shapes differ.
-func reshapeCopy(t *tensors.Tensor, dims []int) (*tensors.Tensor, error) {
+// resizeTensor copies t into a new tensor of dims: the common corner of the
+// two, zero elsewhere, so it pads (dims at least t's) or crops (at most).
+// Shapes that differ must be of rank 1 or 2 (an MLP's biases and weights);
+// equal dims give a plain copy.
+func resizeTensor(t *tensors.Tensor, dims []int) (*tensors.Tensor, error) {
 	from := t.Shape().Dimensions
 	if slices.Equal(from, dims) {
 		return t.LocalClone()

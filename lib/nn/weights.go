@@ -36,7 +36,7 @@ func (m *Model) Variables() ([]Variable, error) {
 		for i, v := range ws.vars {
 			t, err := v.Value()
 			if err == nil {
-				t, err = cropTensor(t, m.weights[i].Shape().Dimensions)
+				t, err = resizeTensor(t, m.weights[i].Shape().Dimensions)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("nn.Variables: %s: %w", m.names[i], err)
@@ -77,7 +77,7 @@ func (m *Model) SetVariable(name string, values []float64) error {
 		if n := m.weights[i].Shape().Size(); n != len(values) {
 			return fmt.Errorf("%d values for shape %v (%d)", len(values), dims, n)
 		}
-		t, err := padTensor(m.tensorOf(values, dims), v.Shape().Dimensions)
+		t, err := resizeTensor(m.tensorOf(values, dims), v.Shape().Dimensions)
 		if err != nil {
 			return err
 		}
@@ -203,7 +203,7 @@ func (ws *workspace) activations(d *Data, spec Spec) ([]Activation, error) {
 	for i, name := range layerNames {
 		t := res[i]
 		if i < len(spec.Hidden) && t.Shape().Rank() == 2 {
-			cropped, err := cropTensor(t, []int{len(rows), spec.Hidden[i]})
+			cropped, err := resizeTensor(t, []int{len(rows), spec.Hidden[i]})
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
