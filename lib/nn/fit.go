@@ -121,6 +121,7 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 		return nil, fmt.Errorf("nn.Fit: not started: %w", err)
 	}
 	kind, _ := optimizerKind(hp.Optimizer)
+	kind = trainKind(kind, hp)
 
 	// Attach a workspace for the whole run; callbacks reach it through m.ws.
 	m.mu.Lock()

@@ -427,7 +427,7 @@ func (ws *workspace) forward(store *model.Store, x *Node, taps map[string]*Node)
 		}
 	}
 	dropout := func(n *Node, i int) *Node {
-		if !store.IsTraining(n.Graph()) {
+		if !store.IsTraining(n.Graph()) || !ws.spec.hasDropout() {
 			return n
 		}
 		return dropoutGraph(store, n, dropoutVar(store, ws.spec, i).NodeValue(n.Graph()))
@@ -469,9 +469,9 @@ func (ws *workspace) forward(store *model.Store, x *Node, taps map[string]*Node)
 }
 
 // dropoutGraph zeroes each value with probability rate and scales the others
-// by 1/(1-rate), as torch.nn.Dropout in training. It is built even for rate 0
-// (then it keeps everything, exactly) so that trials of a search with and
-// without dropout share one compiled graph.
+// by 1/(1-rate), as torch.nn.Dropout in training. In a network with dropout
+// it is built for every layer, rate 0 included (which keeps everything,
+// exactly), so that all its rates share one compiled graph.
 func dropoutGraph(store *model.Store, x, rate *Node) *Node {
 	u := store.RandomUniform(x.Graph(), x.Shape()) // [0, 1)
 	keep := GreaterOrEqual(u, BroadcastToShape(rate, x.Shape()))
@@ -482,7 +482,10 @@ func dropoutGraph(store *model.Store, x, rate *Node) *Node {
 // (GoMLX differentiates Max with two Signs and four more elementwise ops,
 // 8% of a pure-Go LeNet5 step in its profile), 0 at x = 0
 // as torch.relu's.
-func relu(x *Node) *Node { return Where(GreaterThan(x, ZerosLike(x)), x, ZerosLike(x)) }
+func relu(x *Node) *Node {
+	zero := ScalarZero(x.Graph(), x.DType())
+	return Where(GreaterThan(x, zero), x, zero)
+}
 
 // activate applies an activation with PyTorch's defaults (LeakyReLU slope
 // 0.01, ELU alpha 1).

@@ -193,7 +193,21 @@ func (s Spec) ExampleShape() []int {
 // shapeKey identifies the compiled graphs a model can share: everything but
 // the values that are fed as variables (dropout rates).
 func (s Spec) shapeKey() string {
-	return fmt.Sprintf("%s/in%d/h%v/out%d/d%d/%s/%s/%s", s.Kind, s.Inputs, s.Hidden, s.Outputs, len(s.Dropout), s.Activation, s.Loss, s.DType)
+	return fmt.Sprintf("%s/in%d/h%v/out%d/d%d/drop=%v/%s/%s/%s", s.Kind, s.Inputs, s.Hidden, s.Outputs, len(s.Dropout), s.hasDropout(), s.Activation, s.Loss, s.DType)
+}
+
+// hasDropout reports whether any dropout rate is above 0. A network without
+// dropout trains on graphs without its random masks (one random draw and
+// four elementwise passes per layer, forward and backward, which rate 0
+// would spend on keeping everything); the rates of one with dropout are
+// variables, so that every rate shares the graphs.
+func (s Spec) hasDropout() bool {
+	for _, r := range s.Dropout {
+		if r > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Optimizer names accepted by Hyperparameters.Optimizer (the seed's spelling).

@@ -16,7 +16,9 @@
 //
 // Importing this package replaces GoMLX's gradient of DotGeneral for the
 // products whose contracting axes are not in increasing order, where GoMLX
-// v0.28.2's is wrong (vjp.go); every other gradient is GoMLX's.
+// v0.28.2's is wrong, and for the product of two matrices, which it computes
+// with the same values in layouts the pure-Go backend multiplies faster
+// (vjp.go); every other gradient is GoMLX's.
 //
 // It is not a general layer library: only stride 1 convolutions with symmetric
 // zero padding, non-overlapping pools, and channels-last [batch, H, W, C]
