@@ -10,7 +10,8 @@
 #                                extrapolated from 50 steps) and regression CV
 #                                (xla), 1 run; ends with the three ratio lines
 #   bench/run.sh --runs 5 --only "lenet5_64 regression_cv" --backends xla
-#   bench/run.sh --runs 1 --only homework      the seed preset's duration (hours)
+#   bench/run.sh --runs 1 --only homework      the seed preset's duration (hours;
+#                                each task on its default backend)
 #   bench/run.sh --smoke --only "classification_study homework"   tiny sizes
 #
 # Options: --runs N, --quick, --smoke (every item at tiny sizes, to check
@@ -25,7 +26,10 @@
 # default 0, the whole epoch), XLA_LENET5_STEPS (same for xla; quick mode
 # default 300), REGRESSION_STUDY_TRIALS (50), CLASSIFICATION_STUDY_TRIALS
 # (20), HOMEWORK_REGRESSION_TRIALS (50), HOMEWORK_CLASSIFICATION_TRIALS
-# (20), HOMEWORK_TIMEOUT (seconds per homework run, default 21600),
+# (20), HOMEWORK_CLASSIFICATION_MAX_EPOCHS, HOMEWORK_CV_TRAIN and
+# HOMEWORK_CV_EPOCHS (a smaller homework, both sides alike: the classification's
+# epochs capped, its CV over a subset, the folds' epochs; unset: the
+# seed's), HOMEWORK_TIMEOUT (seconds per homework run, default 21600),
 # BENCH_SETTLE_S (before each run, wait up to this long for the 1-minute load
 # to fall to half the cores; default 90, 0 with --smoke; 0: no wait).
 #
@@ -43,6 +47,7 @@ quick=0
 smoke=0
 profile=0
 backends=""
+backends_given=""
 only=""
 out=""
 while [ $# -gt 0 ]; do
@@ -51,10 +56,10 @@ while [ $# -gt 0 ]; do
 	--smoke) smoke=1 ;;
 	--profile) profile=1 ;;
 	--runs) runs=$2; shift ;;
-	--backends) backends=$2; shift ;;
+	--backends) backends=$2; backends_given=1; shift ;;
 	--only) only=$2; shift ;;
 	--out) out=$2; shift ;;
-	-h | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -78,6 +83,11 @@ cls_study_trials=${CLASSIFICATION_STUDY_TRIALS:-20}
 hw_reg_trials=${HOMEWORK_REGRESSION_TRIALS:-50}
 hw_cls_trials=${HOMEWORK_CLASSIFICATION_TRIALS:-20}
 hw_timeout=${HOMEWORK_TIMEOUT:-21600}
+# Reduced homework runs (both sides alike; the table names every cut).
+hw_cuts=""
+[ -n "${HOMEWORK_CLASSIFICATION_MAX_EPOCHS:-}" ] && hw_cuts="$hw_cuts --classification-max-epochs $HOMEWORK_CLASSIFICATION_MAX_EPOCHS"
+[ -n "${HOMEWORK_CV_TRAIN:-}" ] && hw_cuts="$hw_cuts --cv-train $HOMEWORK_CV_TRAIN"
+[ -n "${HOMEWORK_CV_EPOCHS:-}" ] && hw_cuts="$hw_cuts --cv-epochs $HOMEWORK_CV_EPOCHS"
 # Smoke sizes: the flags of each side that make an item tiny (empty: the real sizes).
 go_study_small=""
 py_reg_study_small=""
@@ -145,7 +155,7 @@ pytorch_cmd() {
 	regression_cv) echo "$py bench/pytorch/regression.py --bench cv $reg_epochs_small" ;;
 	regression_study) echo "$py bench/pytorch/study.py --trials $reg_study_trials $py_reg_study_small" ;;
 	classification_study) echo "$py bench/pytorch/classification_study.py --trials $cls_study_trials $py_cls_study_small" ;;
-	homework) echo "$py bench/pytorch/homework.py --regression-trials $hw_reg_trials --classification-trials $hw_cls_trials $hw_small" ;;
+	homework) echo "$py bench/pytorch/homework.py --regression-trials $hw_reg_trials --classification-trials $hw_cls_trials $hw_cuts $hw_small" ;;
 	esac
 }
 project_cmd() {
@@ -161,12 +171,17 @@ project_cmd() {
 	regression_cv) echo "$bin regression --bench cv --backend $2 $reg_epochs_small" ;;
 	regression_study) echo "$bin study --task regression --trials $reg_study_trials --backend $2 $go_study_small" ;;
 	classification_study) echo "$bin study --task classification --trials $cls_study_trials --backend $2 $go_study_small" ;;
-	homework) echo "$bin homework --regression-trials $hw_reg_trials --classification-trials $hw_cls_trials --backend $2 $hw_small" ;;
+	homework) echo "$bin homework --regression-trials $hw_reg_trials --classification-trials $hw_cls_trials --backend $2 $hw_cuts $hw_small" ;;
 	esac
 }
 # project_backends ITEM: the backends an item runs on (quick mode measures
-# the CV on xla only, to stay under 5 minutes).
+# the CV on xla only, to stay under 5 minutes; the homework runs each task on
+# its default backend, as `make run` does, unless --backends names some).
 project_backends() {
+	if [ "$1" = homework ] && [ -z "$backends_given" ]; then
+		echo default
+		return
+	fi
 	if [ "$quick" = 1 ] && [ "$1" = regression_cv ]; then
 		case " $backends " in *" xla "*) echo xla ;; *) echo "$backends" ;; esac
 		return

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/cv"
 	"github.com/dlworkbench/hw1/lib/data"
 	"github.com/dlworkbench/hw1/lib/homework"
@@ -47,27 +49,36 @@ func homeworkMain(args []string) error {
 	regTrials := fs.Int("regression-trials", 50, "regression trials to run of the preset's 500")
 	clsTrials := fs.Int("classification-trials", 20, "classification trials to run of the preset's 300")
 	maxEpochs := fs.Int("max-epochs", 0, "cap both ends of the epochs ranges at this (0: the preset's; smoke runs use 1)")
+	clsMaxEpochs := fs.Int("classification-max-epochs", 0, "cap both ends of the classification's epochs range only (0: --max-epochs)")
 	cvEpochs := fs.Int("cv-epochs", 0, "epochs of the CV folds (0: the best trial's, as the homework)")
 	cvTrain := fs.Int("cv-train", 0, "classification CV over a stratified subset of this many images (0: all 60k, as the homework)")
 	verbose := fs.Bool("v", false, "log each trial and fold on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *regTrials < 1 || *clsTrials < 1 || *maxEpochs < 0 || *cvEpochs < 0 || *cvTrain < 0 {
+	if *regTrials < 1 || *clsTrials < 1 || *maxEpochs < 0 || *clsMaxEpochs < 0 || *cvEpochs < 0 || *cvTrain < 0 {
 		return fmt.Errorf("--regression-trials and --classification-trials must be positive, the others not negative")
 	}
 	seedSet := false
 	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	choice, err := c.open()
-	if err != nil {
-		return err
+	// --backend default: each task on the project's default backend
+	// (homework.ChooseBackend: the regression on pure Go, the classification
+	// on XLA when its plugin loads), as `make run` trains them.
+	var choice *backend.Choice
+	var descs []string
+	if c.backend != defaultBackends {
+		var err error
+		if choice, err = c.open(); err != nil {
+			return err
+		}
 	}
 	logTo := io.Discard
 	if *verbose {
 		logTo = os.Stderr
 	}
 	opts := homework.Options{Log: logTo, Progress: nn.ProgressOff}
-	fields := map[string]any{"preset": "seed", "max_epochs": *maxEpochs, "cv_epochs": *cvEpochs, "cv_train": *cvTrain}
+	fields := map[string]any{"preset": "seed", "max_epochs": *maxEpochs, "classification_max_epochs": *clsMaxEpochs,
+		"cv_epochs": *cvEpochs, "cv_train": *cvTrain}
 	before := nn.Compilations()
 	stop, err := c.profile()
 	if err != nil {
@@ -87,6 +98,9 @@ func homeworkMain(args []string) error {
 		}
 		defer os.RemoveAll(out)
 		cfg.Trials, cfg.Out, cfg.Backend, cfg.DataDir = *regTrials, out, c.backend, c.dataDir
+		if c.backend == defaultBackends {
+			cfg.Backend = ""
+		}
 		if task == homework.TaskClassification {
 			cfg.Trials = *clsTrials
 		}
@@ -94,6 +108,9 @@ func homeworkMain(args []string) error {
 			cfg.Seed = c.seed
 		}
 		capEpochs(&cfg.Space, *maxEpochs)
+		if task == homework.TaskClassification {
+			capEpochs(&cfg.Space, *clsMaxEpochs)
+		}
 		fields["seed"] = cfg.Seed
 		var st studyStats
 		var fold foldStats
@@ -104,6 +121,8 @@ func homeworkMain(args []string) error {
 				return err
 			}
 			defer run.Close()
+			descs = append(descs, task+" "+run.Backend.String())
+			fields[task+"_backend"] = run.Backend.Name
 			if st, err = measureStudy(run.RunStudy, func() *hpo.Study { return run.Study }); err != nil {
 				return fmt.Errorf("regression study: %w", err)
 			}
@@ -121,6 +140,8 @@ func homeworkMain(args []string) error {
 				return err
 			}
 			defer run.Close()
+			descs = append(descs, task+" "+run.Backend.String())
+			fields[task+"_backend"] = run.Backend.Name
 			if st, err = measureStudy(run.RunStudy, func() *hpo.Study { return run.Study }); err != nil {
 				return fmt.Errorf("classification study: %w", err)
 			}
@@ -172,8 +193,15 @@ func homeworkMain(args []string) error {
 	fields["seed_total_s"], fields["seed_total_cpu_s"] = round3(total), round3(totalCPU)
 	fields["seed_total_h"], fields["seed_total_cpu_h"] = round3(total/3600), round3(totalCPU/3600)
 	fields["compile_graphs"], fields["compile_s"] = compiled.Graphs, round3(compiled.Seconds)
+	if choice == nil {
+		fields["backend_desc"] = strings.Join(descs, "; ")
+	}
 	return report("homework", &c, choice, fields)
 }
+
+// defaultBackends is the --backend of the homework item that runs each task
+// on the project's default backend.
+const defaultBackends = "default"
 
 // foldStats are the figures of one timed CV fold.
 type foldStats struct {

@@ -130,9 +130,12 @@ func joinNames(names []string) string {
 // report prints the one JSON line of a run: what was measured and where.
 func report(bench string, c *common, choice *backend.Choice, fields map[string]any) error {
 	line := map[string]any{
-		"bench": bench, "side": "project", "backend": c.backend, "backend_desc": choice.String(),
+		"bench": bench, "side": "project", "backend": c.backend,
 		"go": runtime.Version(), "gomaxprocs": runtime.GOMAXPROCS(0), "cores": cores(),
 		"load_avg_1m_start": loadAtStart, "load_avg_1m": loadAvg1m(),
+	}
+	if choice != nil {
+		line["backend_desc"] = choice.String()
 	}
 	for k, v := range fields {
 		line[k] = v

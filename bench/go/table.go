@@ -93,7 +93,7 @@ var homeworkMetrics = []metric{
 	{key: "homework", name: "classification: the fold's test accuracy", field: "classification_fold_test_accuracy", quality: true},
 	{key: "homework", name: "regression extrapolated ({regression_seed_trials} trials + {regression_folds} folds), wall h", field: "regression_seed_h"},
 	{key: "homework", name: "classification extrapolated ({classification_seed_trials} trials + {classification_folds} folds), wall h", field: "classification_seed_h"},
-	{key: "homework", name: "whole homework extrapolated, wall h", field: "seed_total_h"},
+	{key: "homework", name: "whole homework extrapolated, wall h", field: "seed_total_h", target: map[string]float64{"default": 1}},
 	{key: "homework", name: "whole homework extrapolated, CPU h", field: "seed_total_cpu_h"},
 	{key: "homework", name: "graphs compiled (whole run)", field: "compile_graphs", projectOnly: true},
 	{key: "homework", name: "compiling (first calls), s", field: "compile_s", projectOnly: true},
@@ -105,6 +105,7 @@ var homeworkMetrics = []metric{
 var ratioLines = []struct{ prefix, key, field string }{
 	{"regression_study_ratio", "regression_study", "seconds"},
 	{"classification_study_ratio", "classification_study", "seconds"},
+	{"homework_ratio", "homework", "seed_total_s"},
 }
 
 // quickRatios are the three lines `make bench-quick` ends with, exactly.
@@ -302,7 +303,9 @@ func tableMain(args []string) error {
 	return nil
 }
 
-var backends = []string{"xla", "go"}
+// backends are the project's sides of a line: a named backend, or "default"
+// (the homework item's: each task on its default backend).
+var backends = []string{"xla", "go", "default"}
 
 // table holds the measurements by line key and side.
 type table struct {
@@ -366,8 +369,9 @@ func (t *table) ratioLine(w io.Writer, name, key, field, be string) string {
 // homeworkSizes notes the sizes of the homework runs when flags cut them.
 func (t *table) homeworkSizes() string {
 	var cuts []string
-	for _, sides := range []map[string][]float64{t.values["homework"]["pytorch"], t.values["homework"]["xla"], t.values["homework"]["go"]} {
-		for _, c := range []struct{ field, what string }{{"max_epochs", "epochs capped at %g"}, {"cv_epochs", "%g-epoch CV folds"}, {"cv_train", "classification CV on %g images"}} {
+	for _, side := range append([]string{"pytorch"}, backends...) {
+		sides := t.values["homework"][side]
+		for _, c := range []struct{ field, what string }{{"max_epochs", "epochs capped at %g"}, {"classification_max_epochs", "classification epochs capped at %g"}, {"cv_epochs", "%g-epoch CV folds"}, {"cv_train", "classification CV on %g images"}} {
 			if v := median(sides[c.field]); v > 0 {
 				cut := fmt.Sprintf(c.what, v)
 				if !slices.Contains(cuts, cut) {

@@ -201,3 +201,18 @@ func TestHomeworkSection(t *testing.T) {
 		}
 	}
 }
+
+// The homework on the default backends is its own side, with the target of
+// the issue (the extrapolated run no slower than PyTorch's) and a ratio line;
+// a cut of the classification alone is said.
+func TestHomeworkDefaultBackends(t *testing.T) {
+	lines := `{"bench":"homework","side":"pytorch","seed_total_s":3600,"seed_total_h":1,"classification_max_epochs":30,"load_avg_1m_start":0.1,"cores":2}
+{"bench":"homework","side":"project","backend":"default","seed_total_s":2700,"seed_total_h":0.75,"classification_max_epochs":30,"load_avg_1m_start":0.1,"cores":2}
+`
+	out := runTable(t, lines)
+	for _, s := range []string{"classification epochs capped at 30", "| whole homework extrapolated, wall h | default | 0.75 | 1 | 0.75 | <= 1 | yes |", "homework_ratio_default=0.75"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("missing %q in:\n%s", s, out)
+		}
+	}
+}

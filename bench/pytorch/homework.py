@@ -101,15 +101,18 @@ def main():
     p.add_argument("--regression-trials", type=int, default=50)
     p.add_argument("--classification-trials", type=int, default=20)
     p.add_argument("--max-epochs", type=int, default=0, help="cap both ends of the epochs ranges (0: the preset's)")
+    p.add_argument("--classification-max-epochs", type=int, default=0,
+                   help="cap both ends of the classification's epochs range only (0: --max-epochs)")
     p.add_argument("--cv-epochs", type=int, default=0, help="epochs of the CV folds (0: the best trial's)")
     p.add_argument("--cv-train", type=int, default=0, help="classification CV over this many images (0: all 60k)")
     p.add_argument("--seed", type=int, default=SEED)
     args = p.parse_args()
-    if args.regression_trials < 1 or args.classification_trials < 1 or min(args.max_epochs, args.cv_epochs, args.cv_train) < 0:
+    if args.regression_trials < 1 or args.classification_trials < 1 or min(args.max_epochs, args.classification_max_epochs, args.cv_epochs, args.cv_train) < 0:
         common.fail("the trial counts must be positive, the other options not negative")
 
     common.setup(args.seed)
-    fields = dict(preset="seed", seed=args.seed, max_epochs=args.max_epochs, cv_epochs=args.cv_epochs, cv_train=args.cv_train)
+    fields = dict(preset="seed", seed=args.seed, max_epochs=args.max_epochs,
+                  classification_max_epochs=args.classification_max_epochs, cv_epochs=args.cv_epochs, cv_train=args.cv_train)
 
     epochs = capped(REGRESSION["epochs"], args.max_epochs)
     x, y = common.regression_csv("train_data.csv")
@@ -119,7 +122,7 @@ def main():
     f, total, total_cpu = extrapolate("regression", REGRESSION, st, fold)
     fields.update(f, regression_epochs_range=list(epochs))
 
-    epochs = capped(CLASSIFICATION["epochs"], args.max_epochs)
+    epochs = capped(capped(CLASSIFICATION["epochs"], args.max_epochs), args.classification_max_epochs)
     x, y = common.fashion_mnist("train")
     x_test, y_test = common.fashion_mnist("t10k")
     study, st = classification_study.run_study(x, y, args.classification_trials, *epochs, args.seed)
