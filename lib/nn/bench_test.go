@@ -33,6 +33,26 @@ func BenchmarkRegressionEpoch(b *testing.B) {
 	benchFit(b, spec, hp, wave(80))
 }
 
+// BenchmarkRegressionOptimizers is one epoch of 80 points for a network of
+// the regression study's size (hidden 200, 180) per optimizer, at a small and
+// a large batch of the study's range: on the pure-Go backend the small batch
+// is where node dispatch and the optimizer's elementwise passes dominate.
+//
+//	go test ./lib/nn -run ^$ -bench RegressionOptimizers -benchtime 40x
+func BenchmarkRegressionOptimizers(b *testing.B) {
+	for _, opt := range []string{OptimizerAdam, OptimizerRMSprop, OptimizerSGD} {
+		for _, batch := range []int{5, 29} {
+			hp := Hyperparameters{Epochs: 1, BatchSize: batch, LearningRate: 1e-3, Optimizer: opt}
+			if opt == OptimizerSGD {
+				hp.Momentum = 0.5
+			}
+			b.Run(fmt.Sprintf("%s/b%d", opt, batch), func(b *testing.B) {
+				benchFit(b, MLP([]int{200, 180}, nil, ActivationReLU), hp, wave(80))
+			})
+		}
+	}
+}
+
 func benchFit(b *testing.B, spec Spec, hp Hyperparameters, d *Data) {
 	for _, be := range backendtest.ForTests(b) {
 		b.Run(be.Name, func(b *testing.B) {
