@@ -61,7 +61,7 @@ func Results(sum *homework.Summary) []Saved {
 // figure it saved (Results), read from its results folder: what the
 // notebook shows is exactly what hw1 would have saved.
 func ShowResults(sum *homework.Summary) error {
-	Markdown(MetricsTable(sum))
+	ShowTables(MetricsTable(sum))
 	for _, f := range Results(sum) {
 		if err := ShowFile(filepath.Join(sum.ResultsDir, f.Name), f.Caption); err != nil {
 			return err
