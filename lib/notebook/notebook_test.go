@@ -2,12 +2,16 @@ package notebook
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/data"
 	"github.com/dlworkbench/hw1/lib/homework"
 	"github.com/dlworkbench/hw1/lib/hpo"
@@ -201,4 +205,120 @@ func TestSummaryTables(t *testing.T) {
 	if strings.Contains(text, "best value") {
 		t.Errorf("a best value without a complete trial:\n%s", text)
 	}
+}
+
+// needRegressionData skips (or, with $HW1_REQUIRE_DATA, fails) without the
+// regression's CSV files.
+func needRegressionData(t *testing.T) {
+	t.Helper()
+	if _, _, err := data.LoadRegression(data.Options{NoDownload: true}); err != nil {
+		if os.Getenv(data.EnvRequireData) != "" {
+			t.Fatalf("dataset missing: %v (run make setup)", err)
+		}
+		t.Skipf("dataset missing: %v", err)
+	}
+}
+
+// TestCellHelpers runs the regression's smoke preset through the helpers
+// the notebooks' cells call, as the cells do, each step a fresh run: the
+// set-up lines name the preset's budget and the folder; Reopen runs the
+// study the first time and finds every trial the second, training none
+// again; ShowSavedResults shows the summary WriteResults saved, every
+// figure from its file.
+func TestCellHelpers(t *testing.T) {
+	needRegressionData(t)
+	out := t.TempDir()
+	t.Setenv("HW1_PRESET", "smoke")
+	t.Setenv("HW1_OUT", out)
+	t.Setenv("HW1_STORAGE", "")
+	t.Setenv(backend.EnvVar, "")
+	var shown bytes.Buffer
+	old := Out
+	Out = &shown
+	defer func() { Out = old }()
+	task := homework.TaskRegression
+	cfg, err := homework.Preset(task, "smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = out
+
+	if err := ShowSetup(task); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("preset \"smoke\": %d trials, %d folds; results in %s\nbackend: go", cfg.Trials, cfg.Folds, cfg.ResultsDir())
+	if !strings.HasPrefix(shown.String(), want) {
+		t.Errorf("set-up lines %q, want them to start with %q", shown.String(), want)
+	}
+	if err := ShowSavedResults(task); err == nil {
+		t.Error("results shown before any were written")
+	}
+
+	first := reopenedTrials(t, task, nil)
+	if done := countDone(first); done != cfg.Trials {
+		t.Fatalf("the first Reopen left %d complete or pruned trials, want the preset's %d", done, cfg.Trials)
+	}
+	var sum *homework.Summary
+	second := reopenedTrials(t, task, func(r *homework.Run) {
+		if _, err := r.BuildOptModel(); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.RunCV(); err != nil {
+			t.Fatal(err)
+		}
+		if sum, err = r.WriteResults(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(second) != len(first) {
+		t.Fatalf("the second Reopen has %d trials, the first %d", len(second), len(first))
+	}
+	for i := range first {
+		if a, b := first[i], second[i]; a.Number != b.Number || a.State != b.State || !a.DatetimeStart.Equal(b.DatetimeStart) {
+			t.Errorf("trial %d: %d %s started %v, then %d %s started %v: trained again", i, a.Number, a.State, a.DatetimeStart, b.Number, b.State, b.DatetimeStart)
+		}
+	}
+
+	shown.Reset()
+	if err := ShowSavedResults(task); err != nil {
+		t.Fatal(err)
+	}
+	text := shown.String()
+	if !strings.Contains(text, "ensemble test mse") {
+		t.Errorf("the saved results lack the metrics:\n%s", text)
+	}
+	for _, f := range Results(sum) {
+		if !strings.Contains(text, f.Caption+": "+filepath.Join(sum.ResultsDir, f.Name)) {
+			t.Errorf("the saved results do not show %s (%s):\n%s", f.Name, f.Caption, text)
+		}
+	}
+}
+
+// reopenedTrials opens the task's run with Reopen, then runs then (when
+// not nil) on it, and returns the study's trials.
+func reopenedTrials(t *testing.T, task string, then func(*homework.Run)) []hpo.FrozenTrial {
+	t.Helper()
+	r, err := Reopen(task, homework.Options{Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if then != nil {
+		then(r)
+	}
+	trials, err := r.Study.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trials
+}
+
+func countDone(trials []hpo.FrozenTrial) int {
+	n := 0
+	for _, tr := range trials {
+		if tr.State == hpo.Complete || tr.State == hpo.Pruned {
+			n++
+		}
+	}
+	return n
 }

@@ -69,3 +69,18 @@ func ShowResults(sum *homework.Summary) error {
 	}
 	return nil
 }
+
+// ShowSavedResults reads summary.json of the task's results folder under
+// Config (homework.ReadSummary), which an earlier cell or hw1 wrote, and
+// shows it (ShowResults).
+func ShowSavedResults(task string) error {
+	cfg, err := Config(task)
+	if err != nil {
+		return err
+	}
+	sum, err := homework.ReadSummary(cfg)
+	if err != nil {
+		return err
+	}
+	return ShowResults(sum)
+}
