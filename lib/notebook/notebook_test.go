@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/dlworkbench/hw1/internal/datatest"
 	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/data"
 	"github.com/dlworkbench/hw1/lib/homework"
@@ -207,18 +207,6 @@ func TestSummaryTables(t *testing.T) {
 	}
 }
 
-// needRegressionData skips (or, with $HW1_REQUIRE_DATA, fails) without the
-// regression's CSV files.
-func needRegressionData(t *testing.T) {
-	t.Helper()
-	if _, _, err := data.LoadRegression(data.Options{NoDownload: true}); err != nil {
-		if os.Getenv(data.EnvRequireData) != "" {
-			t.Fatalf("dataset missing: %v (run make setup)", err)
-		}
-		t.Skipf("dataset missing: %v", err)
-	}
-}
-
 // TestCellHelpers runs the regression's smoke preset through the helpers
 // the notebooks' cells call, as the cells do, each step a fresh run: the
 // set-up lines name the preset's budget and the folder; Reopen runs the
@@ -226,7 +214,7 @@ func needRegressionData(t *testing.T) {
 // again; ShowSavedResults shows the summary WriteResults saved, every
 // figure from its file.
 func TestCellHelpers(t *testing.T) {
-	needRegressionData(t)
+	datatest.NeedRegression(t)
 	out := t.TempDir()
 	t.Setenv("HW1_PRESET", "smoke")
 	t.Setenv("HW1_OUT", out)
@@ -254,12 +242,12 @@ func TestCellHelpers(t *testing.T) {
 		t.Error("results shown before any were written")
 	}
 
-	first := reopenedTrials(t, task, nil)
-	if done := countDone(first); done != cfg.Trials {
+	first, st := reopenedTrials(t, task, nil)
+	if done := st.Complete + st.Pruned; done != cfg.Trials {
 		t.Fatalf("the first Reopen left %d complete or pruned trials, want the preset's %d", done, cfg.Trials)
 	}
 	var sum *homework.Summary
-	second := reopenedTrials(t, task, func(r *homework.Run) {
+	second, _ := reopenedTrials(t, task, func(r *homework.Run) {
 		if _, err := r.BuildOptModel(); err != nil {
 			t.Fatal(err)
 		}
@@ -295,8 +283,8 @@ func TestCellHelpers(t *testing.T) {
 }
 
 // reopenedTrials opens the task's run with Reopen, then runs then (when
-// not nil) on it, and returns the study's trials.
-func reopenedTrials(t *testing.T, task string, then func(*homework.Run)) []hpo.FrozenTrial {
+// not nil) on it, and returns the study's trials and numbers.
+func reopenedTrials(t *testing.T, task string, then func(*homework.Run)) ([]hpo.FrozenTrial, hpo.Stats) {
 	t.Helper()
 	r, err := Reopen(task, homework.Options{Log: io.Discard})
 	if err != nil {
@@ -310,15 +298,9 @@ func reopenedTrials(t *testing.T, task string, then func(*homework.Run)) []hpo.F
 	if err != nil {
 		t.Fatal(err)
 	}
-	return trials
-}
-
-func countDone(trials []hpo.FrozenTrial) int {
-	n := 0
-	for _, tr := range trials {
-		if tr.State == hpo.Complete || tr.State == hpo.Pruned {
-			n++
-		}
+	st, err := r.Study.Stats()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return n
+	return trials, st
 }
