@@ -15,9 +15,10 @@ import (
 type Table struct {
 	// Title is a line above the table; none when empty.
 	Title string
-	// Header names the columns. A table of names and values names the
-	// first column and leaves the second empty; a header of empty cells
-	// is not printed in a terminal.
+	// Header names the columns, and so says how many a row has in
+	// markdown. A table of names and values names the first column and
+	// leaves the second empty; a header of empty cells is not printed in a
+	// terminal.
 	Header []string
 	Rows   [][]string
 	// Note is a line below the table; none when empty.
