@@ -103,61 +103,59 @@ func realSections(out, backendName, dataDir string, log io.Writer) ([]plot.Secti
 		return nil, "", err
 	}
 	start := time.Now()
-	reg, err := homework.NewRegression(regCfg, homework.Options{Log: log})
+	reg, err := galleryRun(regCfg, filepath.Dir(out), log)
 	if err != nil {
 		return nil, "", err
 	}
-	defer reg.Close()
-	regSum, err := homework.RunAll(reg)
-	if err != nil {
-		return nil, "", fmt.Errorf("regression: %w", err)
-	}
-	regFigs, regAnims, err := reg.Figures()
-	if err != nil {
-		return nil, "", fmt.Errorf("regression figures: %w", err)
-	}
-	regStudy, err := reg.StudyFigures()
-	if err != nil {
-		return nil, "", fmt.Errorf("regression study figures: %w", err)
-	}
-
-	cls, err := homework.NewClassification(clsCfg, homework.Options{Log: log})
-	if err != nil {
-		return nil, "", err
-	}
-	defer cls.Close()
-	clsSum, err := homework.RunAll(cls)
-	if err != nil {
-		return nil, "", fmt.Errorf("classification: %w", err)
-	}
-	clsFigs, _, err := cls.Figures()
-	if err != nil {
-		return nil, "", fmt.Errorf("classification figures: %w", err)
-	}
-	clsStudy, err := cls.StudyFigures()
-	if err != nil {
-		return nil, "", fmt.Errorf("classification study figures: %w", err)
-	}
-
-	// The gallery's figures go into the results folders themselves (the
-	// same files WriteResults wrote), so the page shows what a run keeps.
-	regDir, err := filepath.Rel(filepath.Dir(out), reg.Dir())
-	if err != nil {
-		return nil, "", err
-	}
-	clsDir, err := filepath.Rel(filepath.Dir(out), cls.Dir())
+	cls, err := galleryRun(clsCfg, filepath.Dir(out), log)
 	if err != nil {
 		return nil, "", err
 	}
 	note := fmt.Sprintf("REAL RUN, small: %s; %s; backend %s; %.0f s in all. Results folders: %s, %s.",
-		describeRun(regCfg, regSum), describeRun(clsCfg, clsSum), regSum.Backend,
-		time.Since(start).Seconds(), regDir, clsDir)
+		describeRun(regCfg, reg.sum), describeRun(clsCfg, cls.sum), reg.sum.Backend,
+		time.Since(start).Seconds(), reg.dir, cls.dir)
 	return []plot.Section{
-		{Title: "Regression study (real, small)", Dir: regDir, Figures: regStudy},
-		{Title: "Regression (real, small)", Dir: regDir, Figures: regFigs, Animations: regAnims},
-		{Title: "Classification study (real, small)", Dir: clsDir, Figures: clsStudy},
-		{Title: "Classification (real, small)", Dir: clsDir, Figures: clsFigs},
+		{Title: "Regression study (real, small)", Dir: reg.dir, Figures: reg.study},
+		{Title: "Regression (real, small)", Dir: reg.dir, Figures: reg.figs, Animations: reg.anims},
+		{Title: "Classification study (real, small)", Dir: cls.dir, Figures: cls.study},
+		{Title: "Classification (real, small)", Dir: cls.dir, Figures: cls.figs, Animations: cls.anims},
 	}, note, nil
+}
+
+// taskGallery is one task's part of the real gallery.
+type taskGallery struct {
+	sum   *homework.Summary
+	figs  []*plot.Figure
+	anims []*plot.Animation
+	study []*plot.Figure
+	// dir is the results folder, relative to the gallery's folder: the
+	// gallery's figures are the files WriteResults wrote there, so the page
+	// shows what a run keeps.
+	dir string
+}
+
+// galleryRun runs a task end to end under cfg and returns its figures, its
+// study's and where its results folder is from galleryDir.
+func galleryRun(cfg homework.Config, galleryDir string, log io.Writer) (*taskGallery, error) {
+	r, err := homework.New(cfg, homework.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	g := &taskGallery{}
+	if g.sum, err = homework.RunAll(r); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Task, err)
+	}
+	if g.figs, g.anims, err = r.Figures(); err != nil {
+		return nil, fmt.Errorf("%s figures: %w", cfg.Task, err)
+	}
+	if g.study, err = r.StudyFigures(); err != nil {
+		return nil, fmt.Errorf("%s study figures: %w", cfg.Task, err)
+	}
+	if g.dir, err = filepath.Rel(galleryDir, r.Dir()); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // describeRun says in one phrase what a task ran and found.

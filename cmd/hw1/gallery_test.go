@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dlworkbench/hw1/lib/homework"
 )
 
 func TestGalleryWritesEveryFigure(t *testing.T) {
@@ -45,8 +48,9 @@ func TestGalleryRejectsStrayArguments(t *testing.T) {
 	}
 }
 
-// The real gallery takes minutes, so the unit tests check only that its
-// configurations would be accepted and stay small.
+// The real gallery takes minutes, so the unit tests check that its
+// configurations would be accepted and stay small, and run one task's part
+// of it on the smoke preset (TestGalleryRunOfATask).
 func TestGalleryRealConfigsAreValidAndSmall(t *testing.T) {
 	reg, cls, err := galleryConfigs(t.TempDir(), "", "")
 	if err != nil {
@@ -72,5 +76,39 @@ func TestGalleryRealConfigsAreValidAndSmall(t *testing.T) {
 	}
 	if reg.Study == cls.Study || reg.Study == "regression" || cls.Study == "classification" {
 		t.Errorf("gallery studies %q, %q would resume the homework's own", reg.Study, cls.Study)
+	}
+}
+
+// TestGalleryRunOfATask: one task's part of the real gallery, on the
+// regression's smoke preset (seconds): its figures, the fit animation and
+// the study's figures are the files its results folder holds, found from
+// the gallery's folder.
+func TestGalleryRunOfATask(t *testing.T) {
+	dataDir := regressionDataDir(t)
+	cfg, err := homework.Preset(homework.TaskRegression, "smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gallery := t.TempDir()
+	cfg.Out, cfg.Backend, cfg.DataDir = filepath.Join(gallery, "runs"), "go", dataDir
+	g, err := galleryRun(cfg, gallery, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join("runs", cfg.Study+"_results"); g.dir != want {
+		t.Errorf("results folder %q from the gallery, want %q", g.dir, want)
+	}
+	if len(g.figs) == 0 || len(g.anims) == 0 || len(g.study) == 0 || g.sum == nil {
+		t.Fatalf("%d figures, %d animations, %d study figures, summary %v", len(g.figs), len(g.anims), len(g.study), g.sum)
+	}
+	for _, f := range append(g.figs, g.study...) {
+		if _, err := os.Stat(filepath.Join(gallery, g.dir, f.Name+".png")); err != nil {
+			t.Errorf("figure %s is not in the results folder: %v", f.Name, err)
+		}
+	}
+	for _, a := range g.anims {
+		if _, err := os.Stat(filepath.Join(gallery, g.dir, a.Name+".gif")); err != nil {
+			t.Errorf("animation %s is not in the results folder: %v", a.Name, err)
+		}
 	}
 }

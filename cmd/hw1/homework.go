@@ -5,12 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/dlworkbench/hw1/lib/homework"
 	"github.com/dlworkbench/hw1/lib/nn"
+	"github.com/dlworkbench/hw1/lib/notebook"
 )
 
 func init() {
@@ -120,8 +119,9 @@ func runTask(task string, args []string, stdout, stderr io.Writer) int {
 }
 
 // runOne runs the task (a worker's part of it with worker) and prints
-// what it did; a second signal records its running trial as interrupted
-// before the process exits.
+// what it did in lib/notebook's tables, the rows a notebook shows; a
+// second signal records its running trial as interrupted before the
+// process exits.
 func runOne(task string, cfg homework.Config, opts homework.Options, in *interrupt, worker bool, stdout io.Writer) error {
 	if cfg.Task == "" {
 		cfg.Task = task
@@ -141,80 +141,11 @@ func runOne(task string, cfg homework.Config, opts homework.Options, in *interru
 		if err != nil {
 			return err
 		}
-		printWorkerReport(stdout, rep)
-		return nil
+		return notebook.WriteText(stdout, notebook.WorkerTables(rep)...)
 	}
 	sum, err := homework.RunAll(t)
 	if err != nil {
 		return err
 	}
-	printSummary(stdout, sum)
-	return nil
-}
-
-// printWorkerReport is a worker's final table: the study as it stands and
-// the trials this process ran.
-func printWorkerReport(w io.Writer, r *homework.WorkerReport) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s study %q (worker)\n", r.Task, r.Study)
-	st := r.StudyStats
-	fmt.Fprintf(tw, "trials\t%d finished, %d pruned, %d complete, %d failed, %d running\n", st.Finished, st.Pruned, st.Complete, st.Failed, st.Running)
-	ran := make([]string, len(r.Ran))
-	for i, n := range r.Ran {
-		ran[i] = fmt.Sprint(n)
-	}
-	fmt.Fprintf(tw, "ran here\t%d: %s\n", len(r.Ran), strings.Join(ran, " "))
-	if st.BestValue != nil {
-		fmt.Fprintf(tw, "best value\t%.4f (trial %d)\n", *st.BestValue, st.BestNumber)
-	}
-	fmt.Fprintf(tw, "storage\t%s\n", r.Storage)
-	tw.Flush()
-}
-
-// printSummary is the final table of the key numbers.
-func printSummary(w io.Writer, s *homework.Summary) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s study %q (preset %s, backend %s)\n", s.Task, s.Study, s.Preset, s.Backend)
-	st := s.StudyStats
-	fmt.Fprintf(tw, "trials\t%d finished, %d pruned, %d complete, %d failed\n", st.Finished, st.Pruned, st.Complete, st.Failed)
-	if st.BestValue != nil {
-		fmt.Fprintf(tw, "best value\t%.4f (trial %d)\n", *st.BestValue, st.BestNumber)
-	}
-	for _, f := range s.Folds {
-		line := fmt.Sprintf("fold %d\ttest loss %.4f", f.Fold, f.TestLoss)
-		if f.TestAccuracy != nil {
-			line += fmt.Sprintf("\ttest accuracy %.4f", *f.TestAccuracy)
-		}
-		if f.Fold == s.BestFold {
-			line += "\t(best)"
-		}
-		fmt.Fprintln(tw, line)
-	}
-	keys := make([]string, 0, len(s.Metrics))
-	for k := range s.Metrics {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%.4f\n", k, s.Metrics[k])
-	}
-	total := 0.0
-	for _, v := range s.Timings {
-		total += v
-	}
-	fmt.Fprintf(tw, "seconds\t%.1f\n", total)
-	var compiled []string
-	for _, step := range []string{"study", "cv", "results"} {
-		if c, ok := s.Compilations[step]; ok {
-			compiled = append(compiled, fmt.Sprintf("%s %d graphs in %.1f s", step, c.Graphs, c.Seconds))
-		}
-	}
-	if len(compiled) > 0 {
-		fmt.Fprintf(tw, "compiled\t%s\n", strings.Join(compiled, ", "))
-	}
-	if s.Storage != "" {
-		fmt.Fprintf(tw, "storage\t%s\n", s.Storage)
-	}
-	fmt.Fprintf(tw, "results\t%s\n", s.ResultsDir)
-	tw.Flush()
+	return notebook.WriteText(stdout, notebook.SummaryTables(sum)...)
 }

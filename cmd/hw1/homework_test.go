@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -43,6 +45,24 @@ func TestStudySecondsAddUpAcrossProcesses(t *testing.T) {
 	}
 	dir := filepath.Join(out, "regression_smoke_results")
 	first := summaryOf(t, dir)
+	// The closing lines (lib/notebook's tables) say what summary.json says.
+	printed := regexp.MustCompile(` {2,}`).ReplaceAllString(p.stdout.String(), " ")
+	st := first.StudyStats
+	for _, want := range []string{
+		`regression study "regression_smoke" (preset smoke, backend go)`,
+		fmt.Sprintf("\nfinished trials %d\npruned trials %d\ncomplete trials %d\nfailed trials %d\n", st.Finished, st.Pruned, st.Complete, st.Failed),
+		fmt.Sprintf("\nbest value %.4g (trial %d)\n", *st.BestValue, st.BestNumber),
+		fmt.Sprintf("\n%d (best) ", first.BestFold),
+		fmt.Sprintf("\nensemble test mse %.4f\n", first.Metrics["ensemble_test_mse"]),
+		"\nresults " + first.ResultsDir + "\n",
+	} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("the first run's summary lacks %q:\n%s", want, p.stdout.String())
+		}
+	}
+	if folds := strings.Count(printed, " (best) "); folds != 1 || len(first.Folds) != 2 {
+		t.Errorf("%d folds in summary.json, %d marked best in:\n%s", len(first.Folds), folds, p.stdout.String())
+	}
 
 	cfg := filepath.Join(t.TempDir(), "c.json")
 	if err := os.WriteFile(cfg, []byte(`{"padding": {"batch_bits": 2, "width_bits": 1}}`), 0o644); err != nil {

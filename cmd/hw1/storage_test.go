@@ -252,8 +252,21 @@ func TestSharedStudyTwoMachines(t *testing.T) {
 					t.Errorf("the worker's results folder holds %s; a worker writes only %s", e.Name(), homework.FileStudy)
 				}
 			}
-			if !strings.Contains(procs["w"].stdout.String(), "(worker)") {
-				t.Errorf("the worker's report:\n%s", procs["w"].stdout.String())
+			// The worker's report lists the trials its log says it ran.
+			report := procs["w"].stdout.String()
+			line := regexp.MustCompile(`(?m)^ran here +(\d+):(.*)$`).FindStringSubmatch(report)
+			if !strings.Contains(report, `regression study "s" (worker)`) || line == nil {
+				t.Errorf("the worker's report:\n%s", report)
+			} else {
+				var reported []int
+				for _, f := range strings.Fields(line[2]) {
+					n, _ := strconv.Atoi(f)
+					reported = append(reported, n)
+				}
+				logged := slices.Sorted(slices.Values(ran["w"]))
+				if line[1] != strconv.Itoa(len(reported)) || !slices.Equal(slices.Sorted(slices.Values(reported)), logged) {
+					t.Errorf("the worker's report says it ran %s: %v; its log, %v", line[1], reported, logged)
+				}
 			}
 
 			// SQLAlchemy 2.1 reads postgresql:// as psycopg 3; the venv has psycopg2, and hw1

@@ -9,27 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dlworkbench/hw1/lib/data"
+	"github.com/dlworkbench/hw1/internal/datatest"
 	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/plot"
 )
-
-// needData skips (or, with $HW1_REQUIRE_DATA, fails) when a dataset is absent.
-func needData(t *testing.T, fashion bool) {
-	t.Helper()
-	var err error
-	if fashion {
-		_, _, err = data.LoadFashionMNIST(data.Options{NoDownload: true})
-	} else {
-		_, _, err = data.LoadRegression(data.Options{NoDownload: true})
-	}
-	if err != nil {
-		if os.Getenv(data.EnvRequireData) != "" {
-			t.Fatalf("dataset missing: %v (run make setup)", err)
-		}
-		t.Skipf("dataset missing: %v", err)
-	}
-}
 
 func smoke(t *testing.T, task, backendName string) Config {
 	cfg, err := Preset(task, "smoke")
@@ -83,7 +66,7 @@ func figureFiles(names ...string) []string {
 var studyFigureNames = []string{plot.NameOptimizationHistory, plot.NameParamImportances, plot.NameContour, plot.NameSlice, plot.NameParallelCoordinate, plot.NameIntermediateValues}
 
 func TestRegressionSmokeEndToEndAndResume(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	sum, err := Regression(cfg, Options{Log: io.Discard})
 	if err != nil {
@@ -149,7 +132,7 @@ func TestClassificationSmokeEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: trains LeNet5")
 	}
-	needData(t, true)
+	datatest.NeedFashionMNIST(t)
 	// The default backend: XLA where the plugin is installed (CI), the
 	// pure-Go one otherwise (slower).
 	cfg := smoke(t, TaskClassification, "")

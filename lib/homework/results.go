@@ -146,6 +146,31 @@ func (r *results) recover() error {
 			return err
 		}
 	}
+	return r.eachEntry(func(sub string, e fs.DirEntry) error {
+		name := e.Name()
+		p := filepath.Join(r.path(sub), name)
+		switch {
+		case sub == "." && e.IsDir() && strings.HasPrefix(name, stagingPrefix):
+			if stageAlive(p) {
+				return nil
+			}
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("results folder: removing the stage of a dead run: %w", err)
+			}
+		case !e.IsDir() && strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") &&
+			!strings.HasPrefix(name, "."+FileJournal):
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("results folder: removing a temporary file: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// eachEntry calls f with every entry of the results folder (sub ".") and
+// of its checkpoints folder (sub checkpointDir), a missing folder skipped,
+// until f returns an error.
+func (r *results) eachEntry(f func(sub string, e fs.DirEntry) error) error {
 	for _, sub := range []string{".", checkpointDir} {
 		entries, err := os.ReadDir(r.path(sub))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -155,21 +180,8 @@ func (r *results) recover() error {
 			return fmt.Errorf("results folder: %w", err)
 		}
 		for _, e := range entries {
-			name := e.Name()
-			p := filepath.Join(r.path(sub), name)
-			switch {
-			case sub == "." && e.IsDir() && strings.HasPrefix(name, stagingPrefix):
-				if stageAlive(p) {
-					continue
-				}
-				if err := os.RemoveAll(p); err != nil {
-					return fmt.Errorf("results folder: removing the stage of a dead run: %w", err)
-				}
-			case !e.IsDir() && strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") &&
-				!strings.HasPrefix(name, "."+FileJournal):
-				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return fmt.Errorf("results folder: removing a temporary file: %w", err)
-				}
+			if err := f(sub, e); err != nil {
+				return err
 			}
 		}
 	}
@@ -356,23 +368,18 @@ func (r *results) rollForward() error {
 		}
 		keep[n] = true
 	}
-	for _, sub := range []string{".", checkpointDir} {
-		entries, err := os.ReadDir(r.path(sub))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+	err = r.eachEntry(func(sub string, e fs.DirEntry) error {
+		name := path.Join(sub, e.Name())
+		if e.IsDir() || !runOutput(name) || keep[name] {
+			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("results folder: %w", err)
+		if err := os.Remove(r.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("results folder: removing %s of an earlier run: %w", name, err)
 		}
-		for _, e := range entries {
-			name := path.Join(sub, e.Name())
-			if e.IsDir() || !runOutput(name) || keep[name] {
-				continue
-			}
-			if err := os.Remove(r.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("results folder: removing %s of an earlier run: %w", name, err)
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(r.path(checkpointDir), 0o755); err != nil {
 		return fmt.Errorf("results folder: %w", err)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dlworkbench/hw1/internal/datatest"
 	"github.com/dlworkbench/hw1/lib/hpo"
 	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/nn"
@@ -90,7 +91,7 @@ func fieldOf(err error) string {
 // any trial, naming the field, and neither the results nor the journal
 // change. Before, config.json was rewritten at once and the trials ran.
 func TestRefusedResumeLeavesEverythingAsItWas(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	if _, err := Regression(cfg, Options{Log: io.Discard}); err != nil {
 		t.Fatal(err)
@@ -131,7 +132,7 @@ func TestRefusedResumeLeavesEverythingAsItWas(t *testing.T) {
 }
 
 func TestFoldsOverThePointsRefusedBeforeTheFolderExists(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	cfg.Folds = 101
 	_, err := NewRegression(cfg, Options{Log: io.Discard})
@@ -148,7 +149,7 @@ func TestFoldsOverThePointsRefusedBeforeTheFolderExists(t *testing.T) {
 // replaces none of the results. Before, config.json and the study's files
 // were rewritten and disagreed with summary.json.
 func TestFailedRunLeavesTheResultsAsTheyWere(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	if _, err := Regression(cfg, Options{Log: io.Discard}); err != nil {
 		t.Fatal(err)
@@ -172,7 +173,7 @@ func TestFailedRunLeavesTheResultsAsTheyWere(t *testing.T) {
 // leaves no third checkpoint, no figure and no temporary file of earlier
 // runs, and no dead stage; a file of the user's stays.
 func TestRerunReplacesTheOutputsAsOneUnit(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	cfg.Folds = 3
 	if _, err := Regression(cfg, Options{Log: io.Discard}); err != nil {
@@ -344,7 +345,7 @@ func TestStageOfALiveRunIsKept(t *testing.T) {
 // the trial ran them all (minutes), the timeout only kept the next trial
 // from starting.
 func TestTimeoutStopsTheRunningTrial(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	cfg.Space.Epochs = IntRange{Low: nn.MaxEpochs, High: nn.MaxEpochs}
 	cfg.Trials, cfg.TimeoutSeconds = 3, 1
@@ -370,7 +371,7 @@ func TestTimeoutStopsTheRunningTrial(t *testing.T) {
 // while a trial trains fails that trial with reason "interrupted...", starts
 // no other, and returns ErrInterrupted.
 func TestInterruptedStudyRecordsTheRunningTrial(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	cfg.Space.Epochs = IntRange{Low: nn.MaxEpochs, High: nn.MaxEpochs}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -460,7 +461,7 @@ func TestConfigFileHoldsOneObject(t *testing.T) {
 // just before the process exits) records the trial as interrupted while its
 // training still runs, so no trial is left RUNNING.
 func TestInterruptRecordsTheRunningTrialAtOnce(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	cfg.Space.Epochs = IntRange{Low: nn.MaxEpochs, High: nn.MaxEpochs}
 	ctx, cancel := context.WithCancel(context.Background())

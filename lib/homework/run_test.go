@@ -6,13 +6,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dlworkbench/hw1/internal/datatest"
 )
 
 // TestRunSteps: New picks the task's part; the steps refuse to run out of
 // order; BuildOptModel is its own step, which RunCV takes when it was
 // skipped; summary.json lists the activation inputs, as ReadSummary reads it.
 func TestRunSteps(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	bad := smoke(t, TaskRegression, "go")
 	bad.Task = "clustering"
 	var fe *FieldError

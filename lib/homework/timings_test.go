@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlworkbench/hw1/internal/datatest"
 	"github.com/dlworkbench/hw1/lib/backend"
 	"github.com/dlworkbench/hw1/lib/nn"
 )
@@ -22,7 +23,7 @@ import (
 // with more trials adds its own. The models of the study and of the cross-validation get the
 // configured padding, and summary.json records it.
 func TestStudySecondsOfEarlierRunsReported(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	buckets := nn.Padding{BatchBits: 2, WidthBits: 1}
 	cfg.Padding = Padding{Mode: PaddingBuckets, Buckets: buckets}
@@ -135,7 +136,7 @@ func TestStudySecondsOfEarlierRunsReported(t *testing.T) {
 // after its cross-validation makes WriteResults refuse until the CV is run
 // again, instead of committing the old CV beside the new study.
 func TestNewStudySetsAsideOldTimes(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	r, err := NewRegression(cfg, Options{Log: io.Discard})
 	if err != nil {
@@ -180,7 +181,7 @@ func TestNewStudySetsAsideOldTimes(t *testing.T) {
 }
 
 func TestUnreadableStudyTimeIsKept(t *testing.T) {
-	needData(t, false)
+	datatest.NeedRegression(t)
 	cfg := smoke(t, TaskRegression, "go")
 	dir := cfg.ResultsDir()
 	// A study, then its record damaged, then a resume with one more trial

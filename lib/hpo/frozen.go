@@ -1,6 +1,7 @@
 package hpo
 
 import (
+	"maps"
 	"math"
 	"sort"
 	"time"
@@ -155,28 +156,21 @@ func (t *FrozenTrial) Duration() time.Duration {
 // and outside it (lib/hpo/pgstorage), never hand out the maps they keep.
 func (t *FrozenTrial) Clone() FrozenTrial {
 	c := *t
-	c.Params = make(map[string]float64, len(t.Params))
-	for k, v := range t.Params {
-		c.Params[k] = v
-	}
-	c.Distributions = make(map[string]Distribution, len(t.Distributions))
-	for k, v := range t.Distributions {
-		c.Distributions[k] = v
-	}
-	c.Intermediate = make(map[int]float64, len(t.Intermediate))
-	for k, v := range t.Intermediate {
-		c.Intermediate[k] = v
-	}
+	c.Params = ownCopy(t.Params)
+	c.Distributions = ownCopy(t.Distributions)
+	c.Intermediate = ownCopy(t.Intermediate)
 	if t.FixedParams != nil {
-		c.FixedParams = make(map[string]any, len(t.FixedParams))
-		for k, v := range t.FixedParams {
-			c.FixedParams[k] = v
-		}
+		c.FixedParams = ownCopy(t.FixedParams)
 	}
-	c.SystemAttrs = make(map[string]float64, len(t.SystemAttrs))
-	for k, v := range t.SystemAttrs {
-		c.SystemAttrs[k] = v
-	}
+	c.SystemAttrs = ownCopy(t.SystemAttrs)
+	return c
+}
+
+// ownCopy is a copy of m that is never nil, unlike maps.Clone's of a nil
+// map: a clone's maps can be written to.
+func ownCopy[K comparable, V any](m map[K]V) map[K]V {
+	c := make(map[K]V, len(m))
+	maps.Copy(c, m)
 	return c
 }
 

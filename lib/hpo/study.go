@@ -193,11 +193,7 @@ func (s *Study) EnqueueTrial(params map[string]any, opts ...EnqueueOption) error
 	for _, o := range opts {
 		o(&c)
 	}
-	fixed := make(map[string]any, len(params))
-	for k, v := range params {
-		fixed[k] = v
-	}
-	if _, _, err := s.storage.EnqueueTrial(fixed, c.skipIfExists); err != nil {
+	if _, _, err := s.storage.EnqueueTrial(ownCopy(params), c.skipIfExists); err != nil {
 		return fmt.Errorf("study %q: enqueue: %w", s.name, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mixedObjective uses every kind of parameter, a conditional branch and intermediate values.
@@ -307,5 +308,32 @@ func TestOptimizeCallbacksAndCatch(t *testing.T) {
 	trials, _ := s.Trials()
 	if len(trials) != 5 || trials[4].State != Failed {
 		t.Fatalf("got %d trials, last %s; want 5, the last FAIL", len(trials), trials[len(trials)-1].State)
+	}
+}
+
+// TestCloneOwnsItsMaps: a clone equals its trial, writing to the clone's
+// maps leaves the trial as it was, and a trial without maps gives a clone
+// whose maps can be written (FixedParams aside, which stays absent).
+func TestCloneOwnsItsMaps(t *testing.T) {
+	tr := NewFrozenTrial(3, Complete, map[string]any{"lr": 0.1}, time.Unix(0, 0))
+	tr.Value = 0.25
+	tr.Params["lr"] = 0.1
+	tr.Distributions["lr"] = FloatDistribution(0.01, 1, false, 0)
+	tr.Intermediate[1] = 0.5
+	tr.SystemAttrs["a"] = 1
+	c := tr.Clone()
+	if !reflect.DeepEqual(c, *tr) {
+		t.Fatalf("clone %+v differs from %+v", c, *tr)
+	}
+	c.Params["lr"], c.Intermediate[1], c.SystemAttrs["a"], c.FixedParams["lr"] = 9, 9, 9, 9
+	delete(c.Distributions, "lr")
+	if tr.Params["lr"] != 0.1 || tr.Intermediate[1] != 0.5 || tr.SystemAttrs["a"] != 1 || tr.FixedParams["lr"] != 0.1 || len(tr.Distributions) != 1 {
+		t.Errorf("writing to the clone changed the trial: %+v", *tr)
+	}
+	bare := (&FrozenTrial{Number: 1}).Clone()
+	bare.Params["x"], bare.Intermediate[0], bare.SystemAttrs["s"] = 1, 1, 1
+	bare.Distributions["x"] = FloatDistribution(0, 1, false, 0)
+	if bare.FixedParams != nil {
+		t.Errorf("a trial without fixed parameters cloned into %v", bare.FixedParams)
 	}
 }

@@ -1,6 +1,7 @@
 package notebook
 
 import (
+	"fmt"
 	"log"
 	"os"
 	"path/filepath"
@@ -58,4 +59,37 @@ func Open(task string, opts homework.Options) (*homework.Run, error) {
 		return nil, err
 	}
 	return homework.New(cfg, opts)
+}
+
+// Reopen is Open then RunStudy, for a cell after the study's: the study's
+// trials are in its journal, so RunStudy trains nothing and the cell's run
+// has its study, ready for BuildOptModel. Run before the study's cell, it
+// runs the study.
+func Reopen(task string, opts homework.Options) (*homework.Run, error) {
+	r, err := Open(task, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.RunStudy(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// ShowSetup prints what the task's run will be under Config: the preset,
+// its trials and folds, the results folder, and the backend with why it
+// was chosen (homework.ChooseBackend), as the first cell of a notebook
+// shows them.
+func ShowSetup(task string) error {
+	cfg, err := Config(task)
+	if err != nil {
+		return err
+	}
+	b, err := homework.ChooseBackend(cfg.Task, cfg.Backend)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(Out, "preset %q: %d trials, %d folds; results in %s\n%s\n", cfg.Preset, cfg.Trials, cfg.Folds, cfg.ResultsDir(), b)
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 
 	"github.com/dlworkbench/hw1/lib/figures"
+	"github.com/dlworkbench/hw1/lib/homework"
 	"github.com/dlworkbench/hw1/lib/nn"
 	"github.com/dlworkbench/hw1/lib/plot"
 )
@@ -56,6 +57,15 @@ func (l *liveLog) Write(p []byte) (int, error) {
 	}
 	gonbui.UpdateHTML(l.id, `<pre style="margin:0">`+html.EscapeString(strings.Join(l.lines, "\n"))+`</pre>`)
 	return len(p), nil
+}
+
+// LiveOptions are the options of a cell that trains in view (the
+// cross-validation's): the last 8 lines of the log (Log), each epoch's
+// progress and the folds' loss curves (LiveLossCurves), each redrawn in
+// place in a notebook; in a terminal, the log on os.Stderr and a progress
+// bar.
+func LiveOptions() homework.Options {
+	return homework.Options{Log: Log(8), Progress: nn.ProgressAuto, FoldCallbacks: LiveLossCurves()}
 }
 
 // liveRedraw bounds how often the live curves are redrawn: a regression

@@ -61,11 +61,26 @@ func Results(sum *homework.Summary) []Saved {
 // figure it saved (Results), read from its results folder: what the
 // notebook shows is exactly what hw1 would have saved.
 func ShowResults(sum *homework.Summary) error {
-	Markdown(MetricsTable(sum))
+	ShowTables(MetricsTable(sum))
 	for _, f := range Results(sum) {
 		if err := ShowFile(filepath.Join(sum.ResultsDir, f.Name), f.Caption); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// ShowSavedResults reads summary.json of the task's results folder under
+// Config (homework.ReadSummary), which an earlier cell or hw1 wrote, and
+// shows it (ShowResults).
+func ShowSavedResults(task string) error {
+	cfg, err := Config(task)
+	if err != nil {
+		return err
+	}
+	sum, err := homework.ReadSummary(cfg)
+	if err != nil {
+		return err
+	}
+	return ShowResults(sum)
 }

@@ -21,62 +21,71 @@ func describe(low, high any, logScale bool) string {
 	return s
 }
 
-// SpaceTable is the task's search space under the configuration's preset,
-// as a markdown table: the seed's Listing 1 (regression) or 2
-// (classification).
-func SpaceTable(cfg homework.Config) string {
+// SpaceTable is the task's search space under the configuration's preset:
+// the seed's Listing 1 (regression) or 2 (classification).
+func SpaceTable(cfg homework.Config) Table {
 	s := cfg.Space
-	type row struct{ name, desc string }
-	var rows []row
+	t := Table{
+		Title:  fmt.Sprintf("Search space of the %s preset (%d trials):", cfg.Preset, cfg.Trials),
+		Header: []string{"hyperparameter", "searched over"},
+	}
+	add := func(name, desc string) { t.Rows = append(t.Rows, []string{name, desc}) }
 	if cfg.Task == homework.TaskRegression {
-		rows = append(rows,
-			row{"hidden layers", describe(s.NLayers.Low, s.NLayers.High, s.NLayers.Log)},
-			row{"units per layer", describe(s.NUnits.Low, s.NUnits.High, s.NUnits.Log)},
-			row{"dropout per layer", describe(s.Dropout.Low, s.Dropout.High, s.Dropout.Log)})
+		add("hidden layers", describe(s.NLayers.Low, s.NLayers.High, s.NLayers.Log))
+		add("units per layer", describe(s.NUnits.Low, s.NUnits.High, s.NUnits.Log))
+		add("dropout per layer", describe(s.Dropout.Low, s.Dropout.High, s.Dropout.Log))
 	}
-	rows = append(rows,
-		row{"epochs", describe(s.Epochs.Low, s.Epochs.High, s.Epochs.Log)},
-		row{"batch size", describe(s.BatchSize.Low, s.BatchSize.High, s.BatchSize.Log)},
-		row{"learning rate", describe(s.LearningRate.Low, s.LearningRate.High, s.LearningRate.Log)},
-		row{"weight decay (L2)", describe(s.WeightDecay.Low, s.WeightDecay.High, s.WeightDecay.Log)})
+	add("epochs", describe(s.Epochs.Low, s.Epochs.High, s.Epochs.Log))
+	add("batch size", describe(s.BatchSize.Low, s.BatchSize.High, s.BatchSize.Log))
+	add("learning rate", describe(s.LearningRate.Low, s.LearningRate.High, s.LearningRate.Log))
+	add("weight decay (L2)", describe(s.WeightDecay.Low, s.WeightDecay.High, s.WeightDecay.Log))
 	if cfg.Task == homework.TaskClassification {
-		rows = append(rows, row{"dropout (each of 2 layers)", describe(s.Dropout.Low, s.Dropout.High, s.Dropout.Log)})
+		add("dropout (each of 2 layers)", describe(s.Dropout.Low, s.Dropout.High, s.Dropout.Log))
 	}
-	rows = append(rows,
-		row{"momentum (SGD only)", describe(s.Momentum.Low, s.Momentum.High, s.Momentum.Log)},
-		row{"optimizer", strings.Join(s.Optimizers, ", ")},
-		row{"activation (fixed)", s.Activation},
-		row{"loss (fixed)", s.Loss})
-	var md strings.Builder
-	fmt.Fprintf(&md, "Search space of the **%s** preset (%d trials):\n\n| hyperparameter | searched over |\n|---|---|\n", cfg.Preset, cfg.Trials)
-	for _, r := range rows {
-		fmt.Fprintf(&md, "| %s | %s |\n", r.name, r.desc)
-	}
+	add("momentum (SGD only)", describe(s.Momentum.Low, s.Momentum.High, s.Momentum.Log))
+	add("optimizer", strings.Join(s.Optimizers, ", "))
+	add("activation (fixed)", s.Activation)
+	add("loss (fixed)", s.Loss)
 	if cfg.Task == homework.TaskClassification {
-		fmt.Fprintf(&md, "\nThe study trains on %d images and validates on %d.\n", cfg.StudyTrain, cfg.StudyVal)
+		t.Note = fmt.Sprintf("The study trains on %d images and validates on %d.", cfg.StudyTrain, cfg.StudyVal)
 	}
-	return md.String()
+	return t
 }
 
-// StudyTables are the study numbers and the best trial's parameters as
-// markdown: the seed's Tables I and II (regression), III and IV
-// (classification).
-func StudyTables(s *hpo.Study) (string, error) {
+// StudyTables are the study numbers and the best trial's parameters
+// (StatsTable, BestParamsTable): the seed's Tables I and II (regression),
+// III and IV (classification).
+func StudyTables(s *hpo.Study) ([]Table, error) {
 	st, err := s.Stats()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "| study numbers | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| finished trials | %d |\n| pruned trials | %d |\n| complete trials | %d |\n", st.Finished, st.Pruned, st.Complete)
+	return []Table{StatsTable(st), BestParamsTable(st)}, nil
+}
+
+// StatsTable is how many trials a study has in each state and its best
+// value.
+func StatsTable(st hpo.Stats) Table {
+	t := Table{Header: []string{"study numbers", ""}, Rows: [][]string{
+		{"finished trials", fmt.Sprint(st.Finished)},
+		{"pruned trials", fmt.Sprint(st.Pruned)},
+		{"complete trials", fmt.Sprint(st.Complete)},
+		{"failed trials", fmt.Sprint(st.Failed)},
+		{"running trials", fmt.Sprint(st.Running)},
+	}}
 	if st.BestValue != nil {
-		fmt.Fprintf(&b, "| best value | %.4g (trial %d) |\n", *st.BestValue, st.BestNumber)
+		t.Rows = append(t.Rows, []string{"best value", fmt.Sprintf("%.4g (trial %d)", *st.BestValue, st.BestNumber)})
 	}
-	fmt.Fprintf(&b, "\n| hyperparameters found | |\n|---|---|\n")
+	return t
+}
+
+// BestParamsTable is the best trial's parameters, by name.
+func BestParamsTable(st hpo.Stats) Table {
+	t := Table{Header: []string{"hyperparameters found", ""}}
 	for _, n := range sortedKeys(st.BestParams) {
-		fmt.Fprintf(&b, "| %s | %s |\n", n, value(st.BestParams[n]))
+		t.Rows = append(t.Rows, []string{n, value(st.BestParams[n])})
 	}
-	return b.String(), nil
+	return t
 }
 
 // value writes a parameter: floats to 4 significant digits.
@@ -96,29 +105,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	return names
 }
 
-// ModelTable is the model BuildOptModel built (the seed's build_opt_model)
-// as markdown: the network and how it is trained.
-func ModelTable(m homework.Model) string {
-	var b strings.Builder
-	b.WriteString("| optimized model | |\n|---|---|\n")
+// ModelTable is the model BuildOptModel built (the seed's build_opt_model):
+// the network and how it is trained.
+func ModelTable(m homework.Model) Table {
+	t := Table{Header: []string{"optimized model", ""}}
+	add := func(name, v string) { t.Rows = append(t.Rows, []string{name, v}) }
 	s, hp := m.Spec, m.Hyperparameters
-	fmt.Fprintf(&b, "| network | %s |\n", s.Kind)
+	add("network", s.Kind)
 	if len(s.Hidden) > 0 {
-		fmt.Fprintf(&b, "| hidden units | %v |\n", s.Hidden)
+		add("hidden units", fmt.Sprint(s.Hidden))
 	}
 	if len(s.Dropout) > 0 {
 		rates := make([]string, len(s.Dropout))
 		for i, d := range s.Dropout {
 			rates[i] = value(d)
 		}
-		fmt.Fprintf(&b, "| dropout | %s |\n", strings.Join(rates, ", "))
+		add("dropout", strings.Join(rates, ", "))
 	}
-	fmt.Fprintf(&b, "| epochs | %d |\n| batch size | %d |\n| learning rate | %s |\n| weight decay (L2) | %s |\n| optimizer | %s |\n",
-		hp.Epochs, hp.BatchSize, value(hp.LearningRate), value(hp.WeightDecay), hp.Optimizer)
+	add("epochs", fmt.Sprint(hp.Epochs))
+	add("batch size", fmt.Sprint(hp.BatchSize))
+	add("learning rate", value(hp.LearningRate))
+	add("weight decay (L2)", value(hp.WeightDecay))
+	add("optimizer", hp.Optimizer)
 	if strings.EqualFold(hp.Optimizer, "SGD") {
-		fmt.Fprintf(&b, "| momentum | %s |\n", value(hp.Momentum))
+		add("momentum", value(hp.Momentum))
 	}
-	return b.String()
+	return t
 }
 
 // score writes an optional number.
@@ -129,28 +141,90 @@ func score(p *float64) string {
 	return fmt.Sprintf("%.4f", *p)
 }
 
-// FoldsTable is each model of the cross-validation as a markdown row.
-func FoldsTable(sum *homework.Summary) string {
-	var b strings.Builder
-	b.WriteString("| fold | epochs | val loss | val acc | test loss | test acc | seconds |\n|---|---|---|---|---|---|---|\n")
-	for _, f := range sum.Folds {
-		best := ""
-		if f.Fold == sum.BestFold {
-			best = " (best)"
+// FoldsTable is each model of the cross-validation, the best one on the
+// test set marked; the accuracies only where the folds have them (the
+// classification).
+func FoldsTable(sum *homework.Summary) Table {
+	accuracy := slices.ContainsFunc(sum.Folds, func(f homework.FoldSummary) bool {
+		return f.ValAccuracy != nil || f.TestAccuracy != nil
+	})
+	// columns are the header and a fold's row; the accuracies only with them.
+	columns := func(fold, epochs, valLoss, valAcc, testLoss, testAcc, seconds string) []string {
+		if accuracy {
+			return []string{fold, epochs, valLoss, valAcc, testLoss, testAcc, seconds}
 		}
-		fmt.Fprintf(&b, "| %d%s | %d | %.4f | %s | %.4f | %s | %.1f |\n", f.Fold, best, f.Epochs, f.ValLoss, score(f.ValAccuracy), f.TestLoss, score(f.TestAccuracy), f.Seconds)
+		return []string{fold, epochs, valLoss, testLoss, seconds}
 	}
-	return b.String()
+	t := Table{Header: columns("fold", "epochs", "val loss", "val acc", "test loss", "test acc", "seconds")}
+	for _, f := range sum.Folds {
+		fold := fmt.Sprint(f.Fold)
+		if f.Fold == sum.BestFold {
+			fold += " (best)"
+		}
+		t.Rows = append(t.Rows, columns(fold, fmt.Sprint(f.Epochs), fmt.Sprintf("%.4f", f.ValLoss), score(f.ValAccuracy),
+			fmt.Sprintf("%.4f", f.TestLoss), score(f.TestAccuracy), fmt.Sprintf("%.1f", f.Seconds)))
+	}
+	return t
 }
 
-// MetricsTable is the summary's headline numbers as markdown.
-func MetricsTable(sum *homework.Summary) string {
-	var b strings.Builder
-	b.WriteString("| metric | value |\n|---|---|\n")
+// MetricsTable is the summary's headline numbers on the test set.
+func MetricsTable(sum *homework.Summary) Table {
+	t := Table{Header: []string{"metric", "value"}}
 	for _, n := range sortedKeys(sum.Metrics) {
-		fmt.Fprintf(&b, "| %s | %.4f |\n", strings.ReplaceAll(n, "_", " "), sum.Metrics[n])
+		t.Rows = append(t.Rows, []string{strings.ReplaceAll(n, "_", " "), fmt.Sprintf("%.4f", sum.Metrics[n])})
 	}
-	return b.String()
+	return t
+}
+
+// RunTable is what a run took and where it is: its seconds, the graphs
+// each step compiled, the study's storage when it is not in the results
+// folder, and the results folder.
+func RunTable(sum *homework.Summary) Table {
+	t := Table{Header: []string{"run", ""}}
+	total := 0.0
+	for _, v := range sum.Timings {
+		total += v
+	}
+	t.Rows = append(t.Rows, []string{"seconds", fmt.Sprintf("%.1f", total)})
+	var compiled []string
+	for _, step := range []string{"study", "cv", "results"} {
+		if c, ok := sum.Compilations[step]; ok {
+			compiled = append(compiled, fmt.Sprintf("%s %d graphs in %.1f s", step, c.Graphs, c.Seconds))
+		}
+	}
+	if len(compiled) > 0 {
+		t.Rows = append(t.Rows, []string{"compiled", strings.Join(compiled, ", ")})
+	}
+	if sum.Storage != "" {
+		t.Rows = append(t.Rows, []string{"storage", sum.Storage})
+	}
+	t.Rows = append(t.Rows, []string{"results", sum.ResultsDir})
+	return t
+}
+
+// SummaryTables are a whole run's numbers, hw1's closing lines: the study
+// (StatsTable, under a line naming the task, study, preset and backend),
+// the folds, the metrics and the run (RunTable).
+func SummaryTables(sum *homework.Summary) []Table {
+	stats := StatsTable(sum.StudyStats)
+	stats.Title = fmt.Sprintf("%s study %q (preset %s, backend %s)", sum.Task, sum.Study, sum.Preset, sum.Backend)
+	return []Table{stats, FoldsTable(sum), MetricsTable(sum), RunTable(sum)}
+}
+
+// WorkerTables are what a worker (homework.RunWorker) leaves: the study as
+// it stands in the shared storage, the trials this process ran and the
+// storage.
+func WorkerTables(rep *homework.WorkerReport) []Table {
+	stats := StatsTable(rep.StudyStats)
+	stats.Title = fmt.Sprintf("%s study %q (worker)", rep.Task, rep.Study)
+	ran := make([]string, len(rep.Ran))
+	for i, n := range rep.Ran {
+		ran[i] = fmt.Sprint(n)
+	}
+	return []Table{stats, {Header: []string{"worker", ""}, Rows: [][]string{
+		{"ran here", fmt.Sprintf("%d: %s", len(rep.Ran), strings.Join(ran, " "))},
+		{"storage", rep.Storage},
+	}}}
 }
 
 // span is the smallest and largest of vs.
@@ -162,57 +236,56 @@ func span(vs []float64) (lo, hi float64) {
 }
 
 // RegressionDataTable says how many points each CSV file holds and the
-// ranges of x and f(x), as markdown.
-func RegressionDataTable(train, test *data.CSVDataset) string {
-	var b strings.Builder
-	b.WriteString("| set | points | x | f(x) |\n|---|---|---|---|\n")
+// ranges of x and f(x).
+func RegressionDataTable(train, test *data.CSVDataset) Table {
+	t := Table{Header: []string{"set", "points", "x", "f(x)"}}
 	for _, set := range []struct {
 		name string
 		d    *data.CSVDataset
 	}{{"train", train}, {"test", test}} {
 		xlo, xhi := span(set.d.Inputs)
 		ylo, yhi := span(set.d.Labels)
-		fmt.Fprintf(&b, "| %s | %d | [%.2f, %.2f] | [%.2f, %.2f] |\n", set.name, set.d.Len(), xlo, xhi, ylo, yhi)
+		t.Rows = append(t.Rows, []string{set.name, fmt.Sprint(set.d.Len()),
+			fmt.Sprintf("[%.2f, %.2f]", xlo, xhi), fmt.Sprintf("[%.2f, %.2f]", ylo, yhi)})
 	}
-	return b.String()
+	return t
 }
 
-// ClassesTable is how many training and test images each class has, as
-// markdown.
-func ClassesTable(train, test *data.Images) string {
+// ClassesTable is how many training and test images each class has.
+func ClassesTable(train, test *data.Images) Table {
 	trainCounts, testCounts := train.ClassCounts(), test.ClassCounts()
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d training and %d test images of %dx%d pixels.\n\n", train.Len(), test.Len(), train.Rows, train.Cols)
-	b.WriteString("| label | class | train | test |\n|---|---|---|---|\n")
-	for c, name := range data.ClassNames {
-		fmt.Fprintf(&b, "| %d | %s | %d | %d |\n", c, name, trainCounts[c], testCounts[c])
+	t := Table{
+		Title:  fmt.Sprintf("%d training and %d test images of %dx%d pixels.", train.Len(), test.Len(), train.Rows, train.Cols),
+		Header: []string{"label", "class", "train", "test"},
 	}
-	return b.String()
+	for c, name := range data.ClassNames {
+		t.Rows = append(t.Rows, []string{fmt.Sprint(c), name, fmt.Sprint(trainCounts[c]), fmt.Sprint(testCounts[c])})
+	}
+	return t
 }
 
-// TrialsTable is the study's trials as markdown, one row each in number
-// order (the last n when n > 0): state, value, the parameters it drew.
-func TrialsTable(s *hpo.Study, n int) (string, error) {
+// TrialsTable is the study's trials, one row each in number order (the
+// last n when n > 0): state, value, the parameters it drew.
+func TrialsTable(s *hpo.Study, n int) (Table, error) {
 	trials, err := s.Trials()
 	if err != nil {
-		return "", err
+		return Table{}, err
 	}
 	if n > 0 && len(trials) > n {
 		trials = trials[len(trials)-n:]
 	}
-	var b strings.Builder
-	b.WriteString("| trial | state | value | parameters |\n|---|---|---|---|\n")
-	for _, t := range trials {
-		params := t.ExternalParams()
+	t := Table{Header: []string{"trial", "state", "value", "parameters"}}
+	for _, tr := range trials {
+		params := tr.ExternalParams()
 		parts := make([]string, 0, len(params))
 		for _, name := range sortedKeys(params) {
 			parts = append(parts, name+"="+value(params[name]))
 		}
 		v := "-"
-		if !math.IsNaN(t.Value) {
-			v = fmt.Sprintf("%.4g", t.Value)
+		if !math.IsNaN(tr.Value) {
+			v = fmt.Sprintf("%.4g", tr.Value)
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", t.Number, strings.ToLower(string(t.State)), v, strings.Join(parts, ", "))
+		t.Rows = append(t.Rows, []string{fmt.Sprint(tr.Number), strings.ToLower(string(tr.State)), v, strings.Join(parts, ", ")})
 	}
-	return b.String(), nil
+	return t, nil
 }

@@ -54,25 +54,31 @@ type StudyResults struct {
 	Importances map[string]float64
 }
 
+// drawn gathers the figures drawn without an error, so that a list of
+// figures reads as errors.Join(figs.add(A(...)), figs.add(B(...)), ...).
+type drawn struct{ figs []*Figure }
+
+// add keeps f when there is no err, and returns err.
+func (d *drawn) add(f *Figure, err error) error {
+	if err == nil {
+		d.figs = append(d.figs, f)
+	}
+	return err
+}
+
 // RegressionFigures renders the regression's figures, in the seed's order.
 // This and the two functions below are the one list of which figure goes
 // into which results folder.
 func RegressionFigures(r RegressionResults) ([]*Figure, []*Animation, error) {
-	var figs []*Figure
-	add := func(f *Figure, err error) error {
-		if err == nil {
-			figs = append(figs, f)
-		}
-		return err
-	}
+	var figs drawn
 	anim, err := FitAnimation(r.Train, r.Test, r.Frames)
 	err = errors.Join(err,
-		add(DataBest(r.Train, r.Test, r.Best)),
-		add(DataMean(r.Train, r.Test, r.Xs, r.Preds)),
-		add(RegressionPerformances(r.TestLoss)),
-		add(Losses(r.Folds)),
-		add(LossesForEachFold(r.Folds)),
-		add(Weights(r.Layers)),
+		figs.add(DataBest(r.Train, r.Test, r.Best)),
+		figs.add(DataMean(r.Train, r.Test, r.Xs, r.Preds)),
+		figs.add(RegressionPerformances(r.TestLoss)),
+		figs.add(Losses(r.Folds)),
+		figs.add(LossesForEachFold(r.Folds)),
+		figs.add(Weights(r.Layers)),
 	)
 	hs := make([]float64, 0, len(r.Activations))
 	for h := range r.Activations {
@@ -80,40 +86,34 @@ func RegressionFigures(r RegressionResults) ([]*Figure, []*Animation, error) {
 	}
 	sort.Float64s(hs)
 	for _, h := range hs {
-		err = errors.Join(err, add(Activations(h, r.Activations[h])))
+		err = errors.Join(err, figs.add(Activations(h, r.Activations[h])))
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	return figs, []*Animation{anim}, nil
+	return figs.figs, []*Animation{anim}, nil
 }
 
 // ClassificationFigures renders the classification's figures.
 func ClassificationFigures(c ClassificationResults) ([]*Figure, error) {
-	var figs []*Figure
-	add := func(f *Figure, err error) error {
-		if err == nil {
-			figs = append(figs, f)
-		}
-		return err
-	}
+	var figs drawn
 	err := errors.Join(
-		add(ClassificationPerformances(c.TestAcc, c.TestLoss)),
-		add(ConfusionBest(c.ConfusionBest, c.Classes)),
-		add(ConfusionVote(c.ConfusionVote, c.Classes)),
-		add(Losses(c.Folds)),
-		add(Accuracies(c.Folds)),
-		add(Weights(c.Linear)),
-		add(FiltersConv1(c.Conv1)),
-		add(FiltersConv2(c.Conv2)),
-		add(FeatureMapsConv1(c.Input, c.Maps1)),
-		add(FeatureMapsConv2(c.Input, c.Maps2)),
-		add(Samples(c.Samples, c.Labels, c.Predicted, c.Classes)),
+		figs.add(ClassificationPerformances(c.TestAcc, c.TestLoss)),
+		figs.add(ConfusionBest(c.ConfusionBest, c.Classes)),
+		figs.add(ConfusionVote(c.ConfusionVote, c.Classes)),
+		figs.add(Losses(c.Folds)),
+		figs.add(Accuracies(c.Folds)),
+		figs.add(Weights(c.Linear)),
+		figs.add(FiltersConv1(c.Conv1)),
+		figs.add(FiltersConv2(c.Conv2)),
+		figs.add(FeatureMapsConv1(c.Input, c.Maps1)),
+		figs.add(FeatureMapsConv2(c.Input, c.Maps2)),
+		figs.add(Samples(c.Samples, c.Labels, c.Predicted, c.Classes)),
 	)
 	if err != nil {
 		return nil, err
 	}
-	return figs, nil
+	return figs.figs, nil
 }
 
 // StudyFigures renders the study's figures; the contour shows the most
@@ -121,22 +121,16 @@ func ClassificationFigures(c ClassificationResults) ([]*Figure, error) {
 // figure (importances need two complete trials): it returns the figures it
 // could draw, with an error naming those it could not.
 func StudyFigures(s StudyResults) ([]*Figure, error) {
-	var figs []*Figure
-	add := func(f *Figure, err error) error {
-		if err == nil {
-			figs = append(figs, f)
-		}
-		return err
-	}
+	var figs drawn
 	err := errors.Join(
-		add(OptimizationHistory(s.Study)),
-		add(ParamImportances(s.Importances)),
-		add(Contour(s.Study, TopParams(s.Importances, 3))),
-		add(Slice(s.Study)),
-		add(ParallelCoordinate(s.Study)),
-		add(IntermediateValues(s.Study)),
+		figs.add(OptimizationHistory(s.Study)),
+		figs.add(ParamImportances(s.Importances)),
+		figs.add(Contour(s.Study, TopParams(s.Importances, 3))),
+		figs.add(Slice(s.Study)),
+		figs.add(ParallelCoordinate(s.Study)),
+		figs.add(IntermediateValues(s.Study)),
 	)
-	return figs, err
+	return figs.figs, err
 }
 
 // Section is one folder of a gallery: a heading and its figures.

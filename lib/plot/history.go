@@ -14,12 +14,9 @@ import (
 // OptimizationHistory draws the value of every complete trial and the best
 // value so far; pruned trials are drawn grey at the last value they reported.
 func OptimizationHistory(s Study) (*Figure, error) {
-	done, err := s.check()
+	done, err := s.completeTrials(NameOptimizationHistory)
 	if err != nil {
-		return nil, fmt.Errorf("plot: %s: %w", NameOptimizationHistory, err)
-	}
-	if len(done) == 0 {
-		return nil, fmt.Errorf("plot: %s: study %q has no complete trial", NameOptimizationHistory, s.Name)
+		return nil, err
 	}
 	p := newPlot("", "trial", s.objective())
 	p.X.Tick.Marker = intTicks{}

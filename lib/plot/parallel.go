@@ -15,12 +15,9 @@ import (
 // vertical axis per parameter, the objective first, coloured by objective;
 // the best trial is drawn on top in red.
 func ParallelCoordinate(s Study) (*Figure, error) {
-	done, err := s.check()
+	done, err := s.completeTrials(NameParallelCoordinate)
 	if err != nil {
-		return nil, fmt.Errorf("plot: %s: %w", NameParallelCoordinate, err)
-	}
-	if len(done) == 0 {
-		return nil, fmt.Errorf("plot: %s: study %q has no complete trial", NameParallelCoordinate, s.Name)
+		return nil, err
 	}
 	axes := s.axes()
 	pc := parallel{names: []string{s.objective()}}

@@ -12,12 +12,9 @@ import (
 // Slice draws the objective against each parameter, one panel each, the
 // points coloured by trial number so that the search's drift shows.
 func Slice(s Study) (*Figure, error) {
-	done, err := s.check()
+	done, err := s.completeTrials(NameSlice)
 	if err != nil {
-		return nil, fmt.Errorf("plot: %s: %w", NameSlice, err)
-	}
-	if len(done) == 0 {
-		return nil, fmt.Errorf("plot: %s: study %q has no complete trial", NameSlice, s.Name)
+		return nil, err
 	}
 	axes := s.axes()
 	if len(axes) == 0 {

@@ -56,6 +56,19 @@ func (s Study) objective() string {
 	return "objective value"
 }
 
+// completeTrials is check for a figure that needs a complete trial: the
+// study's complete trials, or an error naming the figure.
+func (s Study) completeTrials(figure string) ([]Trial, error) {
+	done, err := s.check()
+	if err != nil {
+		return nil, fmt.Errorf("plot: %s: %w", figure, err)
+	}
+	if len(done) == 0 {
+		return nil, fmt.Errorf("plot: %s: study %q has no complete trial", figure, s.Name)
+	}
+	return done, nil
+}
+
 // check validates the study and returns its complete trials.
 func (s Study) check() ([]Trial, error) {
 	d := strings.ToLower(s.Direction)

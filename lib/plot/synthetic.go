@@ -305,17 +305,23 @@ func SyntheticRegressionStudy(seed uint64) StudyResults {
 		for e := 5; e <= stop; e += 5 {
 			t.Intermediate[e] = final + 3*math.Exp(-float64(e)/15)
 		}
-		if pruned {
-			t.State = "PRUNED"
-		} else {
-			t.State, t.Value = "COMPLETE", t.Intermediate[stop]
-		}
-		s.Trials = append(s.Trials, t)
+		s.Trials = append(s.Trials, ended(t, pruned, stop))
 	}
 	return StudyResults{Study: s, Importances: map[string]float64{
 		"lr": 0.52, "n_units_l0": 0.17, "weight_decay": 0.12, "batch_size": 0.07,
 		"n_epochs": 0.05, "optimizer": 0.04, "n_layers": 0.03,
 	}}
+}
+
+// ended is a synthetic trial stopped at step stop: pruned there, or
+// complete with the value it reported last.
+func ended(t Trial, pruned bool, stop int) Trial {
+	if pruned {
+		t.State = "PRUNED"
+	} else {
+		t.State, t.Value = "COMPLETE", t.Intermediate[stop]
+	}
+	return t
 }
 
 // SyntheticClassificationStudy is a made-up study shaped like the seed's
@@ -350,12 +356,7 @@ func SyntheticClassificationStudy(seed uint64) StudyResults {
 		for e := 1; e <= stop; e++ {
 			t.Intermediate[e] = final - 0.25*math.Exp(-float64(e)/4)
 		}
-		if pruned {
-			t.State = "PRUNED"
-		} else {
-			t.State, t.Value = "COMPLETE", t.Intermediate[stop]
-		}
-		s.Trials = append(s.Trials, t)
+		s.Trials = append(s.Trials, ended(t, pruned, stop))
 	}
 	return StudyResults{Study: s, Importances: map[string]float64{
 		"optimizer": 0.46, "lr": 0.25, "weight_decay": 0.14, "dropout": 0.07, "batch_size": 0.05, "n_epochs": 0.03,

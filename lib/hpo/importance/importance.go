@@ -91,6 +91,17 @@ type encoded struct {
 	owner []int
 }
 
+// prepare is where both estimators start: the options with their defaults,
+// the trials encoded as the forest's columns.
+func prepare(X [][]float64, y []float64, params []Param, opts Options) (Options, *encoded, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return opts, nil, err
+	}
+	e, err := encode(X, y, params, opts.LogSpace)
+	return opts, e, err
+}
+
 // encode validates X, y and params and builds the forest's matrix the way
 // Optuna's _SearchSpaceTransform(transform_log=False, transform_step=False) does.
 func encode(X [][]float64, y []float64, params []Param, logSpace bool) (*encoded, error) {
@@ -182,11 +193,7 @@ var errZeroVariance = errors.New("importance: every tree predicts a constant: ze
 // marginal prediction over the tree's total variance, averaged over the trees
 // whose total variance is positive. Single-valued parameters get 0.
 func FANOVA(X [][]float64, y []float64, params []Param, opts Options) ([]float64, error) {
-	opts, err := opts.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	e, err := encode(X, y, params, opts.LogSpace)
+	opts, e, err := prepare(X, y, params, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -228,11 +235,7 @@ func FANOVA(X [][]float64, y []float64, params []Param, opts Options) ([]float64
 // many distinct values. If no tree splits at all (e.g. all values equal) every
 // importance is 0, as in scikit-learn.
 func MeanDecreaseImpurity(X [][]float64, y []float64, params []Param, opts Options) ([]float64, error) {
-	opts, err := opts.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	e, err := encode(X, y, params, opts.LogSpace)
+	opts, e, err := prepare(X, y, params, opts)
 	if err != nil {
 		return nil, err
 	}

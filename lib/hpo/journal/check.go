@@ -380,15 +380,11 @@ func Check(path string) (*Report, error) {
 	if err := flock(f, lockShared); err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	format, err := detectFormat(f)
+	sc, _, err := scanFile(f, path)
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: read: %w", path, err)
-	}
-	return scanJournal(path, data, format).rep, nil
+	return sc.rep, nil
 }
 
 // Repair rewrites a damaged journal without its damaged lines, and reports what it did.
@@ -428,15 +424,10 @@ func Repair(path string) (*Report, error) {
 	}
 	var replaced *os.File
 	defer func() { release(replaced) }()
-	format, err := detectFormat(f)
+	sc, data, err := scanFile(f, path)
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: read: %w", path, err)
-	}
-	sc := scanJournal(path, data, format)
 	rep := sc.rep
 	if !rep.Damaged() && rep.TornBytes == 0 {
 		return rep, nil
@@ -522,6 +513,20 @@ type journalScan struct {
 	// explained by a recreated study.
 	studyLost []Damage
 	host      string
+}
+
+// scanFile scans the journal open as f, in its format, and returns the
+// bytes it read (Repair backs them up).
+func scanFile(f *os.File, path string) (*journalScan, []byte, error) {
+	format, err := detectFormat(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal %s: read: %w", path, err)
+	}
+	return scanJournal(path, data, format), data, nil
 }
 
 func scanJournal(path string, data []byte, format journalFormat) *journalScan {

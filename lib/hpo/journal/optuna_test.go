@@ -80,18 +80,6 @@ func optunaLoad(t *testing.T, py, path, study string) optunaStudy {
 	return s
 }
 
-// optunaNumber reads a number of the dump (NaN and infinities come as strings).
-func optunaNumber(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case string:
-		f, _ := strconv.ParseFloat(x, 64)
-		return f
-	}
-	return math.NaN()
-}
-
 func sameNumber(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 
 // compareWithOptuna checks that Optuna loads the trials Go has: numbers, states, values,
@@ -106,7 +94,7 @@ func compareWithOptuna(t *testing.T, gos []hpo.FrozenTrial, py optunaStudy) {
 		p := py.Trials[i]
 		pv := math.NaN()
 		if len(p.Values) > 0 {
-			pv = optunaNumber(p.Values[0])
+			pv = hpotest.DumpFloat(p.Values[0])
 		}
 		if p.Number != g.Number || p.State != string(g.State) || !sameNumber(pv, g.Value) {
 			t.Errorf("trial %d: Go %d %s %v, Optuna %d %s %v", i, g.Number, g.State, g.Value, p.Number, p.State, pv)
@@ -123,12 +111,12 @@ func compareWithOptuna(t *testing.T, gos []hpo.FrozenTrial, py optunaStudy) {
 			t.Errorf("trial %d: Go has %d intermediate values, Optuna %d", i, len(g.Intermediate), len(p.Intermediate))
 		}
 		for step, v := range g.Intermediate {
-			if pv, ok := p.Intermediate[strconv.Itoa(step)]; !ok || !sameNumber(optunaNumber(pv), v) {
+			if pv, ok := p.Intermediate[strconv.Itoa(step)]; !ok || !sameNumber(hpotest.DumpFloat(pv), v) {
 				t.Errorf("trial %d step %d: Go %v, Optuna %v", i, step, v, pv)
 			}
 		}
 		for k, v := range g.SystemAttrs {
-			if pv, ok := p.SystemAttrs[k]; !ok || !sameNumber(optunaNumber(pv), v) {
+			if pv, ok := p.SystemAttrs[k]; !ok || !sameNumber(hpotest.DumpFloat(pv), v) {
 				t.Errorf("trial %d system attribute %q: Go %v, Optuna %v", i, k, v, pv)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dlworkbench/hw1/internal/pgtest"
 	"github.com/dlworkbench/hw1/lib/hpo"
+	"github.com/dlworkbench/hw1/lib/hpo/internal/hpotest"
 	"github.com/dlworkbench/hw1/lib/hpo/journal"
 	"github.com/dlworkbench/hw1/lib/hpo/pruners"
 	"github.com/dlworkbench/hw1/lib/hpo/samplers"
@@ -107,18 +108,6 @@ func decodeDump(t *testing.T, out []byte) pyDump {
 	return d
 }
 
-// pyFloatValue reads a float of the dump (null and "nan" are NaN).
-func pyFloatValue(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case string:
-		f, _ := strconv.ParseFloat(x, 64)
-		return f
-	}
-	return math.NaN()
-}
-
 func pyTime(s *string) time.Time {
 	if s == nil {
 		return time.Time{}
@@ -154,7 +143,7 @@ func compareWithOptuna(t *testing.T, goTrials []hpo.FrozenTrial, py pyDump) {
 				t.Errorf("%s %s: Go distribution %v, Optuna %s (%v)", where, name, g.Distributions[name], p.Distributions[name], err)
 			}
 		}
-		if !sameFloat(g.Value, pyFloatValue(p.Value)) {
+		if !sameFloat(g.Value, hpotest.DumpFloat(p.Value)) {
 			t.Errorf("%s value: Go %v, Optuna %v", where, g.Value, p.Value)
 		}
 		if len(g.Intermediate) != len(p.Intermediate) {
@@ -162,7 +151,7 @@ func compareWithOptuna(t *testing.T, goTrials []hpo.FrozenTrial, py pyDump) {
 		}
 		for step, pv := range p.Intermediate {
 			k, _ := strconv.Atoi(step)
-			if gv, ok := g.Intermediate[k]; !ok || !sameFloat(gv, pyFloatValue(pv)) {
+			if gv, ok := g.Intermediate[k]; !ok || !sameFloat(gv, hpotest.DumpFloat(pv)) {
 				t.Errorf("%s step %d: Go %v, Optuna %v", where, k, gv, pv)
 			}
 		}

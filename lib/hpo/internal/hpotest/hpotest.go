@@ -5,6 +5,7 @@ package hpotest
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/dlworkbench/hw1/lib/hpo"
 )
@@ -44,4 +45,17 @@ func MixedObjective(t *hpo.Trial) (float64, error) {
 		}
 	}
 	return v, nil
+}
+
+// DumpFloat reads a float of a JSON dump written by Optuna's side of a test:
+// NaN and the infinities come as strings, and null is NaN.
+func DumpFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case string:
+		f, _ := strconv.ParseFloat(x, 64)
+		return f
+	}
+	return math.NaN()
 }
