@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph building reads better unqualified, as in GoMLX's examples.
@@ -80,11 +81,15 @@ func scalarTensor(spec Spec, x float64) *tensors.Tensor {
 // no Nesterov, no AMSGrad, centered=false) with coupled weight decay. kind is
 // an optimizerKind, or trainKind's "rmsprop_momentum".
 //
-// On the pure-Go backend every node of a small network's step costs about as
-// much to dispatch as to compute, and the optimizer is most of the graph: the
-// scalars (bias corrections, step sizes) are computed once for all
-// parameters, and each parameter gets the fewest elementwise passes that
-// keep torch's formulas (Adam 15, RMSprop 11, SGD 6).
+// On the pure-Go backend a small network's step is mostly the optimizer's
+// elementwise passes over the parameters, each a node to dispatch and a loop
+// over the weights. So the scalars (bias corrections, step sizes) are
+// computed once for all parameters, and the running averages are kept
+// divided by their constant weights (Adam's m/(1-beta1) and v/(1-beta2),
+// RMSprop's square average over 1-alpha), which gives torch's updates
+// exactly in real arithmetic with fewer passes per parameter: Adam 12 instead
+// of 15, RMSprop 10 (12 with momentum) instead of 13, SGD 6.
+// TestOptimizerParity compares them with torch's trajectories.
 func buildOptimizerUpdate(store *model.Store, spec Spec, kind string, params []*model.Variable, grads []*Node) {
 	if len(params) == 0 {
 		return
@@ -99,13 +104,25 @@ func buildOptimizerUpdate(store *model.Store, spec Spec, kind string, params []*
 	dtype := lr.DType()
 	one := ScalarOne(g, dtype)
 
-	// Adam's scalars: torch divides sqrt(v) by sqrt(1-beta2^t) and the step
-	// by 1-beta1^t.
-	var adamStep, adamRootBC2 *Node
+	// Adam, torch: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g², and
+	// p -= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps) with bc_i = 1 - b_i^t.
+	// Kept here: M = m/(1-b1) and V = v/(1-b2), so M = b1 M + g and
+	// V = b2 V + g², and the step is p -= S · M / (sqrt(V) + E) with
+	// k = sqrt(1-b2)/sqrt(bc2), S = lr (1-b1)/(bc1 k) and E = eps/k.
+	var adamS, adamE *Node
 	if kind == "adam" {
-		adamStep = Div(lr, Sub(one, Pow(Scalar(g, dtype, adamBeta1), step)))
-		adamRootBC2 = Sqrt(Sub(one, Pow(Scalar(g, dtype, adamBeta2), step)))
+		bc1 := Sub(one, Pow(Scalar(g, dtype, adamBeta1), step))
+		rootBC2 := Sqrt(Sub(one, Pow(Scalar(g, dtype, adamBeta2), step)))
+		k := Div(Scalar(g, dtype, math.Sqrt(1-adamBeta2)), rootBC2)
+		adamS = Div(MulScalar(lr, 1-adamBeta1), Mul(bc1, k))
+		adamE = Div(Scalar(g, dtype, adamEpsilon), k)
 	}
+	// RMSprop, torch: sq = a sq + (1-a) g², avg = sqrt(sq) + eps, and
+	// p -= lr g/avg (momentum 0) or buf = mu buf + g/avg, p -= lr buf. Kept
+	// here: Q = sq/(1-a), so Q = a Q + g², and with r = sqrt(1-a),
+	// g/avg = (g / (sqrt(Q) + eps/r)) / r; the buffer is kept times r.
+	rootOneMinusAlpha := math.Sqrt(1 - rmspropAlpha)
+	rmspropStep := DivScalar(lr, rootOneMinusAlpha)
 	for i, param := range params {
 		p := param.NodeValue(g)
 		grad := Add(grads[i], Mul(wd, p))
@@ -120,26 +137,25 @@ func buildOptimizerUpdate(store *model.Store, spec Spec, kind string, params []*
 			bufVar.SetNodeValue(buf)
 			update = Mul(lr, buf)
 		case "adam":
-			mVar := stateVar(store, kind, param, "exp_avg")
-			vVar := stateVar(store, kind, param, "exp_avg_sq")
-			m := Add(MulScalar(mVar.NodeValue(g), adamBeta1), MulScalar(grad, 1-adamBeta1))
-			v := Add(MulScalar(vVar.NodeValue(g), adamBeta2), MulScalar(Mul(grad, grad), 1-adamBeta2))
+			mVar := stateVar(store, kind, param, "exp_avg_over_1_minus_beta1")
+			vVar := stateVar(store, kind, param, "exp_avg_sq_over_1_minus_beta2")
+			m := Add(MulScalar(mVar.NodeValue(g), adamBeta1), grad)
+			v := Add(MulScalar(vVar.NodeValue(g), adamBeta2), Mul(grad, grad))
 			mVar.SetNodeValue(m)
 			vVar.SetNodeValue(v)
-			denom := AddScalar(Div(Sqrt(v), adamRootBC2), adamEpsilon)
-			update = Mul(adamStep, Div(m, denom))
+			update = Mul(adamS, Div(m, Add(Sqrt(v), adamE)))
 		case "rmsprop", "rmsprop_momentum":
-			sqVar := stateVar(store, "rmsprop", param, "square_avg")
-			sq := Add(MulScalar(sqVar.NodeValue(g), rmspropAlpha), MulScalar(Mul(grad, grad), 1-rmspropAlpha))
+			sqVar := stateVar(store, "rmsprop", param, "square_avg_over_1_minus_alpha")
+			sq := Add(MulScalar(sqVar.NodeValue(g), rmspropAlpha), Mul(grad, grad))
 			sqVar.SetNodeValue(sq)
-			scaled := Div(grad, AddScalar(Sqrt(sq), rmspropEpsilon))
+			scaled := Div(grad, AddScalar(Sqrt(sq), rmspropEpsilon/rootOneMinusAlpha))
 			if kind == "rmsprop_momentum" {
 				// torch keeps a momentum buffer only when momentum > 0.
-				bufVar := stateVar(store, "rmsprop", param, "momentum_buffer")
+				bufVar := stateVar(store, "rmsprop", param, "momentum_buffer_times_root_1_minus_alpha")
 				scaled = Add(Mul(momentum, bufVar.NodeValue(g)), scaled)
 				bufVar.SetNodeValue(scaled)
 			}
-			update = Mul(lr, scaled)
+			update = Mul(rmspropStep, scaled)
 		default:
 			panic(fmt.Sprintf("optimizer kind %q unknown", kind))
 		}
