@@ -226,3 +226,29 @@ func TestStudyWithConditionalParams(t *testing.T) {
 		}
 	}
 }
+
+// A trial whose training diverged reports NaN before it fails (and a pruned
+// one may have reported NaN last): that is data, and every study figure is
+// still drawn, leaving those points out.
+func TestDivergedTrialsDoNotStopTheStudyFigures(t *testing.T) {
+	s := SyntheticRegressionStudy(1)
+	n := len(s.Study.Trials)
+	nan := math.NaN()
+	s.Study.Trials = append(s.Study.Trials,
+		Trial{Number: n, State: "FAIL", Params: s.Study.Trials[0].Params, Intermediate: map[int]float64{0: 3, 1: 2, 2: nan}},
+		Trial{Number: n + 1, State: "PRUNED", Params: s.Study.Trials[0].Params, Intermediate: map[int]float64{0: 4, 1: math.Inf(1)}},
+		Trial{Number: n + 2, State: "PRUNED", Params: s.Study.Trials[0].Params, Intermediate: map[int]float64{0: nan}})
+	figs, err := StudyFigures(s)
+	if err != nil {
+		t.Fatalf("study figures with diverged trials: %v", err)
+	}
+	if len(figs) != 6 {
+		t.Errorf("%d study figures, want 6", len(figs))
+	}
+	if v, ok := lastFinite(s.Study.Trials[n+1]); !ok || v != 4 {
+		t.Errorf("lastFinite of a trial that ended on +Inf = %v, %v; want 4, true", v, ok)
+	}
+	if _, ok := lastFinite(s.Study.Trials[n+2]); ok {
+		t.Errorf("lastFinite of a trial with only NaN found a value")
+	}
+}

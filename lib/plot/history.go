@@ -23,9 +23,9 @@ func OptimizationHistory(s Study) (*Figure, error) {
 	lg := newLegend(p)
 	var px, py []float64
 	for _, t := range s.Trials {
-		if t.pruned() && len(t.Intermediate) > 0 {
+		if v, ok := lastFinite(t); ok && t.pruned() {
 			px = append(px, float64(t.Number))
-			py = append(py, t.Intermediate[lastStep(t)])
+			py = append(py, v)
 		}
 	}
 	sort.Slice(done, func(i, j int) bool { return done[i].Number < done[j].Number })
@@ -60,12 +60,16 @@ func OptimizationHistory(s Study) (*Figure, error) {
 		Width: 7.2 * vg.Inch, Height: 4.8 * vg.Inch, body: single(p)}, nil
 }
 
-func lastStep(t Trial) int {
+// lastFinite is the value a trial reported at its last step with a finite
+// value (a diverged trial reports NaN); ok is false when it has none.
+func lastFinite(t Trial) (v float64, ok bool) {
 	last := math.MinInt
-	for k := range t.Intermediate {
-		last = max(last, k)
+	for k, x := range t.Intermediate {
+		if k > last && !math.IsNaN(x) && !math.IsInf(x, 0) {
+			last, v, ok = k, x, true
+		}
 	}
-	return last
+	return v, ok
 }
 
 // IntermediateValues draws the values each trial reported per step, complete
@@ -91,8 +95,13 @@ func IntermediateValues(s Study) (*Figure, error) {
 				continue
 			}
 			steps := make([]int, 0, len(t.Intermediate))
-			for k := range t.Intermediate {
-				steps = append(steps, k)
+			for k, v := range t.Intermediate {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					steps = append(steps, k)
+				}
+			}
+			if len(steps) == 0 {
+				continue
 			}
 			sort.Ints(steps)
 			xs, ys := make([]float64, len(steps)), make([]float64, len(steps))

@@ -85,11 +85,9 @@ func (s Study) check() ([]Trial, error) {
 				return nil, fmt.Errorf("study %q: trial %d: param %s is %v", s.Name, t.Number, k, v)
 			}
 		}
-		for step, v := range t.Intermediate {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("study %q: trial %d: intermediate value at step %d is %v", s.Name, t.Number, step, v)
-			}
-		}
+		// A non-finite intermediate value is data, not an error: a trial
+		// whose training diverged reported it (Optuna keeps it too). The
+		// figures leave such points out.
 		if t.complete() {
 			if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) {
 				return nil, fmt.Errorf("study %q: complete trial %d has value %v", s.Name, t.Number, t.Value)
