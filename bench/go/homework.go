@@ -42,6 +42,9 @@ import (
 // The extrapolation is linear in the trials: TPE's own cost grows with the
 // trials, and later trials are pruned more often, so it is an estimate of
 // the order of magnitude, not a measurement.
+//
+// --backend default runs each task on the backend `make run` gives it
+// (homework.ChooseBackend), which is what bench/run.sh measures.
 func homeworkMain(args []string) error {
 	fs := flag.NewFlagSet("homework", flag.ContinueOnError)
 	var c common

@@ -70,12 +70,12 @@ func (c *common) profile() (stop func(), err error) {
 	if c.cpuprofile == "" {
 		return func() {}, nil
 	}
-	if strings.HasPrefix(c.backend, "xla") {
+	if strings.HasPrefix(c.backend, "xla") || c.backend == defaultBackends {
 		// Go's profiling signal, delivered to the XLA plugin's threads,
 		// corrupts the C heap (glibc aborts with "corrupted size vs.
 		// prev_size" within seconds, every time, with go-xla v0.4.1 and
 		// xla-cpu-pjrt 0.0.1).
-		return nil, fmt.Errorf("--cpuprofile: not with --backend %s: Go's profiling signal crashes the XLA plugin; profile the go backend", c.backend)
+		return nil, fmt.Errorf("--cpuprofile: not with --backend %s (it may run XLA): Go's profiling signal crashes the XLA plugin; profile the go backend", c.backend)
 	}
 	f, err := os.Create(c.cpuprofile)
 	if err != nil {
