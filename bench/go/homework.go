@@ -115,57 +115,28 @@ func homeworkMain(args []string) error {
 			capEpochs(&cfg.Space, *clsMaxEpochs)
 		}
 		fields["seed"] = cfg.Seed
-		var st studyStats
-		var fold foldStats
-		switch task {
-		case homework.TaskRegression:
-			run, err := homework.NewRegression(cfg, opts)
-			if err != nil {
-				return err
-			}
-			defer run.Close()
-			descs = append(descs, task+" "+run.Backend.String())
-			fields[task+"_backend"] = run.Backend.Name
-			if st, err = measureStudy(run.RunStudy, func() *hpo.Study { return run.Study }); err != nil {
-				return fmt.Errorf("regression study: %w", err)
-			}
-			best, err := run.BuildOptModel()
-			if err != nil {
-				return err
-			}
-			all, test := nn.FromCSV(run.Regression.Train), nn.FromCSV(run.Regression.Test)
-			if fold, err = timeFold(run.Backend.Backend, best, cfg, *cvEpochs, all, test, logTo); err != nil {
-				return fmt.Errorf("regression fold: %w", err)
-			}
-		case homework.TaskClassification:
-			run, err := homework.NewClassification(cfg, opts)
-			if err != nil {
-				return err
-			}
-			defer run.Close()
-			descs = append(descs, task+" "+run.Backend.String())
-			fields[task+"_backend"] = run.Backend.Name
-			if st, err = measureStudy(run.RunStudy, func() *hpo.Study { return run.Study }); err != nil {
-				return fmt.Errorf("classification study: %w", err)
-			}
-			best, err := run.BuildOptModel()
-			if err != nil {
-				return err
-			}
-			all, test := nn.FromImages(run.Classification.Train), nn.FromImages(run.Classification.Test)
-			if *cvTrain > 0 && *cvTrain < all.Len() {
-				// As the homework's RunCV with cv_train: a stratified subset.
-				idx, _, err := data.StratifiedSubset(run.Classification.Train.Labels, *cvTrain, 0, cfg.Seed)
-				if err != nil {
-					return err
-				}
-				if all, err = all.Subset(idx); err != nil {
-					return err
-				}
-			}
-			if fold, err = timeFold(run.Backend.Backend, best, cfg, *cvEpochs, all, test, logTo); err != nil {
-				return fmt.Errorf("classification fold: %w", err)
-			}
+		run, err := homework.New(cfg, opts)
+		if err != nil {
+			return err
+		}
+		defer run.Close()
+		descs = append(descs, task+" "+run.Backend.String())
+		fields[task+"_backend"] = run.Backend.Name
+		st, err := measureStudy(run.RunStudy, func() *hpo.Study { return run.Study })
+		if err != nil {
+			return fmt.Errorf("%s study: %w", task, err)
+		}
+		best, err := run.BuildOptModel()
+		if err != nil {
+			return err
+		}
+		all, test, err := foldData(run, *cvTrain)
+		if err != nil {
+			return err
+		}
+		fold, err := timeFold(run.Backend.Backend, best, cfg, *cvEpochs, all, test, logTo)
+		if err != nil {
+			return fmt.Errorf("%s fold: %w", task, err)
 		}
 		p := task + "_"
 		// Compiling is counted once, not scaled: later trials and folds
@@ -200,6 +171,27 @@ func homeworkMain(args []string) error {
 		fields["backend_desc"] = strings.Join(descs, "; ")
 	}
 	return report("homework", &c, choice, fields)
+}
+
+// foldData is what the run's CV splits and tests on: the regression's CSVs,
+// or the Fashion-MNIST images, over a stratified subset of cvTrain of them
+// when 0 < cvTrain < 60k, as the homework's RunCV with cv_train.
+func foldData(run *homework.Run, cvTrain int) (all, test *nn.Data, err error) {
+	if r := run.Regression; r != nil {
+		return nn.FromCSV(r.Train), nn.FromCSV(r.Test), nil
+	}
+	c := run.Classification
+	all, test = nn.FromImages(c.Train), nn.FromImages(c.Test)
+	if cvTrain > 0 && cvTrain < all.Len() {
+		idx, _, err := data.StratifiedSubset(c.Train.Labels, cvTrain, 0, run.Config.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		if all, err = all.Subset(idx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return all, test, nil
 }
 
 // defaultBackends is the --backend of the homework item that runs each task
