@@ -121,25 +121,9 @@ func matMulVJP(x, w, v *graph.Node) []*graph.Node {
 // defaultConfig reports whether a DotGeneral node has the zero
 // DotGeneralConfig (no accumulator or output dtype asked for); false when
 // GoMLX's layout of its parameters is not the one read here.
-func defaultConfig(node *graph.Node) (zero bool) {
-	defer func() {
-		if recover() != nil {
-			zero = false
-		}
-	}()
-	in := reflect.ValueOf(node).Elem().FieldByName("inputs")
-	if !in.IsValid() || in.Kind() != reflect.Interface || in.IsNil() {
-		return false
-	}
-	p := in.Elem()
-	if p.Kind() == reflect.Pointer {
-		p = p.Elem()
-	}
-	if p.Kind() != reflect.Struct {
-		return false
-	}
-	c := p.FieldByName("config")
-	return c.IsValid() && c.IsZero()
+func defaultConfig(node *graph.Node) bool {
+	c, ok := paramField(node, "config")
+	return ok && c.IsZero()
 }
 
 // readIntParams reads the named []int fields of a node's parameters. GoMLX
@@ -151,20 +135,9 @@ func readIntParams(node *graph.Node, names ...string) (out [][]int, ok bool) {
 			out, ok = nil, false
 		}
 	}()
-	in := reflect.ValueOf(node).Elem().FieldByName("inputs")
-	if !in.IsValid() || in.Kind() != reflect.Interface || in.IsNil() {
-		return nil, false
-	}
-	p := in.Elem()
-	if p.Kind() == reflect.Pointer {
-		p = p.Elem()
-	}
-	if p.Kind() != reflect.Struct {
-		return nil, false
-	}
 	for _, name := range names {
-		f := p.FieldByName(name)
-		if !f.IsValid() || f.Kind() != reflect.Slice {
+		f, found := paramField(node, name)
+		if !found || f.Kind() != reflect.Slice {
 			return nil, false
 		}
 		vals := make([]int, f.Len())
@@ -174,6 +147,29 @@ func readIntParams(node *graph.Node, names ...string) (out [][]int, ok bool) {
 		out = append(out, vals)
 	}
 	return out, true
+}
+
+// paramField is the named field of a node's (unexported) parameters struct,
+// read with reflect; ok is false when GoMLX's layout is not the one expected.
+func paramField(node *graph.Node, name string) (f reflect.Value, ok bool) {
+	defer func() {
+		if recover() != nil {
+			f, ok = reflect.Value{}, false
+		}
+	}()
+	in := reflect.ValueOf(node).Elem().FieldByName("inputs")
+	if !in.IsValid() || in.Kind() != reflect.Interface || in.IsNil() {
+		return reflect.Value{}, false
+	}
+	p := in.Elem()
+	if p.Kind() == reflect.Pointer {
+		p = p.Elem()
+	}
+	if p.Kind() != reflect.Struct {
+		return reflect.Value{}, false
+	}
+	f = p.FieldByName(name)
+	return f, f.IsValid()
 }
 
 // crossAxes are the axes of an operand that are neither contracted nor batch.
