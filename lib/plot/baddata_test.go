@@ -251,4 +251,12 @@ func TestDivergedTrialsDoNotStopTheStudyFigures(t *testing.T) {
 	if _, ok := lastFinite(s.Study.Trials[n+2]); ok {
 		t.Errorf("lastFinite of a trial with only NaN found a value")
 	}
+	// Failed trials are left out of the intermediate values, as Optuna's
+	// figure leaves them (a diverged one would stretch the axis to 1e20).
+	onlyFailed := Study{Name: "f", Direction: "minimize", Trials: []Trial{
+		{Number: 0, State: "COMPLETE", Value: 1},
+		{Number: 1, State: "FAIL", Intermediate: map[int]float64{0: 1e20}}}}
+	if _, err := IntermediateValues(onlyFailed); err == nil || !strings.Contains(err.Error(), "no intermediate values") {
+		t.Errorf("intermediate values of a study whose only reports are a failed trial's: %v, want no intermediate values", err)
+	}
 }

@@ -73,8 +73,9 @@ func lastFinite(t Trial) (v float64, ok bool) {
 }
 
 // IntermediateValues draws the values each trial reported per step, complete
-// trials in colour and pruned ones in grey, so that where the pruner cut
-// shows.
+// (and running) trials in colour and pruned ones in grey, so that where the
+// pruner cut shows. Failed trials are left out, as Optuna's figure leaves
+// them: a diverged one would stretch the axis over its exploding values.
 func IntermediateValues(s Study) (*Figure, error) {
 	if _, err := s.check(); err != nil {
 		return nil, fmt.Errorf("plot: %s: %w", NameIntermediateValues, err)
@@ -91,7 +92,7 @@ func IntermediateValues(s Study) (*Figure, error) {
 	// Pruned first, so that the complete trials are drawn over them.
 	for _, wantPruned := range []bool{true, false} {
 		for _, t := range s.Trials {
-			if len(t.Intermediate) == 0 || t.pruned() != wantPruned {
+			if len(t.Intermediate) == 0 || t.failed() || t.pruned() != wantPruned {
 				continue
 			}
 			steps := make([]int, 0, len(t.Intermediate))

@@ -46,6 +46,7 @@ type Study struct {
 
 func (t Trial) complete() bool { return strings.EqualFold(t.State, "COMPLETE") }
 func (t Trial) pruned() bool   { return strings.EqualFold(t.State, "PRUNED") }
+func (t Trial) failed() bool   { return strings.EqualFold(t.State, "FAIL") }
 
 func (s Study) maximize() bool { return strings.EqualFold(s.Direction, "maximize") }
 
