@@ -263,13 +263,16 @@ func (d *Data) check(spec Spec, needTargets bool, what string) error {
 
 // batchInputs gathers the inputs of examples rows (positions in d) into a
 // tensor [batch, Shape...] of the model's dtype; rows past len(rows) (a
-// padded batch) are zero.
+// padded batch) and rows of row -1 (padding between batches) are zero.
 func (d *Data) batchInputs(rows []int, batch int, dtype string) *tensors.Tensor {
 	size := d.exampleSize()
 	dims := append([]int{batch}, d.shape...)
 	if dtype == Float64 {
 		buf := make([]float64, batch*size)
 		for r, i := range rows {
+			if i < 0 {
+				continue
+			}
 			j := d.storageIndex(i) * size
 			dst := buf[r*size : (r+1)*size]
 			if d.values != nil {
@@ -284,6 +287,9 @@ func (d *Data) batchInputs(rows []int, batch int, dtype string) *tensors.Tensor 
 	}
 	buf := make([]float32, batch*size)
 	for r, i := range rows {
+		if i < 0 {
+			continue
+		}
 		j := d.storageIndex(i) * size
 		dst := buf[r*size : (r+1)*size]
 		if d.values != nil {
@@ -305,7 +311,9 @@ func (d *Data) batchTargets(rows []int, batch int, spec Spec) *tensors.Tensor {
 	if spec.Classifier() {
 		buf := make([]int32, batch)
 		for r, i := range rows {
-			buf[r] = d.labels[d.storageIndex(i)]
+			if i >= 0 {
+				buf[r] = d.labels[d.storageIndex(i)]
+			}
 		}
 		return tensors.FromFlatDataAndDimensions(buf, batch)
 	}
@@ -313,6 +321,9 @@ func (d *Data) batchTargets(rows []int, batch int, spec Spec) *tensors.Tensor {
 	if spec.DType == Float64 {
 		buf := make([]float64, batch*k)
 		for r, i := range rows {
+			if i < 0 {
+				continue
+			}
 			j := d.storageIndex(i) * k
 			copy(buf[r*k:(r+1)*k], d.targets[j:j+k])
 		}
@@ -320,6 +331,9 @@ func (d *Data) batchTargets(rows []int, batch int, spec Spec) *tensors.Tensor {
 	}
 	buf := make([]float32, batch*k)
 	for r, i := range rows {
+		if i < 0 {
+			continue
+		}
 		j := d.storageIndex(i) * k
 		for c := range k {
 			buf[r*k+c] = float32(d.targets[j+c])
@@ -328,19 +342,28 @@ func (d *Data) batchTargets(rows []int, batch int, spec Spec) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(buf, batch, k)
 }
 
-// batchMask is 1 for the len(rows) real examples of a batch of batch rows, 0
-// for the padding, in the model's dtype.
-func batchMask(rows []int, batch int, dtype string) *tensors.Tensor {
+// batchMask is 1 for the real examples of a batch (rows of rows that are not
+// -1), 0 for the padding (rows past len(rows), or -1), in the model's dtype,
+// shaped dims (their product rows at least).
+func batchMask(rows []int, dtype string, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
 	if dtype == Float64 {
-		buf := make([]float64, batch)
-		for r := range rows {
+		buf := make([]float64, n)
+		for r, i := range rows {
+			if i >= 0 {
+				buf[r] = 1
+			}
+		}
+		return tensors.FromFlatDataAndDimensions(buf, dims...)
+	}
+	buf := make([]float32, n)
+	for r, i := range rows {
+		if i >= 0 {
 			buf[r] = 1
 		}
-		return tensors.FromFlatDataAndDimensions(buf, batch)
 	}
-	buf := make([]float32, batch)
-	for r := range rows {
-		buf[r] = 1
-	}
-	return tensors.FromFlatDataAndDimensions(buf, batch)
+	return tensors.FromFlatDataAndDimensions(buf, dims...)
 }

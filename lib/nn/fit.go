@@ -155,7 +155,14 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
 	loaded = true
-	exec, err := ws.trainExec(kind)
+	// One call per epoch where the model allows it (epoch.go), else one
+	// per batch.
+	var exec, epochExec *model.Exec
+	if ws.epochLoop(train) {
+		epochExec, err = ws.epochExec()
+	} else {
+		exec, err = ws.trainExec(kind)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nn.Fit: %w", err)
 	}
@@ -192,7 +199,17 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 		shuffle.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		var lossSum, correct float64
 		batches := 0
-		for lo := 0; lo < n; lo += hp.BatchSize {
+		if epochExec != nil {
+			if err := ctx.Err(); err != nil {
+				return history, fmt.Errorf("nn.Fit: stopped in epoch %d after %d epochs: %w", epoch, epoch-1, err)
+			}
+			lossSum, correct, batches, err = ws.runEpoch(epochExec, train, order, hp.BatchSize, padTo)
+			if err != nil {
+				return history, fmt.Errorf("nn.Fit: epoch %d: %w", epoch, err)
+			}
+			bar.batch(epoch, batches, lossSum/float64(batches))
+		}
+		for lo := 0; lo < n && epochExec == nil; lo += hp.BatchSize {
 			if err := ctx.Err(); err != nil {
 				return history, fmt.Errorf("nn.Fit: stopped in epoch %d after %d epochs: %w", epoch, epoch-1, err)
 			}
@@ -258,6 +275,12 @@ func masked(values, mask *Node) *Node {
 	return Where(GreaterThan(mask, ZerosLike(mask)), values, ZerosLike(values))
 }
 
+// batchLoss is the loss of a batch: the mean over its real examples (mask
+// 1), so that padded examples add nothing to the loss or its gradient.
+func batchLoss(spec Spec, out, y, mask *Node) *Node {
+	return Div(ReduceAllSum(masked(exampleLosses(spec.Loss, out, y), mask)), ReduceAllSum(mask))
+}
+
 // trainExec returns the compiled train step for an optimizer, building it the
 // first time. Compiled graphs are kept per batch shape by GoMLX, so an epoch
 // compiles at most twice (full batches and the last one), once with batch
@@ -272,9 +295,7 @@ func (ws *workspace) trainExec(kind string) (*model.Exec, error) {
 		store := scope.Store()
 		store.SetTraining(g, true)
 		out := ws.forward(store, x, nil)
-		// The mean over the real examples of the batch (mask 1): padded
-		// examples add nothing to the loss or its gradient.
-		loss := Div(ReduceAllSum(masked(exampleLosses(spec.Loss, out, y), mask)), ReduceAllSum(mask))
+		loss := batchLoss(spec, out, y, mask)
 		params := ws.vars
 		nodes := make([]*Node, len(params))
 		for i, v := range params {
@@ -299,7 +320,7 @@ func (ws *workspace) trainExec(kind string) (*model.Exec, error) {
 func (ws *workspace) step(exec *model.Exec, name string, d *Data, rows []int, batch int) (loss, correct float64, err error) {
 	x := d.batchInputs(rows, batch, ws.spec.DType)
 	y := d.batchTargets(rows, batch, ws.spec)
-	mask := batchMask(rows, batch, ws.spec.DType)
+	mask := batchMask(rows, ws.spec.DType, batch)
 	var out []*tensors.Tensor
 	err = guard(name, func() error {
 		return ws.timedFirstCall(fmt.Sprintf("%s/%d", name, batch), func() error {

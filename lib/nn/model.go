@@ -74,6 +74,7 @@ type workspace struct {
 
 	mu      sync.Mutex
 	train   map[string]*model.Exec // by optimizer kind
+	epoch   *model.Exec            // all optimizers (epoch.go)
 	eval    *model.Exec
 	predict *model.Exec
 	taps    *model.Exec

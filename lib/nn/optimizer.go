@@ -48,6 +48,10 @@ const (
 	hpWeightDecay  = "weight_decay"
 	hpMomentum     = "momentum"
 	hpStep         = "step"
+	// Which optimizer the anyOptimizer graph runs: 1 for it, 0 otherwise.
+	hpIsAdam    = "is_adam"
+	hpIsRMSprop = "is_rmsprop"
+	hpIsSGD     = "is_sgd"
 )
 
 // hyperparameterVar returns the scalar variable holding one optimizer
@@ -74,6 +78,96 @@ func scalarTensor(spec Spec, x float64) *tensors.Tensor {
 		return tensors.FromScalar(x)
 	}
 	return tensors.FromScalar(float32(x))
+}
+
+// The names of the optimizer state variables, after the parameter's name.
+const (
+	sgdBuffer     = "momentum_buffer"
+	adamM         = "exp_avg_over_1_minus_beta1"
+	adamV         = "exp_avg_sq_over_1_minus_beta2"
+	rmspropSquare = "square_avg_over_1_minus_alpha"
+	rmspropBuffer = "momentum_buffer_times_root_1_minus_alpha"
+)
+
+// anyOptimizer is the kind of the train graph that runs any of the three
+// optimizers (buildAnyOptimizerUpdate), and the scope of its state.
+const anyOptimizer = "any"
+
+// Names of the state variables of anyOptimizer, after the parameter's name.
+const (
+	anyFirst  = "first_moment"
+	anySecond = "second_moment"
+)
+
+// anyOptimizerState returns the variables the anyOptimizer step changes
+// besides the parameters: the step counter and two buffers per parameter
+// (created zeroed when new).
+func anyOptimizerState(store *model.Store, spec Spec, params []*model.Variable) []*model.Variable {
+	state := []*model.Variable{hyperparameterVar(store, spec, hpStep)}
+	for _, p := range params {
+		state = append(state, stateVar(store, anyOptimizer, p, anyFirst), stateVar(store, anyOptimizer, p, anySecond))
+	}
+	return state
+}
+
+// anyOptimizerInputs are the hyperparameters the anyOptimizer step reads.
+var anyOptimizerInputs = []string{hpLearningRate, hpWeightDecay, hpMomentum, hpIsAdam, hpIsRMSprop, hpIsSGD}
+
+// buildAnyOptimizerUpdate is buildOptimizerUpdate for the three optimizers
+// in one graph, so that one compiled graph serves every trial of a search
+// whatever its optimizer: which one steps is in three variables (hpIsAdam,
+// hpIsRMSprop, hpIsSGD; one is 1, the others 0). With g the gradient plus
+// weight decay, it keeps buffers F and Q per parameter and steps
+//
+//	Q = b2 Q + g²,  d = c sqrt(Q) + E,  F = b1 F + g / (r d + 1 - r),  p -= S F / (a d + 1 - a)
+//
+// Adam: b1 = β1, b2 = β2, c = 1, r = 0, a = 1, and S, E as in
+// buildOptimizerUpdate (F and Q are its M and V). RMSprop: b1 = momentum,
+// b2 = α, c = 1, r = 1, a = 0, S = lr/sqrt(1-α), E = eps/sqrt(1-α) (F is
+// the momentum buffer, or g/d itself with momentum 0). SGD: b1 = momentum,
+// b2 = 0, c = 0, E = 1, r = 0, a = 0, S = lr. Every coefficient is exactly 0
+// or 1 where it selects, and x·1, x·0 = 0 and x + 0 are exact in floating
+// point, so the step gives, value for value, the graph of the one optimizer
+// (TestAnyOptimizerMatches).
+func buildAnyOptimizerUpdate(store *model.Store, spec Spec, params []*model.Variable, grads []*Node) {
+	if len(params) == 0 {
+		return
+	}
+	g := grads[0].Graph()
+	hp := func(name string) *Node { return hyperparameterVar(store, spec, name).NodeValue(g) }
+	lr, wd, momentum := hp(hpLearningRate), hp(hpWeightDecay), hp(hpMomentum)
+	isAdam, isRMSprop, isSGD := hp(hpIsAdam), hp(hpIsRMSprop), hp(hpIsSGD)
+	stepVar := hyperparameterVar(store, spec, hpStep)
+	step := OnePlus(stepVar.NodeValue(g))
+	stepVar.SetNodeValue(step)
+	dtype := lr.DType()
+	one := ScalarOne(g, dtype)
+	constant := func(x float64) *Node { return Scalar(g, dtype, x) }
+	// Adam's S and E, as buildOptimizerUpdate computes them.
+	bc1 := Sub(one, Pow(constant(adamBeta1), step))
+	rootBC2 := Sqrt(Sub(one, Pow(constant(adamBeta2), step)))
+	k := Div(constant(math.Sqrt(1-adamBeta2)), rootBC2)
+	adamS := Div(MulScalar(lr, 1-adamBeta1), Mul(bc1, k))
+	adamE := Div(constant(adamEpsilon), k)
+	rootOneMinusAlpha := math.Sqrt(1 - rmspropAlpha)
+	stepSize := Add(Add(Mul(isAdam, adamS), Mul(isRMSprop, DivScalar(lr, rootOneMinusAlpha))), Mul(isSGD, lr))
+	eps := Add(Add(Mul(isAdam, adamE), Mul(isRMSprop, constant(rmspropEpsilon/rootOneMinusAlpha))), isSGD)
+	b1 := Add(Mul(isAdam, constant(adamBeta1)), Mul(Add(isRMSprop, isSGD), momentum))
+	b2 := Add(Mul(isAdam, constant(adamBeta2)), Mul(isRMSprop, constant(rmspropAlpha)))
+	c := Add(isAdam, isRMSprop)
+	notRMSprop, notAdam := Sub(one, isRMSprop), Sub(one, isAdam)
+	for i, param := range params {
+		p := param.NodeValue(g)
+		grad := Add(grads[i], Mul(wd, p))
+		firstVar := stateVar(store, anyOptimizer, param, anyFirst)
+		secondVar := stateVar(store, anyOptimizer, param, anySecond)
+		q := Add(Mul(b2, secondVar.NodeValue(g)), Mul(grad, grad))
+		d := Add(Mul(c, Sqrt(q)), eps)
+		f := Add(Mul(b1, firstVar.NodeValue(g)), Div(grad, Add(Mul(isRMSprop, d), notRMSprop)))
+		secondVar.SetNodeValue(q)
+		firstVar.SetNodeValue(f)
+		param.SetNodeValue(Sub(p, Mul(stepSize, Div(f, Add(Mul(isAdam, d), notAdam)))))
+	}
 }
 
 // buildOptimizerUpdate adds to the graph one optimizer step over params, given
@@ -132,26 +226,26 @@ func buildOptimizerUpdate(store *model.Store, spec Spec, kind string, params []*
 			// torch: buf = grad on the first step, then momentum*buf + grad.
 			// With buf starting at 0 the one formula covers both, and momentum
 			// 0 gives plain SGD.
-			bufVar := stateVar(store, kind, param, "momentum_buffer")
+			bufVar := stateVar(store, kind, param, sgdBuffer)
 			buf := Add(Mul(momentum, bufVar.NodeValue(g)), grad)
 			bufVar.SetNodeValue(buf)
 			update = Mul(lr, buf)
 		case "adam":
-			mVar := stateVar(store, kind, param, "exp_avg_over_1_minus_beta1")
-			vVar := stateVar(store, kind, param, "exp_avg_sq_over_1_minus_beta2")
+			mVar := stateVar(store, kind, param, adamM)
+			vVar := stateVar(store, kind, param, adamV)
 			m := Add(MulScalar(mVar.NodeValue(g), adamBeta1), grad)
 			v := Add(MulScalar(vVar.NodeValue(g), adamBeta2), Mul(grad, grad))
 			mVar.SetNodeValue(m)
 			vVar.SetNodeValue(v)
 			update = Mul(adamS, Div(m, Add(Sqrt(v), adamE)))
 		case "rmsprop", "rmsprop_momentum":
-			sqVar := stateVar(store, "rmsprop", param, "square_avg_over_1_minus_alpha")
+			sqVar := stateVar(store, "rmsprop", param, rmspropSquare)
 			sq := Add(MulScalar(sqVar.NodeValue(g), rmspropAlpha), Mul(grad, grad))
 			sqVar.SetNodeValue(sq)
 			scaled := Div(grad, AddScalar(Sqrt(sq), rmspropEpsilon/rootOneMinusAlpha))
 			if kind == "rmsprop_momentum" {
 				// torch keeps a momentum buffer only when momentum > 0.
-				bufVar := stateVar(store, "rmsprop", param, "momentum_buffer_times_root_1_minus_alpha")
+				bufVar := stateVar(store, "rmsprop", param, rmspropBuffer)
 				scaled = Add(Mul(momentum, bufVar.NodeValue(g)), scaled)
 				bufVar.SetNodeValue(scaled)
 			}
@@ -176,11 +270,24 @@ func trainKind(kind string, hp Hyperparameters) string {
 // resetOptimizer zeroes the state of every optimizer and sets the
 // hyperparameters for a new training run.
 func resetOptimizer(store *model.Store, spec Spec, hp Hyperparameters) error {
+	kind, err := optimizerKind(hp.Optimizer)
+	if err != nil {
+		return err
+	}
+	is := func(k string) float64 {
+		if kind == k {
+			return 1
+		}
+		return 0
+	}
 	values := map[string]float64{
 		hpLearningRate: hp.LearningRate,
 		hpWeightDecay:  hp.WeightDecay,
 		hpMomentum:     hp.Momentum,
 		hpStep:         0,
+		hpIsAdam:       is("adam"),
+		hpIsRMSprop:    is("rmsprop"),
+		hpIsSGD:        is("sgd"),
 	}
 	for name, x := range values {
 		if err := hyperparameterVar(store, spec, name).SetValue(scalarTensor(spec, x)); err != nil {

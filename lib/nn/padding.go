@@ -49,14 +49,19 @@ var NoPadding = Padding{}
 // compiled instead of 41). On the pure-Go backend exact shapes: it compiles
 // in milliseconds and pays for every padded example.
 func DefaultPadding(backend compute.Backend, kind string) Padding {
-	// The pure-Go backend's String is "go" (its Name is "Go Backend").
-	if backend != nil && backend.String() == "go" {
+	if isPureGo(backend) {
 		return NoPadding
 	}
 	if kind == KindLeNet5 {
 		return Padding{BatchBits: 3}
 	}
 	return Padding{BatchBits: 1, WidthBits: 1}
+}
+
+// isPureGo reports whether backend is GoMLX's pure-Go backend (its String is
+// "go", its Name "Go Backend").
+func isPureGo(backend compute.Backend) bool {
+	return backend != nil && backend.String() == "go"
 }
 
 // Validate says what is wrong with the padding.
