@@ -25,12 +25,14 @@
 # (full mode: time this many steps on the go backend and extrapolate;
 # default 0, the whole epoch), XLA_LENET5_STEPS (same for xla; quick mode
 # default 300), REGRESSION_STUDY_TRIALS (50), CLASSIFICATION_STUDY_TRIALS
-# (20), HOMEWORK_REGRESSION_TRIALS (50), HOMEWORK_CLASSIFICATION_TRIALS
-# (20), HOMEWORK_CLASSIFICATION_MAX_EPOCHS, HOMEWORK_CV_TRAIN and
-# HOMEWORK_CV_EPOCHS (a smaller homework, both sides alike: the classification's
-# epochs capped, its CV over a subset, the folds' epochs; unset: the
-# seed's), HOMEWORK_TIMEOUT (seconds per homework run, default 21600),
-# BENCH_SETTLE_S (before each run, wait up to this long for the 1-minute load
+# (20), REGRESSION_STUDY_SEEDS ("0 1 2 3 4 5 6 7") and
+# CLASSIFICATION_STUDY_SEEDS ("0 1 2": each study runs once per seed, and
+# its lines sum the seeds), HOMEWORK_REGRESSION_TRIALS (50),
+# HOMEWORK_CLASSIFICATION_TRIALS (20), HOMEWORK_CLASSIFICATION_MAX_EPOCHS,
+# HOMEWORK_CV_TRAIN and HOMEWORK_CV_EPOCHS (a smaller homework, both sides
+# alike: the classification's epochs capped, its CV over a subset, the
+# folds' epochs; unset: the seed's), HOMEWORK_TIMEOUT (seconds per
+# homework run, default 21600), BENCH_SETTLE_S (before each run, wait up to this long for the 1-minute load
 # to fall to half the cores; default 90, 0 with --smoke; 0: no wait).
 #
 # A run that starts while the 1-minute load average exceeds half the cores
@@ -59,7 +61,7 @@ while [ $# -gt 0 ]; do
 	--backends) backends=$2; backends_given=1; shift ;;
 	--only) only=$2; shift ;;
 	--out) out=$2; shift ;;
-	-h | --help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -80,6 +82,10 @@ results="$out/results.jsonl"
 all_items="lenet5_64 lenet5_256 regression_epoch regression_cv regression_study classification_study"
 reg_study_trials=${REGRESSION_STUDY_TRIALS:-50}
 cls_study_trials=${CLASSIFICATION_STUDY_TRIALS:-20}
+# The studies run once per seed, each in its own process on each side: a
+# study's trials, hence its epochs and time, depend on the seed (docs/PERFORMANCE.md).
+reg_study_seeds=${REGRESSION_STUDY_SEEDS:-0 1 2 3 4 5 6 7}
+cls_study_seeds=${CLASSIFICATION_STUDY_SEEDS:-0 1 2}
 hw_reg_trials=${HOMEWORK_REGRESSION_TRIALS:-50}
 hw_cls_trials=${HOMEWORK_CLASSIFICATION_TRIALS:-20}
 hw_timeout=${HOMEWORK_TIMEOUT:-21600}
@@ -112,6 +118,7 @@ elif [ "$smoke" = 1 ]; then
 	item_timeout=900
 	hw_timeout=900
 	reg_study_trials=2 cls_study_trials=2 hw_reg_trials=2 hw_cls_trials=2
+	reg_study_seeds=${REGRESSION_STUDY_SEEDS:-0 1} cls_study_seeds=${CLASSIFICATION_STUDY_SEEDS:-0}
 	go_study_small="--max-epochs 1"
 	py_reg_study_small="--min-epochs 1 --max-epochs 1"
 	py_cls_study_small="--min-epochs 1 --max-epochs 1"
@@ -231,20 +238,34 @@ load1=$(cut -d' ' -f1 /proc/loadavg)
 if awk -v l="$load1" -v c="$(nproc)" 'BEGIN { exit !(l > c / 2) }'; then
 	echo "warning: the 1-minute load average $load1 exceeds half of the $(nproc) cores: runs that start so are noisy, and the table says so instead of yes/no" >&2
 fi
+# item_seeds ITEM: the seeds an item runs over ("-": one run with the
+# commands' own seed).
+item_seeds() {
+	case "$1" in
+	regression_study) echo "$reg_study_seeds" ;;
+	classification_study) echo "$cls_study_seeds" ;;
+	*) echo - ;;
+	esac
+}
 for r in $(seq 1 "$runs"); do
 	echo "run $r/$runs" >&2
 	for item in $only; do
-		pcmd=$(pytorch_cmd "$item" || true)
-		# Alternate which side goes first, so that neither always meets the
-		# machine in the same state.
-		if [ $((r % 2)) = 1 ] && [ -n "$pcmd" ]; then measure "$item-pytorch-$r" $pcmd; fi
-		for be in $(project_backends "$item"); do
-			cmd=$(project_cmd "$item" "$be")
-			# (not xla: Go's profiling signal crashes the plugin, bench/go/main.go)
-			[ "$profile" = 1 ] && [ "$be" = go ] && cmd="$cmd --cpuprofile $out/$item-$be-$r.prof"
-			measure "$item-$be-$r" $cmd
+		for seed in $(item_seeds "$item"); do
+			tag=$r seed_flag=""
+			[ "$seed" != - ] && tag=$r-seed$seed seed_flag="--seed $seed"
+			pcmd=$(pytorch_cmd "$item" || true)
+			[ -n "$pcmd" ] && pcmd="$pcmd $seed_flag"
+			# Alternate which side goes first, so that neither always meets the
+			# machine in the same state.
+			if [ $((r % 2)) = 1 ] && [ -n "$pcmd" ]; then measure "$item-pytorch-$tag" $pcmd; fi
+			for be in $(project_backends "$item"); do
+				cmd="$(project_cmd "$item" "$be") $seed_flag"
+				# (not xla: Go's profiling signal crashes the plugin, bench/go/main.go)
+				[ "$profile" = 1 ] && [ "$be" = go ] && cmd="$cmd --cpuprofile $out/$item-$be-$tag.prof"
+				measure "$item-$be-$tag" $cmd
+			done
+			if [ $((r % 2)) = 0 ] && [ -n "$pcmd" ]; then measure "$item-pytorch-$tag" $pcmd; fi
 		done
-		if [ $((r % 2)) = 0 ] && [ -n "$pcmd" ]; then measure "$item-pytorch-$r" $pcmd; fi
 	done
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -55,22 +55,22 @@ var metrics = []metric{
 	{key: "regression_cv", name: "5-fold CV x 180 epochs, wall s", field: "seconds", target: map[string]float64{"xla": 1, "go": 1.2}},
 	{key: "regression_cv", name: "5-fold CV x 180 epochs, CPU s", field: "cpu_s"},
 	{key: "regression_cv", name: "mean-ensemble test MSE", field: "mean_ensemble_test_mse", quality: true},
-	{key: "regression_study", name: "{trials}-trial study, wall s", field: "seconds", target: map[string]float64{"xla": 1, "go": 1}},
-	{key: "regression_study", name: "{trials}-trial study, CPU s", field: "cpu_s"},
+	{key: "regression_study", name: "{trials}-trial study{seeds}, wall s", field: "seconds", target: map[string]float64{"xla": 1, "go": 1}},
+	{key: "regression_study", name: "{trials}-trial study{seeds}, CPU s", field: "cpu_s"},
 	{key: "regression_study", name: "epochs trained (all trials)", field: "epochs_run", quality: true},
 	{key: "regression_study", name: "wall ms per epoch trained", field: "ms_per_epoch_run"},
 	{key: "regression_study", name: "CPU ms per epoch trained", field: "cpu_ms_per_epoch_run"},
 	{key: "regression_study", name: "graphs compiled", field: "compile_graphs", projectOnly: true},
 	{key: "regression_study", name: "compiling (first calls), s", field: "compile_s", projectOnly: true},
-	{key: "regression_study", name: "best validation MSE", field: "best_value", quality: true},
-	{key: "classification_study", name: "{trials}-trial study 10k/5k, wall s", field: "seconds", target: map[string]float64{"xla": 1}},
-	{key: "classification_study", name: "{trials}-trial study 10k/5k, CPU s", field: "cpu_s"},
+	{key: "regression_study", name: "best validation MSE{median}", field: "best_value", quality: true},
+	{key: "classification_study", name: "{trials}-trial study 10k/5k{seeds}, wall s", field: "seconds", target: map[string]float64{"xla": 1}},
+	{key: "classification_study", name: "{trials}-trial study 10k/5k{seeds}, CPU s", field: "cpu_s"},
 	{key: "classification_study", name: "epochs trained (all trials)", field: "epochs_run", quality: true},
 	{key: "classification_study", name: "wall ms per epoch trained", field: "ms_per_epoch_run"},
 	{key: "classification_study", name: "CPU ms per epoch trained", field: "cpu_ms_per_epoch_run"},
 	{key: "classification_study", name: "graphs compiled", field: "compile_graphs", projectOnly: true},
 	{key: "classification_study", name: "compiling (first calls), s", field: "compile_s", projectOnly: true},
-	{key: "classification_study", name: "best validation accuracy", field: "best_value", quality: true},
+	{key: "classification_study", name: "best validation accuracy{median}", field: "best_value", quality: true},
 }
 
 // homeworkMetrics are the section of the homework item: the first trials of
@@ -273,6 +273,12 @@ func tableMain(args []string) error {
 	t := newTable(lines)
 	w := os.Stdout
 	wrote := t.print(w, metrics)
+	if wrote && len(t.seeds) > 0 {
+		fmt.Fprintln(w)
+		if t.printSeeds(w) {
+			fmt.Fprintln(w)
+		}
+	}
 	if t.values["homework"] != nil {
 		if wrote {
 			fmt.Fprintln(w)
@@ -313,13 +319,20 @@ type table struct {
 	values       map[string]map[string]map[string][]float64
 	loads        map[string]map[string]*loads
 	extrapolated map[string]map[string]float64
+	seeds        map[string]*seedRuns // the seeded items' lines
 }
 
 func newTable(lines []map[string]any) *table {
 	t := &table{values: map[string]map[string]map[string][]float64{}, loads: map[string]map[string]*loads{},
-		extrapolated: map[string]map[string]float64{}}
+		extrapolated: map[string]map[string]float64{}, seeds: map[string]*seedRuns{}}
 	for _, l := range lines {
 		k, s := lineKey(l), sideOf(l)
+		if seededItems[k] {
+			if t.seeds[k] == nil {
+				t.seeds[k] = &seedRuns{}
+			}
+			t.seeds[k].add(s, l)
+		}
 		if t.values[k] == nil {
 			t.values[k] = map[string]map[string][]float64{}
 			t.loads[k] = map[string]*loads{}
@@ -339,7 +352,142 @@ func newTable(lines []map[string]any) *table {
 			t.extrapolated[k][s] = x
 		}
 	}
+	for k, sr := range t.seeds {
+		sr.aggregate(t.values[k])
+	}
 	return t
+}
+
+// seededItems are the items run.sh runs once per seed (REGRESSION_STUDY_SEEDS,
+// CLASSIFICATION_STUDY_SEEDS): a study's trials, hence its epochs and time,
+// depend on the seed on each side (the 50-trial regression study trained
+// 1,316 to 5,188 epochs under Optuna over seeds 0-7), so one seed's ratio
+// says more about two trajectories than about the code. Their lines are, per
+// side, the sums over the seeds that every side ran of the per-seed medians
+// over runs (seedRuns.aggregate).
+var seededItems = map[string]bool{"regression_study": true, "classification_study": true}
+
+// seedRuns are the lines of a seeded item by side and seed.
+type seedRuns struct {
+	lines map[string]map[int][]map[string]any
+}
+
+func (sr *seedRuns) add(side string, l map[string]any) {
+	if sr.lines == nil {
+		sr.lines = map[string]map[int][]map[string]any{}
+	}
+	if sr.lines[side] == nil {
+		sr.lines[side] = map[int][]map[string]any{}
+	}
+	seed, _ := number(l["seed"])
+	sr.lines[side][int(seed)] = append(sr.lines[side][int(seed)], l)
+}
+
+// common are the seeds every side ran, in order.
+func (sr *seedRuns) common() []int {
+	var out []int
+	for seed := range sr.lines["pytorch"] {
+		all := true
+		for _, bySeed := range sr.lines {
+			if len(bySeed[seed]) == 0 {
+				all = false
+			}
+		}
+		if all {
+			out = append(out, seed)
+		}
+	}
+	if len(sr.lines["pytorch"]) == 0 {
+		// No PyTorch side: every seed of the project's sides.
+		for _, bySeed := range sr.lines {
+			for seed := range bySeed {
+				if !slices.Contains(out, seed) {
+					out = append(out, seed)
+				}
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// seedMedian is the median over a seed's runs of a field of one side.
+func (sr *seedRuns) seedMedian(side string, seed int, field string) float64 {
+	var xs []float64
+	for _, l := range sr.lines[side][seed] {
+		if x, ok := number(l[field]); ok {
+			xs = append(xs, x)
+		}
+	}
+	return median(xs)
+}
+
+// summed are the fields that add up over seeds; the times per epoch are
+// recomputed from the sums, the rest is the median over the seeds.
+var summed = []string{"seconds", "cpu_s", "epochs_run", "compile_graphs", "compile_s"}
+
+// aggregate replaces the values of every side by one value per field over
+// the common seeds (the line's runs then count the seeds).
+func (sr *seedRuns) aggregate(values map[string]map[string][]float64) {
+	seeds := sr.common()
+	for side, fields := range values {
+		agg := map[string][]float64{}
+		for field := range fields {
+			var per []float64
+			for _, seed := range seeds {
+				if x := sr.seedMedian(side, seed, field); !math.IsNaN(x) {
+					per = append(per, x)
+				}
+			}
+			if len(per) == 0 {
+				continue
+			}
+			v := median(per)
+			if slices.Contains(summed, field) {
+				v = 0
+				for _, x := range per {
+					v += x
+				}
+			}
+			agg[field] = []float64{v}
+		}
+		for _, f := range []struct{ out, time string }{{"ms_per_epoch_run", "seconds"}, {"cpu_ms_per_epoch_run", "cpu_s"}} {
+			if len(agg[f.time]) == 1 && len(agg["epochs_run"]) == 1 && agg["epochs_run"][0] > 0 {
+				agg[f.out] = []float64{1000 * agg[f.time][0] / agg["epochs_run"][0]}
+			}
+		}
+		agg["seeds"] = []float64{float64(len(seeds))}
+		values[side] = agg
+	}
+}
+
+// printSeeds writes, per seeded item, each common seed's wall time and
+// epochs on every side with the ratio to PyTorch: the spread behind the sums.
+func (t *table) printSeeds(w io.Writer) bool {
+	wrote := false
+	for _, key := range []string{"regression_study", "classification_study"} {
+		sr := t.seeds[key]
+		if sr == nil || len(sr.lines["pytorch"]) == 0 {
+			continue
+		}
+		for _, be := range backends {
+			if len(sr.lines[be]) == 0 {
+				continue
+			}
+			if !wrote {
+				fmt.Fprintln(w, "| study | seed | backend | project wall s (epochs) | PyTorch wall s (epochs) | ratio |")
+				fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|")
+				wrote = true
+			}
+			for _, seed := range sr.common() {
+				p, py := sr.seedMedian(be, seed, "seconds"), sr.seedMedian("pytorch", seed, "seconds")
+				fmt.Fprintf(w, "| %s | %d | %s | %s (%s) | %s (%s) | %s |\n", key, seed, be,
+					fmtNum(p), fmtNum(sr.seedMedian(be, seed, "epochs_run")),
+					fmtNum(py), fmtNum(sr.seedMedian("pytorch", seed, "epochs_run")), fmtRatio(p/py, false))
+			}
+		}
+	}
+	return wrote
 }
 
 // ratio is the median project value on a backend over PyTorch's (NaN when a
@@ -430,10 +578,23 @@ func (t *table) print(w io.Writer, ms []metric) bool {
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d | %s |\n", m.key, name, be,
 				fmtNum(pv), fmtNum(tv), fmtRatio(ratio, m.projectOnly), target, verdict(m, be, ratio, ld),
-				len(pr[m.field]), len(py[m.field]), fmtLoads(ld))
+				t.runs(m.key, be, m.field), t.runs(m.key, "pytorch", m.field), fmtLoads(ld))
 		}
 	}
 	return header
+}
+
+// runs is the runs column of one side of a line: its measurements, or for a
+// seeded item the runs of the seeds it sums.
+func (t *table) runs(key, side, field string) int {
+	if sr := t.seeds[key]; sr != nil {
+		n := 0
+		for _, seed := range sr.common() {
+			n += len(sr.lines[side][seed])
+		}
+		return n
+	}
+	return len(t.values[key][side][field])
 }
 
 // verdict is the "met" column: empty without a target, "noisy" when any run
@@ -478,6 +639,18 @@ func expandName(name string, pr, py map[string][]float64) string {
 			return name
 		}
 		field := name[i+1 : j]
+		if field == "seeds" || field == "median" {
+			// Said only of a sum or median over seeds.
+			n := median(pr["seeds"])
+			text := ""
+			if n > 1 && field == "seeds" {
+				text = fmt.Sprintf(" x %g seeds (sum)", n)
+			} else if n > 1 {
+				text = " (median over the seeds)"
+			}
+			name = name[:i] + text + name[j+1:]
+			continue
+		}
 		v := median(pr[field])
 		if math.IsNaN(v) && py != nil {
 			v = median(py[field])

@@ -216,3 +216,38 @@ func TestHomeworkDefaultBackends(t *testing.T) {
 		}
 	}
 }
+
+// A study item run over several seeds sums, per side, the per-seed medians
+// over runs of the seeds every side ran; the ratio line is the ratio of the
+// sums, each seed has its own line, and a seed that one side lacks counts on
+// no side.
+func TestSeededStudies(t *testing.T) {
+	quiet := `"load_avg_1m_start":0.3,"cores":2,"trials":50`
+	line := func(side, backend string, seed int, seconds, epochs float64) string {
+		b, _ := json.Marshal(map[string]any{"bench": "regression_study", "side": side, "backend": backend, "seed": seed, "seconds": seconds, "epochs_run": epochs})
+		return strings.TrimSuffix(string(b), "}") + "," + quiet + "}\n"
+	}
+	lines := line("pytorch", "", 0, 10, 1000) + line("pytorch", "", 0, 30, 1000) + // seed 0: median 20
+		line("project", "xla", 0, 30, 2000) +
+		line("pytorch", "", 1, 40, 3000) + line("project", "xla", 1, 10, 3000) +
+		line("pytorch", "", 2, 99, 9999) // seed 2: PyTorch only, left out
+	out := runTable(t, lines)
+	if !strings.HasSuffix(out, "regression_study_ratio_xla=0.67\n") { // (30+10)/(20+40)
+		t.Errorf("the ratio is not that of the sums over seeds 0 and 1:\n%s", out)
+	}
+	for _, s := range []string{
+		"| 50-trial study x 2 seeds (sum), wall s | xla | 40 | 60 | 0.67 |",
+		"| epochs trained (all trials) | xla | 5000 | 4000 |",
+		"| wall ms per epoch trained | xla | 8 | 15 | 0.53 |",
+		"| 2/3 |",
+		"| regression_study | 0 | xla | 30 (2000) | 20 (1000) | 1.50 |",
+		"| regression_study | 1 | xla | 10 (3000) | 40 (3000) | 0.25 |",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("missing %q in:\n%s", s, out)
+		}
+	}
+	if strings.Contains(out, "| regression_study | 2 |") {
+		t.Errorf("seed 2, which the project did not run, has a line:\n%s", out)
+	}
+}
