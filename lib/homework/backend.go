@@ -12,9 +12,9 @@ import (
 )
 
 // regressionGoReason is why the regression task runs on the pure-Go backend
-// when no backend is named. Measured on 2 cores: the quick preset's 50-trial
-// regression study took 22.1 s on pure Go and 37.8 s on XLA CPU (Optuna +
-// PyTorch 28.4 s); a LeNet5 epoch takes 9.6 s on XLA and 38.8 s on pure Go,
+// when no backend is named. Measured on 2 cores: the 50-trial regression
+// study, summed over 8 seeds, took 110 s on pure Go and 133 s on XLA CPU
+// (Optuna + PyTorch 175-197 s); a LeNet5 epoch takes 9.6 s on XLA and 38.8 s on pure Go,
 // so the classification keeps lib/backend's choice (XLA when a plugin is
 // found).
 const regressionGoReason = "the default for the regression task (faster than XLA for small MLPs, docs/PERFORMANCE.md)"

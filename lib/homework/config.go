@@ -104,8 +104,8 @@ type Config struct {
 	// Backend names the backend (lib/backend: go, xla, xla:cpu, xla:cuda,
 	// xla:/abs/plugin.so). Empty: $GOMLX_BACKEND when set, else the task's
 	// default (ChooseBackend): the pure-Go backend for the regression, which
-	// runs its small MLPs faster than XLA (a 50-trial study: 22.1 s on pure
-	// Go, 37.8 s on XLA CPU), and lib/backend's choice for the
+	// runs its small MLPs faster than XLA (a 50-trial study over 8 seeds:
+	// 110 s on pure Go, 133 s on XLA CPU), and lib/backend's choice for the
 	// classification, XLA when a plugin is found (a LeNet5 epoch: 9.6 s on
 	// XLA, 38.8 s on pure Go).
 	Backend string `json:"backend,omitempty"`

@@ -80,8 +80,9 @@ type Options struct {
 	// EvalBatchSize is the batch size of validation (500 when 0).
 	EvalBatchSize int
 	// Context, when set, stops training before the next batch once it is
-	// done (cancelled, or past its deadline): Fit then returns the epochs
-	// trained so far and an error wrapping the context's error.
+	// done (cancelled, or past its deadline; before the next epoch where an
+	// epoch is one call, epoch.go): Fit then returns the epochs trained so
+	// far and an error wrapping the context's error.
 	Context stdcontext.Context
 }
 
