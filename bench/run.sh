@@ -32,8 +32,9 @@
 # HOMEWORK_CV_TRAIN and HOMEWORK_CV_EPOCHS (a smaller homework, both sides
 # alike: the classification's epochs capped, its CV over a subset, the
 # folds' epochs; unset: the seed's), HOMEWORK_TIMEOUT (seconds per
-# homework run, default 21600), BENCH_SETTLE_S (before each run, wait up to this long for the 1-minute load
-# to fall to half the cores; default 90, 0 with --smoke; 0: no wait).
+# homework run, default 21600), BENCH_SETTLE_S (before each run, wait up
+# to this long for the 1-minute load to fall to half the cores; default 90,
+# 0 with --smoke; 0: no wait).
 #
 # A run that starts while the 1-minute load average exceeds half the cores
 # is noisy: the table's verdicts over it read "noisy" instead of yes/no.
@@ -61,7 +62,7 @@ while [ $# -gt 0 ]; do
 	--backends) backends=$2; backends_given=1; shift ;;
 	--only) only=$2; shift ;;
 	--out) out=$2; shift ;;
-	-h | --help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -17,8 +17,8 @@ import (
 // and a While loop in the graph runs the train step on each, carrying the
 // parameters and the optimizer's state from one to the next. The step is
 // the step graph's (trainExec), in the same order of batches, with the
-// update of buildAnyOptimizerUpdate, which gives each optimizer's values:
-// one compiled graph serves the three optimizers. docs/PERFORMANCE.md has
+// update of buildAnyOptimizerUpdate, each optimizer's arithmetic selected by
+// variables: one compiled graph serves the three optimizers. docs/PERFORMANCE.md has
 // what it saves.
 //
 // GoMLX v0.28.2 with go-xla v0.4.1 shapes how the loop is written: the body
