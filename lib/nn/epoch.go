@@ -193,20 +193,7 @@ func (ws *workspace) runEpoch(exec *model.Exec, d *Data, order []int, batch, pad
 		batchMask(rows, ws.spec.DType, stacked, padTo),
 		tensors.FromScalar(int32(batches)),
 	}
-	key := fmt.Sprintf("epoch/%dx%d", stacked, padTo)
 	epochCalls.Add(1)
-	var out []*tensors.Tensor
-	err = guard("train epoch", func() error {
-		return ws.timedFirstCall(key, func() error {
-			var err error
-			out, err = exec.Call(inputs)
-			return err
-		})
-	})
-	finalize(inputs...)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer finalize(out...)
-	return scalarOf(out[0]), scalarOf(out[1]), batches, nil
+	lossSum, correct, err = ws.callScalars(exec, "train epoch", fmt.Sprintf("epoch/%dx%d", stacked, padTo), []any{inputs}, inputs...)
+	return lossSum, correct, batches, err
 }

@@ -200,29 +200,36 @@ func Fit(m *Model, train, val *Data, hp Hyperparameters, opts Options) (history 
 		shuffle.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		var lossSum, correct float64
 		batches := 0
-		if epochExec != nil {
+		stopped := func() error {
 			if err := ctx.Err(); err != nil {
-				return history, fmt.Errorf("nn.Fit: stopped in epoch %d after %d epochs: %w", epoch, epoch-1, err)
+				return fmt.Errorf("nn.Fit: stopped in epoch %d after %d epochs: %w", epoch, epoch-1, err)
+			}
+			return nil
+		}
+		if epochExec != nil {
+			if err := stopped(); err != nil {
+				return history, err
 			}
 			lossSum, correct, batches, err = ws.runEpoch(epochExec, train, order, hp.BatchSize, padTo)
 			if err != nil {
 				return history, fmt.Errorf("nn.Fit: epoch %d: %w", epoch, err)
 			}
 			bar.batch(epoch, batches, lossSum/float64(batches))
-		}
-		for lo := 0; lo < n && epochExec == nil; lo += hp.BatchSize {
-			if err := ctx.Err(); err != nil {
-				return history, fmt.Errorf("nn.Fit: stopped in epoch %d after %d epochs: %w", epoch, epoch-1, err)
+		} else {
+			for lo := 0; lo < n; lo += hp.BatchSize {
+				if err := stopped(); err != nil {
+					return history, err
+				}
+				rows := order[lo:min(lo+hp.BatchSize, n)]
+				loss, right, err := ws.step(exec, "train/"+kind, train, rows, max(padTo, len(rows)))
+				if err != nil {
+					return history, fmt.Errorf("nn.Fit: epoch %d, batch %d: %w", epoch, batches+1, err)
+				}
+				lossSum += loss
+				correct += right
+				batches++
+				bar.batch(epoch, batches, lossSum/float64(batches))
 			}
-			rows := order[lo:min(lo+hp.BatchSize, n)]
-			loss, right, err := ws.step(exec, "train/"+kind, train, rows, max(padTo, len(rows)))
-			if err != nil {
-				return history, fmt.Errorf("nn.Fit: epoch %d, batch %d: %w", epoch, batches+1, err)
-			}
-			lossSum += loss
-			correct += right
-			batches++
-			bar.batch(epoch, batches, lossSum/float64(batches))
 		}
 		stats := EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(batches),
 			ValLoss: math.NaN(), TrainAccuracy: math.NaN(), ValAccuracy: math.NaN()}
@@ -322,15 +329,22 @@ func (ws *workspace) step(exec *model.Exec, name string, d *Data, rows []int, ba
 	x := d.batchInputs(rows, batch, ws.spec.DType)
 	y := d.batchTargets(rows, batch, ws.spec)
 	mask := batchMask(rows, ws.spec.DType, batch)
+	return ws.callScalars(exec, name, fmt.Sprintf("%s/%d", name, batch), []any{x, y, mask}, x, y, mask)
+}
+
+// callScalars calls exec with args (what names it in errors; key is its
+// graph for the compilation count), frees the input tensors, and returns the
+// graph's two scalar outputs.
+func (ws *workspace) callScalars(exec *model.Exec, what, key string, args []any, inputs ...*tensors.Tensor) (a, b float64, err error) {
 	var out []*tensors.Tensor
-	err = guard(name, func() error {
-		return ws.timedFirstCall(fmt.Sprintf("%s/%d", name, batch), func() error {
+	err = guard(what, func() error {
+		return ws.timedFirstCall(key, func() error {
 			var err error
-			out, err = exec.Call(x, y, mask)
+			out, err = exec.Call(args...)
 			return err
 		})
 	})
-	finalize(x, y, mask)
+	finalize(inputs...)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -135,12 +135,7 @@ func buildAnyOptimizerUpdate(store *model.Store, spec Spec, params []*model.Vari
 	dtype := lr.DType()
 	one := ScalarOne(g, dtype)
 	constant := func(x float64) *Node { return Scalar(g, dtype, x) }
-	// Adam's S and E, as buildOptimizerUpdate computes them.
-	bc1 := Sub(one, Pow(constant(adamBeta1), step))
-	rootBC2 := Sqrt(Sub(one, Pow(constant(adamBeta2), step)))
-	k := Div(constant(math.Sqrt(1-adamBeta2)), rootBC2)
-	adamS := Div(MulScalar(lr, 1-adamBeta1), Mul(bc1, k))
-	adamE := Div(constant(adamEpsilon), k)
+	adamS, adamE := adamStep(lr, step)
 	rootOneMinusAlpha := math.Sqrt(1 - rmspropAlpha)
 	stepSize := Add(Add(Mul(isAdam, adamS), Mul(isRMSprop, DivScalar(lr, rootOneMinusAlpha))), Mul(isSGD, lr))
 	eps := Add(Add(Mul(isAdam, adamE), Mul(isRMSprop, constant(rmspropEpsilon/rootOneMinusAlpha))), isSGD)
@@ -160,6 +155,19 @@ func buildAnyOptimizerUpdate(store *model.Store, spec Spec, params []*model.Vari
 		firstVar.SetNodeValue(f)
 		param.SetNodeValue(Sub(p, Mul(stepSize, Div(f, Add(Mul(isAdam, d), notAdam)))))
 	}
+}
+
+// adamStep is Adam's step size S and epsilon E at step (from 1) for the
+// running averages kept over their constant weights (buildOptimizerUpdate):
+// k = sqrt(1-b2)/sqrt(bc2), S = lr (1-b1)/(bc1 k) and E = eps/k, with
+// bc_i = 1 - b_i^step.
+func adamStep(lr, step *Node) (stepSize, eps *Node) {
+	g, dtype := lr.Graph(), lr.DType()
+	one := ScalarOne(g, dtype)
+	bc1 := Sub(one, Pow(Scalar(g, dtype, adamBeta1), step))
+	rootBC2 := Sqrt(Sub(one, Pow(Scalar(g, dtype, adamBeta2), step)))
+	k := Div(Scalar(g, dtype, math.Sqrt(1-adamBeta2)), rootBC2)
+	return Div(MulScalar(lr, 1-adamBeta1), Mul(bc1, k)), Div(Scalar(g, dtype, adamEpsilon), k)
 }
 
 // buildOptimizerUpdate adds to the graph one optimizer step over params, given
@@ -187,21 +195,14 @@ func buildOptimizerUpdate(store *model.Store, spec Spec, kind string, params []*
 	stepVar := hyperparameterVar(store, spec, hpStep)
 	step := OnePlus(stepVar.NodeValue(g))
 	stepVar.SetNodeValue(step)
-	dtype := lr.DType()
-	one := ScalarOne(g, dtype)
 
 	// Adam, torch: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g², and
 	// p -= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps) with bc_i = 1 - b_i^t.
 	// Kept here: M = m/(1-b1) and V = v/(1-b2), so M = b1 M + g and
-	// V = b2 V + g², and the step is p -= S · M / (sqrt(V) + E) with
-	// k = sqrt(1-b2)/sqrt(bc2), S = lr (1-b1)/(bc1 k) and E = eps/k.
+	// V = b2 V + g², and the step is p -= S · M / (sqrt(V) + E) (adamStep).
 	var adamS, adamE *Node
 	if kind == "adam" {
-		bc1 := Sub(one, Pow(Scalar(g, dtype, adamBeta1), step))
-		rootBC2 := Sqrt(Sub(one, Pow(Scalar(g, dtype, adamBeta2), step)))
-		k := Div(Scalar(g, dtype, math.Sqrt(1-adamBeta2)), rootBC2)
-		adamS = Div(MulScalar(lr, 1-adamBeta1), Mul(bc1, k))
-		adamE = Div(Scalar(g, dtype, adamEpsilon), k)
+		adamS, adamE = adamStep(lr, step)
 	}
 	// RMSprop, torch: sq = a sq + (1-a) g², avg = sqrt(sq) + eps, and
 	// p -= lr g/avg (momentum 0) or buf = mu buf + g/avg, p -= lr buf. Kept
