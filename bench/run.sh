@@ -69,12 +69,10 @@ while [ $# -gt 0 ]; do
 done
 
 py=${PYTORCH_PYTHON:-/usr/bin/python3}
-if [ -z "${HW1_DATA_DIR:-}" ] && [ -d "$root/../shared/data" ]; then
-	export HW1_DATA_DIR="$root/../shared/data"
-fi
-if [ -z "${REGRESSION_DIR:-}" ] && [ -n "${HW1_DATA_DIR:-}" ]; then
-	export REGRESSION_DIR="$HW1_DATA_DIR/regression"
-fi
+SAY_PREFIX=bench
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+default_data_dirs
 out=${out:-bench/out/run-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
 results="$out/results.jsonl"
@@ -144,9 +142,6 @@ fi
 if [ -z "${PYTORCH_PYTHON:-}" ] && ! "$py" -c 'import torch, optuna' 2>/dev/null; then
 	# The reference side is Debian's torch 1.13 and Optuna 3.1: installed here when missing,
 	# as scripts/setup.sh installs its Debian packages, so a fresh machine can run the bench.
-	SAY_PREFIX=bench
-	# shellcheck source=scripts/lib.sh
-	. scripts/lib.sh
 	apt_install python3-torch python3-optuna
 fi
 if ! "$py" -c 'import torch' 2>/dev/null; then

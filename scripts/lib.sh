@@ -1,5 +1,5 @@
-# Shell helpers shared by scripts/setup.sh and scripts/setup-notebooks.sh
-# (sourced, not run). Set SAY_PREFIX before sourcing.
+# Shell helpers shared by scripts/setup.sh, scripts/setup-notebooks.sh and the
+# scripts of bench/ (sourced, not run). Set SAY_PREFIX before sourcing.
 #
 # Everything the set-up installs lives inside the clone (.venv/, .tools/,
 # tests/browser/node_modules/, bin/), so that every clean clone, and every CI
@@ -61,4 +61,19 @@ apt_install() {
   fi
   step --retry "apt-get-install-$1" \
     env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+# default_data_dirs: for the scripts run outside make (bench/, scripts/),
+# $HW1_DATA_DIR defaults to ../shared/data next to the clone when it exists
+# (the Makefile's default), and $REGRESSION_DIR, which bench/pytorch reads,
+# to its regression folder.
+default_data_dirs() {
+  local shared
+  shared="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/../shared/data"
+  if [ -z "${HW1_DATA_DIR:-}" ] && [ -d "$shared" ]; then
+    export HW1_DATA_DIR="$shared"
+  fi
+  if [ -z "${REGRESSION_DIR:-}" ] && [ -n "${HW1_DATA_DIR:-}" ]; then
+    export REGRESSION_DIR="$HW1_DATA_DIR/regression"
+  fi
 }

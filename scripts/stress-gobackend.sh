@@ -41,9 +41,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-if [ -z "${HW1_DATA_DIR:-}" ] && [ -d "$root/../shared/data" ]; then
-	export HW1_DATA_DIR="$root/../shared/data"
-fi
+SAY_PREFIX=stress-gobackend
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+default_data_dirs
 # The options given here, not ones left in the environment.
 unset HW1_GO_OPTIONS GOMLX_BACKEND
 
