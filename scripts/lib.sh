@@ -1,5 +1,5 @@
 # Shell helpers shared by scripts/setup.sh, scripts/setup-notebooks.sh and the
-# scripts of bench/ (sourced, not run). Set SAY_PREFIX before sourcing.
+# other scripts of scripts/ and bench/ (sourced, not run). Set SAY_PREFIX before sourcing.
 #
 # Everything the set-up installs lives inside the clone (.venv/, .tools/,
 # tests/browser/node_modules/, bin/), so that every clean clone, and every CI

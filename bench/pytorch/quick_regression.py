@@ -3,8 +3,8 @@ that `make run` (quick) reports: what the same pipeline scores on the original's
 
 (q) lib/homework's quick regression preset (config.go): a 40-trial study (study.py's objective:
 epochs 100..300, the 80/20 holdout) with TPESampler(seed) and MedianPruner(n_startup_trials=5,
-n_warmup_steps=20), the seed's best hyperparameters (TABLE II, clipped to the space) enqueued as
-trial 0; then 5-fold CV at the best trial's hyperparameters (the project's k-fold split,
+n_warmup_steps=20), the seed's best hyperparameters (TABLE II, inside the quick space) enqueued
+as trial 0; then 5-fold CV at the best trial's hyperparameters (the project's k-fold split,
 gosplit.kfold), fold i seeded seed+i as lib/cv; then each fold's model and the mean of the five
 scored on test_data.csv. One JSON line per seed, so the spread over seeds can be read beside the
 project's (`hw1 regression --preset quick --seed N`, summary.json's ensemble_test_mse):
@@ -48,7 +48,7 @@ def run(seed, x, y, x_test, y_test, trials):
     fields = regression_study.study_fields(study, t.seconds, t.cpu)
     loss_fn = nn.MSELoss()
     tests, preds = [], []
-    for i, (train, val) in enumerate(gosplit.kfold(len(x), FOLDS, seed)):
+    for i, (train, _) in enumerate(gosplit.kfold(len(x), FOLDS, seed)):
         train = torch.tensor(train)
         torch.manual_seed(seed + i)
         g = torch.Generator().manual_seed(seed + i)
