@@ -40,18 +40,11 @@ for s in $seeds; do
 	esac
 done
 
-py=${PYTORCH_PYTHON:-/usr/bin/python3}
 SAY_PREFIX=quick_regression
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 default_data_dirs
-if [ -z "${PYTORCH_PYTHON:-}" ] && ! "$py" -c 'import torch, optuna' 2>/dev/null; then
-	apt_install python3-torch python3-optuna # as bench/run.sh: Debian's torch 1.13 and Optuna 3.1
-fi
-if ! "$py" -c 'import torch, optuna' 2>/dev/null; then
-	echo "quick_regression.sh: $py lacks torch or optuna: set PYTORCH_PYTHON to a Python with both (bench/README.md)" >&2
-	exit 1
-fi
+reference_python torch optuna
 out=${out:-bench/out/quick_regression-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out/project"
 

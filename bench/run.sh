@@ -68,7 +68,6 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-py=${PYTORCH_PYTHON:-/usr/bin/python3}
 SAY_PREFIX=bench
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
@@ -136,18 +135,7 @@ go build -o "$bin" ./bench/go
 if [ -z "$backends" ]; then
 	backends=$("$bin" backends 2>"$out/backends.err" | tr '\n' ' ')
 fi
-if [ "$quick" = 1 ]; then
-	: # the quick ratios need both backends for LeNet5 and xla for the CV
-fi
-if [ -z "${PYTORCH_PYTHON:-}" ] && ! "$py" -c 'import torch, optuna' 2>/dev/null; then
-	# The reference side is Debian's torch 1.13 and Optuna 3.1: installed here when missing,
-	# as scripts/setup.sh installs its Debian packages, so a fresh machine can run the bench.
-	apt_install python3-torch python3-optuna
-fi
-if ! "$py" -c 'import torch' 2>/dev/null; then
-	echo "run.sh: $py has no torch: set PYTORCH_PYTHON to a Python with torch 1.13" >&2
-	exit 1
-fi
+reference_python torch
 
 # pytorch_cmd ITEM and project_cmd ITEM BACKEND print the command of a run.
 pytorch_cmd() {

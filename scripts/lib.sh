@@ -77,3 +77,22 @@ default_data_dirs() {
     export REGRESSION_DIR="$HW1_DATA_DIR/regression"
   fi
 }
+
+# reference_python MODULE...: the bench's PyTorch side. Sets $py to
+# $PYTORCH_PYTHON, else Debian's /usr/bin/python3, whose python3-torch (1.13)
+# and python3-optuna (3.1) are installed here when missing, as setup.sh
+# installs its Debian packages, so that a fresh machine can run the bench.
+# Exits when $py cannot import every MODULE.
+reference_python() {
+  py=${PYTORCH_PYTHON:-/usr/bin/python3}
+  if [ -z "${PYTORCH_PYTHON:-}" ] && ! "$py" -c 'import torch, optuna' 2>/dev/null; then
+    apt_install python3-torch python3-optuna
+  fi
+  local m
+  for m in "$@"; do
+    if ! "$py" -c "import $m" 2>/dev/null; then
+      say "$py cannot import $m: set PYTORCH_PYTHON to a Python with torch 1.13 and optuna 3.1 (bench/README.md)"
+      exit 1
+    fi
+  done
+}
